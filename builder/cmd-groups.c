@@ -1,0 +1,17 @@
+/* cmd-groups.c — `acso groups`: not implemented yet. */
+#include "commands.h"
+#include "output.h"
+
+const struct acso_option groups_options[] = {
+	{0},
+};
+
+int cmd_groups(struct acso_ctx *ctx, int argc, char **argv)
+{
+	int first;
+	int r = cmd_options(ctx, argc, argv, NULL, NULL, &first);
+	if (r)
+		return r;
+	msg_error("groups: not implemented yet");
+	return EXIT_FAIL;
+}

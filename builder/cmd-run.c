@@ -1,0 +1,17 @@
+/* cmd-run.c — `acso run`: not implemented yet. */
+#include "commands.h"
+#include "output.h"
+
+const struct acso_option run_options[] = {
+	{0},
+};
+
+int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
+{
+	int first;
+	int r = cmd_options(ctx, argc, argv, NULL, NULL, &first);
+	if (r)
+		return r;
+	msg_error("run: not implemented yet");
+	return EXIT_FAIL;
+}

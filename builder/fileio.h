@@ -1,0 +1,50 @@
+/* fileio.h — files through the --root prefix, bounded reads, atomic writes.
+ *
+ * Every system path (/sys, /proc, /boot, /etc, /lib/modules, /var) is opened
+ * relative to a root directory fd with openat2(RESOLVE_IN_ROOT), so that
+ * absolute symlinks and ".." inside a replayed tree stay inside it.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Open the root directory ("/" or --root DIR). Returns an O_PATH fd or -errno. */
+int root_open_dir(const char *root);
+
+/* open() of an absolute system path ("/proc/cmdline") inside rootfd. */
+int root_open(int rootfd, const char *path, int flags, mode_t mode);
+/* Like root_open but for a directory (O_DIRECTORY|O_RDONLY). */
+int root_opendir_fd(int rootfd, const char *path);
+/* 0 if path exists inside root (no follow of the last component when
+ * nofollow), -errno otherwise. */
+int root_exists(int rootfd, const char *path);
+/* readlink() inside root; *out malloc'ed. */
+int root_readlink(int rootfd, const char *path, char **out);
+
+/* Read at most max bytes of a file (sysfs, procfs, config files); -EFBIG if
+ * the file is larger. *out is malloc'ed and NUL-terminated. */
+int read_fd_bounded(int fd, size_t max, char **out, size_t *len);
+int root_read_file(int rootfd, const char *path, size_t max, char **out, size_t *len);
+/* One-line attribute (sysfs "class", "vendor"): trailing white space removed. */
+int root_read_attr(int rootfd, const char *path, char **out);
+/* Plain-path variants (dirfd AT_FDCWD or any directory fd). */
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);
+
+enum {
+	WRITE_BACKUP  = 1 << 0, /* keep the replaced file as NAME.acso-bak */
+	WRITE_NOSYNC  = 1 << 1, /* skip fsync (caches, tests of big files) */
+};
+/* Atomic write of dirfd/name: temp file in the same directory, write, fsync,
+ * rename, fsync the directory. Unchanged content is not rewritten.
+ * Returns 1 when the file was written, 0 when it already had this content,
+ * -errno on failure (the old file untouched, the temp file removed). */
+int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
+		      mode_t mode, unsigned flags);
+
+/* mkdir -p relative to dirfd. */
+int mkdir_p_at(int dirfd, const char *path, mode_t mode);
+/* rm -rf relative to dirfd, never following symlinks. Missing is not an error. */
+int rm_rf_at(int dirfd, const char *path);
+/* Join a directory and a name into a malloc'ed path. */
+char *path_join(const char *a, const char *b);

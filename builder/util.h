@@ -1,0 +1,63 @@
+/* util.h — small helpers every file may use: cleanup attributes, strict
+ * number parsing, string building. No I/O here. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+/* Hand a resource out of a cleanup-scoped variable. */
+#define TAKE_PTR(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+#define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
+
+/* Strict parsing: the whole string must be the number, no sign for
+ * unsigned, no overflow. base 0 is not accepted (no silent octal).
+ * Return 0 or -EINVAL / -ERANGE. */
+int parse_u64(const char *s, int base, uint64_t *out);
+int parse_u32(const char *s, int base, uint32_t *out);
+int parse_int(const char *s, int *out);
+
+/* malloc'ed printf; aborts on out-of-memory (as with every allocation
+ * here: an allocation failure is not a recoverable condition for a CLI). */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+
+/* Strip trailing white space (including a newline) in place; returns s. */
+char *strip_trailing(char *s);
+bool startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+
+/* A growable byte buffer. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_append(struct buf *b, const void *data, size_t n);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+/* NUL-terminated view (the terminator is not counted in len). */
+const char *buf_str(struct buf *b);
+
+/* A NULL-terminated list of strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+void strv_push(struct strv *s, const char *str);   /* copies */
+void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strv_free(struct strv *s);

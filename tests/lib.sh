@@ -1,0 +1,89 @@
+# tests/lib.sh — helpers for the shell integration tests. Source it first.
+#
+# Every test gets a private temp dir ($T) and HOME, never reads the host's
+# acso config, and cleans up on every exit path: the processes it started
+# (by pid), mounts and loop devices it registered, and $T.
+# Results are TAP lines: "ok N - name" / "not ok N - name".
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ACSO=${ACSO:-$TOP/acso}
+FIXTURES=$TOP/tests/fixtures
+GOLDEN=$TOP/tests/golden
+T=$(mktemp -d "${TMPDIR:-/tmp}/acso-test.XXXXXX")
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache
+mkdir -p "$HOME"
+export NO_COLOR=1
+_tn=0
+_tfail=0
+_pids=()
+_cleanups=()
+
+# Register a pid to kill at exit (only processes this test started).
+t_track_pid() { _pids+=("$1"); }
+# Register a command string to eval at exit (umount, losetup -d, ...), run in reverse order.
+t_on_exit() { _cleanups+=("$1"); }
+
+_t_cleanup() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1 || true; done
+	for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${_pids[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+		kill -9 "$p" 2>/dev/null
+	done
+	chmod -R u+rwX "$T" 2>/dev/null
+	rm -rf "$T"
+}
+trap _t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+t_pass() { _tn=$((_tn + 1)); echo "ok $_tn - $1"; }
+t_fail() {
+	_tn=$((_tn + 1)); _tfail=$((_tfail + 1))
+	echo "not ok $_tn - $1"
+	shift
+	[ $# -gt 0 ] && printf '# %s\n' "$@"
+	return 0
+}
+
+# t_ok NAME CMD... — pass when CMD exits 0.
+t_ok() {
+	local name=$1; shift
+	if "$@" >"$T/.out" 2>&1; then t_pass "$name"; else t_fail "$name" "command failed: $*" "$(tail -5 "$T/.out")"; fi
+}
+
+# t_exit CODE NAME CMD... — pass when CMD exits with CODE. Output kept in $T/.out.
+t_exit() {
+	local want=$1 name=$2; shift 2
+	"$@" >"$T/.out" 2>"$T/.err"
+	local rc=$?
+	if [ "$rc" -eq "$want" ]; then t_pass "$name"; else
+		t_fail "$name" "expected exit $want, got $rc: $*" "$(tail -5 "$T/.err")"
+	fi
+}
+
+# t_grep NAME PATTERN FILE — pass when FILE has a line matching PATTERN (grep -E).
+t_grep() {
+	if grep -qE -- "$2" "$3"; then t_pass "$1"; else t_fail "$1" "no line matches '$2' in $3" "$(head -20 "$3")"; fi
+}
+t_nogrep() {
+	if ! grep -qE -- "$2" "$3"; then t_pass "$1"; else t_fail "$1" "unexpected line matching '$2' in $3" "$(grep -E -- "$2" "$3" | head -5)"; fi
+}
+
+# t_golden NAME GOLDENFILE ACTUALFILE — compare; UPDATE_GOLDEN=1 rewrites.
+t_golden() {
+	local name=$1 gold=$GOLDEN/$2 actual=$3
+	if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
+		mkdir -p "$(dirname "$gold")"
+		cp "$actual" "$gold"
+	fi
+	if diff -u "$gold" "$actual" >"$T/.diff" 2>&1; then t_pass "$name"; else
+		t_fail "$name" "output differs from $2 (UPDATE_GOLDEN=1 to accept)" "$(head -30 "$T/.diff")"
+	fi
+}
+
+# A free TCP port on 127.0.0.1.
+t_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# Call at the end of every test file.
+t_done() { exit $((_tfail > 0)); }

@@ -1,0 +1,209 @@
+/* Unit tests for the foundation: strict numbers, config files, atomic
+ * writes, root-relative opens, child processes, the work dir lock. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "err.h"
+#include "fileio.h"
+#include "lock.h"
+#include "spawn.h"
+#include "util.h"
+
+static char *tmpdir(void)
+{
+	char tmpl[] = "/tmp/acso-unit.XXXXXX";
+	char *d = mkdtemp(tmpl);
+	assert_non_null(d);
+	return xstrdup(d);
+}
+
+static void test_parse_numbers(void **state)
+{
+	uint64_t v;
+	uint32_t w;
+	int i;
+	assert_int_equal(parse_u64("42", 10, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_u64("0x10de", 16, &v), 0);
+	assert_int_equal(v, 0x10de);
+	assert_int_equal(parse_u64("", 10, &v), -EINVAL);
+	assert_int_equal(parse_u64("-1", 10, &v), -EINVAL);
+	assert_int_equal(parse_u64("12a", 10, &v), -EINVAL);
+	assert_int_equal(parse_u64(" 1", 10, &v), -EINVAL);
+	assert_int_equal(parse_u64("99999999999999999999999", 10, &v), -ERANGE);
+	assert_int_equal(parse_u64("10", 0, &v), -EINVAL);
+	assert_int_equal(parse_u32("4294967296", 10, &w), -ERANGE);
+	assert_int_equal(parse_int("-5", &i), 0);
+	assert_int_equal(i, -5);
+	assert_int_equal(parse_int("+5", &i), -EINVAL);
+}
+
+static void test_conf(void **state)
+{
+	struct conf c = {0};
+	struct acso_err e = {0};
+	assert_int_equal(conf_parse(&c, "# comment\n\nmirror = http://x/\nwork_dir=\"/tmp/a b\"\nmirror = https://y/\n", "t", &e), 0);
+	assert_string_equal(conf_get(&c, "mirror"), "https://y/");
+	assert_string_equal(conf_get(&c, "work_dir"), "/tmp/a b");
+	assert_null(conf_get(&c, "nope"));
+	assert_int_equal(conf_parse(&c, "ok = 1\njunk line\n", "f.conf", &e), -ACSO_E_PARSE);
+	assert_string_equal(e.msg, "f.conf:2: expected 'key = value'");
+	assert_int_equal(conf_parse(&c, " = 1\n", "f.conf", &e), -ACSO_E_PARSE);
+	assert_int_equal(conf_parse(&c, "a b = 1\n", "f.conf", &e), -ACSO_E_PARSE);
+	assert_true(conf_key_known("mirror"));
+	assert_false(conf_key_known("mirorr"));
+	conf_free(&c);
+}
+
+static void test_atomic_write(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	int dfd = open(d, O_PATH | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(write_file_atomic(dfd, "f", "one\n", 4, 0640, 0), 1);
+	assert_int_equal(write_file_atomic(dfd, "f", "one\n", 4, 0640, 0), 0); /* unchanged: not rewritten */
+	assert_int_equal(write_file_atomic(dfd, "f", "two\n", 4, 0600, WRITE_BACKUP), 1);
+	char *s;
+	size_t n;
+	assert_int_equal(read_file_at(dfd, "f", 100, &s, &n), 0);
+	assert_string_equal(s, "two\n");
+	free(s);
+	assert_int_equal(read_file_at(dfd, "f.acso-bak", 100, &s, &n), 0);
+	assert_string_equal(s, "one\n");
+	free(s);
+	struct stat st;
+	assert_int_equal(fstatat(dfd, "f", &st, 0), 0);
+	assert_int_equal(st.st_mode & 0777, 0640); /* the mode of the replaced file is kept */
+	/* A write into a missing directory fails and leaves nothing. */
+	assert_true(write_file_atomic(dfd, "missing/f", "x", 1, 0644, 0) < 0);
+	/* Bounded read refuses a larger file. */
+	assert_int_equal(read_file_at(dfd, "f", 2, &s, &n), -EFBIG);
+	assert_int_equal(rm_rf_at(AT_FDCWD, d), 0);
+	assert_int_equal(access(d, F_OK), -1);
+	close(dfd);
+}
+
+static void test_root_relative(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	_cleanup_free_ char *p = path_join(d, "proc");
+	assert_int_equal(mkdir_p_at(AT_FDCWD, p, 0755), 0);
+	_cleanup_free_ char *f = path_join(d, "proc/cmdline");
+	FILE *fp = fopen(f, "w");
+	fputs("quiet intel_iommu=on\n", fp);
+	fclose(fp);
+	/* An absolute symlink inside the root resolves inside the root. */
+	_cleanup_free_ char *l = path_join(d, "proc/link");
+	assert_int_equal(symlink("/proc/cmdline", l), 0);
+	int root = root_open_dir(d);
+	assert_true(root >= 0);
+	char *s;
+	assert_int_equal(root_read_attr(root, "/proc/cmdline", &s), 0);
+	assert_string_equal(s, "quiet intel_iommu=on");
+	free(s);
+	assert_int_equal(root_read_attr(root, "/proc/link", &s), 0);
+	assert_string_equal(s, "quiet intel_iommu=on");
+	free(s);
+	assert_int_equal(root_readlink(root, "/proc/link", &s), 0);
+	assert_string_equal(s, "/proc/cmdline");
+	free(s);
+	assert_int_equal(root_read_attr(root, "/proc/absent", &s), -ENOENT);
+	/* ".." cannot climb out of the root. */
+	assert_int_equal(root_exists(root, "/../../../../etc/passwd"), -ENOENT);
+	assert_true(root_open_dir("/does/not/exist") < 0);
+	close(root);
+	rm_rf_at(AT_FDCWD, d);
+}
+
+static int lines;
+static void count_line(void *priv, const char *line) { lines++; }
+
+static void test_spawn(void **state)
+{
+	struct buf out = {0};
+	struct spawn_opts o = {.log_fd = -1, .capture = &out, .on_line = count_line};
+	const char *echo[] = {"sh", "-c", "echo a; echo b; echo err >&2; echo $LC_ALL", NULL};
+	int st;
+	lines = 0;
+	assert_int_equal(spawn_run(echo, &o, &st), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_string_equal(buf_str(&out), "a\nb\nC\n");
+	assert_int_equal(lines, 4);
+	buf_free(&out);
+
+	const char *missing[] = {"acso-no-such-program", NULL};
+	assert_int_equal(spawn_run(missing, &o, &st), -ENOENT);
+
+	struct acso_err e = {0};
+	const char *bad[] = {"sh", "-c", "exit 3", NULL};
+	assert_int_equal(spawn_check(bad, NULL, &e), -ACSO_E_CHILD);
+	assert_string_equal(e.msg, "sh exited with status 3");
+	const char *sig[] = {"sh", "-c", "kill -9 $$", NULL};
+	assert_int_equal(spawn_check(sig, NULL, &e), -ACSO_E_CHILD);
+	assert_non_null(strstr(e.msg, "killed by signal 9"));
+
+	/* The environment is an allow-list. */
+	setenv("ACSO_SECRET", "x", 1);
+	const char *env[] = {"sh", "-c", "echo ${ACSO_SECRET:-unset} $EXTRA", NULL};
+	const char *extra[] = {"EXTRA=yes", NULL};
+	struct spawn_opts o2 = {.log_fd = -1, .capture = &out, .env = extra};
+	assert_int_equal(spawn_run(env, &o2, &st), 0);
+	assert_string_equal(buf_str(&out), "unset yes\n");
+	buf_free(&out);
+}
+
+static void test_lock(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	struct acso_err e = {0};
+	int fd = lock_work_dir(d, "run", &e);
+	assert_true(fd >= 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct acso_err e2 = {0};
+		int r = lock_work_dir(d, "fetch", &e2);
+		_exit(r == -ACSO_E_LOCKED && strstr(e2.msg, "acso run") ? 0 : 1);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unlock_work_dir(fd);
+	fd = lock_work_dir(d, "run", &e);
+	assert_true(fd >= 0);
+	unlock_work_dir(fd);
+	rm_rf_at(AT_FDCWD, d);
+}
+
+static void test_strerror(void **state)
+{
+	assert_string_equal(acso_strerror(-ACSO_E_BADSIG), "BAD signature");
+	assert_string_equal(acso_strerror(-ENOENT), "No such file or directory");
+	struct acso_err e = {0};
+	assert_int_equal(err_set(&e, -ACSO_E_HTTP, "HTTP %d", 404), -ACSO_E_HTTP);
+	err_wrap(&e, -ACSO_E_HTTP, "fetch '%s'", "u");
+	assert_string_equal(e.msg, "fetch 'u': HTTP 404");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_root_relative),
+		cmocka_unit_test(test_spawn),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_strerror),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
