@@ -1,6 +1,7 @@
 /* main.c — the driver: global options, configuration, the command table,
  * help generated from that table, and dispatch. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -15,6 +16,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "output.h"
+#include "snapshot.h"
 #include "util.h"
 
 #define R CMD_NEEDS_ROOT
@@ -272,10 +274,34 @@ static const char *home_dir(void)
 	return pw ? pw->pw_dir : "/";
 }
 
+/* --root given a snapshot archive: unpacked here, removed at exit. */
+static char *replay_dir;
+static void remove_replay_dir(void)
+{
+	if (replay_dir)
+		rm_rf_at(AT_FDCWD, replay_dir);
+}
+
+static int unpack_root_archive(struct acso_ctx *ctx)
+{
+	const char *tmp = getenv("TMPDIR");
+	replay_dir = xasprintf("%s/acso-root.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(replay_dir))
+		return fail(NULL, -errno, "create a directory for '%s'", ctx->root);
+	atexit(remove_replay_dir);
+	struct acso_err e = {0};
+	int r = snapshot_extract(ctx->root, replay_dir, &e);
+	if (r < 0)
+		return fail(&e, r, "--root '%s'", ctx->root);
+	ctx->root = replay_dir;
+	return 0;
+}
+
 /* Config files, then the work dir and the data dir. */
 static int setup_context(struct acso_ctx *ctx)
 {
 	struct acso_err e = {0};
+	int ur;
 	if (ctx->config_path) {
 		struct stat st;
 		if (stat(ctx->config_path, &st) < 0)
@@ -335,6 +361,8 @@ static int setup_context(struct acso_ctx *ctx)
 	}
 	ctx->data_dir = dd;
 
+	if (snapshot_is_archive(ctx->root) && (ur = unpack_root_archive(ctx)))
+		return ur;
 	ctx->rootfd = root_open_dir(ctx->root);
 	if (ctx->rootfd < 0) {
 		msg_error("--root '%s': %s", ctx->root, acso_strerror(ctx->rootfd));
