@@ -475,7 +475,8 @@ static void read_groups(int rootfd, struct iommu_report *r)
 	}
 	if (d)
 		closedir(d);
-	qsort(r->groups, r->ngroups, sizeof(*r->groups), cmp_group);
+	if (r->ngroups)
+		qsort(r->groups, r->ngroups, sizeof(*r->groups), cmp_group);
 }
 
 int iommu_report_build(int rootfd, struct iommu_report *r, struct acso_err *e)

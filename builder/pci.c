@@ -319,7 +319,8 @@ int pci_scan(int rootfd, struct pci_list *out)
 		snprintf(paddr[i], sizeof(paddr[i]), "%s", parents.v[i]);
 	for (size_t i = 0; i < out->n; i++)
 		out->v[i].parent = i; /* temporarily: original index */
-	qsort(out->v, out->n, sizeof(*out->v), cmp_dev);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_dev);
 	for (size_t i = 0; i < out->n; i++) {
 		const char *pa = paddr[out->v[i].parent];
 		out->v[i].parent = -1;
