@@ -17,7 +17,7 @@ static void quiet_warning(char *msg, ...)
 	(void)msg; /* a missing pci.ids gives numbers only; that is reported as "unknown" */
 }
 
-static _Noreturn void fatal_error(char *msg, ...)
+__attribute__((noreturn)) static void fatal_error(char *msg, ...)
 {
 	/* libpci calls this only for conditions it cannot recover from
 	 * (allocation failure); like every allocation failure here: abort. */
