@@ -407,8 +407,8 @@ int cmd_groups(struct acso_ctx *ctx, int argc, char **argv)
 			printf("\nNo GPU (class 0300, 0302 or 0380) found.\n");
 	}
 	if (!rep.ngroups) {
-		msg_error("no IOMMU groups under '%s': the IOMMU is off or not supported",
-			  strcmp(ctx->root, "/") ? ctx->root : "/sys/kernel/iommu_groups");
+		msg_error("no IOMMU groups in '%s%s': the IOMMU is off or not supported",
+			  strcmp(ctx->root, "/") ? ctx->root : "", "/sys/kernel/iommu_groups");
 		msg_hint("turn on VT-d / AMD-Vi in the firmware setup; on Intel add intel_iommu=on to the kernel command line; 'acso check' says what is missing");
 	}
 	iommu_report_free(&rep);
