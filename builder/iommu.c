@@ -324,8 +324,44 @@ static int class_entry_dev(int rootfd, const struct pci_list *l, const char *pat
 	return found;
 }
 
+/* mountinfo names the root's device by number, which also works when
+ * /proc/mounts says "/dev/root" (booted without an initramfs). */
+static bool find_root_fs_by_number(int rootfd, struct iommu_report *r)
+{
+	_cleanup_free_ char *m = NULL;
+	if (root_read_file(rootfd, "/proc/self/mountinfo", 1 << 20, &m, NULL) < 0)
+		return false;
+	char devnum[32] = "", src[256] = "";
+	char *save = NULL;
+	for (char *line = strtok_r(m, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char num[32], mroot[256], mnt[256];
+		if (sscanf(line, "%*s %*s %31s %255s %255s", num, mroot, mnt) != 3 || strcmp(mnt, "/"))
+			continue;
+		snprintf(devnum, sizeof(devnum), "%s", num);
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(dash + 3, "%*s %255s", src) != 1)
+			src[0] = '\0';
+	}
+	unsigned maj, min;
+	char extra;
+	if (sscanf(devnum, "%u:%u%c", &maj, &min, &extra) != 2)
+		return false;
+	_cleanup_free_ char *p = xasprintf("/sys/dev/block/%u:%u", maj, min);
+	int dev = class_entry_dev(rootfd, &r->pci, p, 0);
+	if (dev < 0)
+		return false;
+	r->root_fs_dev = dev;
+	/* The kernel's name of the device ("/dev/root" says nothing). */
+	_cleanup_free_ char *t = NULL;
+	const char *base = root_readlink(rootfd, p, &t) == 0 ? strrchr(t, '/') : strrchr(src, '/');
+	r->root_fs_name = xstrdup(base && base[1] ? base + 1 : devnum);
+	return true;
+}
+
 static void find_root_fs(int rootfd, struct iommu_report *r)
 {
+	if (find_root_fs_by_number(rootfd, r))
+		return;
 	_cleanup_free_ char *m = NULL;
 	if (root_read_file(rootfd, "/proc/mounts", 1 << 20, &m, NULL) < 0)
 		return;

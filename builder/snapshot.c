@@ -228,10 +228,11 @@ int snapshot_build(int rootfd, const char *const *klog, size_t nklog, char **out
 	each_entry(&s, "/sys/class/iommu", put_class_link);
 	each_entry(&s, "/sys/class/block", put_class_link);
 	each_entry(&s, "/sys/class/net", put_class_link);
+	each_entry(&s, "/sys/dev/block", put_class_link);
 	each_entry(&s, "/sys/firmware/efi/efivars", put_efivar);
 	static const char *const files[] = {
 		"/proc/cpuinfo", "/proc/cmdline", "/proc/version", "/proc/version_signature",
-		"/proc/sys/kernel/osrelease", "/proc/modules", "/proc/mounts", "/proc/net/route",
+		"/proc/sys/kernel/osrelease", "/proc/modules", "/proc/mounts", "/proc/self/mountinfo", "/proc/net/route",
 		"/etc/default/grub", "/etc/os-release",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)

@@ -48,6 +48,7 @@ t_grep "tree nests the GPU under its root port" '^│  ├─ 01:00.0 VGA' "$T/t
 t_exit 0 "desktop: isolated with its bridge -> 0" "$ACSO" groups --root "$FIXTURES/desktop-clean"
 t_grep "desktop: verdict" 'isolated with its bridge \(IOMMU group 1\)' "$T/.out"
 t_exit 0 "laptop 3D controller -> 0" "$ACSO" groups --root "$FIXTURES/laptop-3d"
+t_grep "laptop: root disk found through mountinfo when /proc/mounts says /dev/root" '^IOMMU group 4  \[root file system: nvme0n1p3\]' "$T/.out"
 t_grep "laptop: 0302 is a GPU" '^  01:00.0 3D controller \[0302\].*\[GPU\]$' "$T/.out"
 t_exit 3 "amd: chipset group shared -> 3" "$ACSO" groups --root "$FIXTURES/amd-chipset-shared"
 t_grep "amd: host-critical warning" 'holds the root file system.s disk and the default-route network interface' "$T/.out"
