@@ -632,18 +632,24 @@ int quirks_place(const struct quirks_fragments *f, const char *code, size_t code
 		return err_set(e, -ACSO_E_PARSE, "the code fragment has a placeholder acso does not know");
 	}
 
-	/* The code goes after the line that ends the previous statement (so a
-	 * comment introducing the table stays with it). */
+	/* The code goes before the declaration's line and before the comment
+	 * block right above it (which belongs to the table), not before blank
+	 * lines or anything else. */
 	size_t code_at = t.decl;
-	{
-		struct toks T;
-		if (tokenize(code, t.decl, &T, NULL) == 0 && T.n) {
-			size_t end = T.v[T.n - 1].e;
-			const char *nl = memchr(code + end, '\n', t.decl - end);
-			code_at = nl ? (size_t)(nl - code) + 1 : t.decl;
-		} else if (T.n == 0)
-			code_at = 0;
-		free(T.v);
+	while (code_at > 0 && code[code_at - 1] != '\n')
+		code_at--;
+	while (code_at > 0) {
+		size_t prev = code_at - 1; /* the '\n' ending the line above */
+		while (prev > 0 && code[prev - 1] != '\n')
+			prev--;
+		const char *l = code + prev;
+		size_t ll = code_at - 1 - prev;
+		while (ll && isspace((unsigned char)*l))
+			l++, ll--;
+		bool comment = ll && (*l == '*' || startswith(l, "/*") || startswith(l, "//"));
+		if (!comment)
+			break;
+		code_at = prev;
 	}
 	size_t ls = t.term;
 	while (ls > 0 && code[ls - 1] != '\n')
