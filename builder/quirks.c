@@ -409,9 +409,8 @@ int quirks_find_table(const char *text, size_t len, const char *name, struct qui
 	if (r == 0)
 		r = find_in(&T, name, t, e);
 	free(T.v);
-	if (r < 0 && r != -ACSO_E_UNSUPPORTED) {
+	if (r < 0)
 		quirks_table_free(t);
-	}
 	return r;
 }
 

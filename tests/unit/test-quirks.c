@@ -332,7 +332,9 @@ static char *run_harness(const char *param, const char *const *devs)
 	if (spawn_check((const char *const *)argv.v, &o, &e) < 0)
 		fail_msg("harness: %s", e.msg);
 	strv_free(&argv);
-	return xstrdup(buf_str(&out));
+	char *text = xstrdup(buf_str(&out));
+	buf_free(&out);
+	return text;
 }
 
 static const char warning[] =
