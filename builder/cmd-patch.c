@@ -15,6 +15,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "git.h"
+#include "kcheck.h"
 #include "kmake.h"
 #include "output.h"
 #include "quirks.h"
@@ -447,8 +448,7 @@ int cmd_patch(struct acso_ctx *ctx, int argc, char **argv)
 	json_object_object_add(report, "files_written", json_object_new_int(written));
 
 	/* The compile check: only where it means something. */
-	json_object *jc = json_object_new_object();
-	const char *cstate = "skipped", *why = NULL;
+	const char *cstate, *why = NULL;
 	if (o.no_compile)
 		why = "--no-compile-check";
 	else if (ctx->dry_run)
@@ -459,20 +459,10 @@ int cmd_patch(struct acso_ctx *ctx, int argc, char **argv)
 		_cleanup_free_ char *logs = path_join(ctx->work_dir, "build/logs");
 		mkdir_p_at(AT_FDCWD, logs, 0755);
 		log = path_join(logs, "patch-compile-check.log");
-		msg_info("compiling drivers/pci/quirks.o (log: %s)", log);
-		double t0 = now_seconds();
-		if (kmake_quirks_check(src, log, &e) < 0) {
-			cstate = "failed";
-			why = e.msg;
-		} else {
-			cstate = "passed";
-			json_object_object_add(jc, "seconds", json_object_new_double(now_seconds() - t0));
-		}
-		json_object_object_add(jc, "log", json_object_new_string(log));
 	}
-	json_object_object_add(jc, "status", json_object_new_string(cstate));
-	if (why)
-		json_object_object_add(jc, "reason", json_object_new_string(why));
+	json_object *jc = compile_check(src, log, why, &cstate, &e);
+	if (!strcmp(cstate, "failed"))
+		why = e.msg;
 	json_object_object_add(report, "compile_check", jc);
 
 	if (ctx->json) {
