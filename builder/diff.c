@@ -310,8 +310,6 @@ static void explain_mismatch(const struct diff_patch *p, const struct diff_file 
 			int ol = (int)(o->len - eol_len(o->p, o->len)), wl = (int)(want[k].len - eol_len(want[k].p, want[k].len));
 			buf_printf(why, "line %zu is '%.*s' where the patch expects '%.*s'", pos + k + 1,
 				   ol > 80 ? 80 : ol, o->p, wl > 80 ? 80 : wl, want[k].p);
-			if (f->crlf && o->len == want[k].len - 1)
-				buf_printf(why, " (the patch has CRLF line endings, the file has LF: convert the patch)");
 			return;
 		}
 	}
@@ -389,6 +387,8 @@ int diff_apply_file(const struct diff_patch *p, const struct diff_file *f, const
 			struct buf why = {0};
 			long ex = pos0 < (long)cursor ? (long)cursor : pos0;
 			explain_mismatch(p, f, &O, (size_t)(ex < 0 ? 0 : ex), want, nw, &why);
+			if (f->crlf && !(old && memmem(old, old_len, "\r\n", 2)))
+				buf_printf(&why, " (the patch has CRLF line endings, the file has LF: convert the patch)");
 			r = err_set(e, -ACSO_E_PARSE,
 				    "%s: hunk %zu (line %zu) does not apply to '%s': %s%s", p->name, k + 1,
 				    h->patch_line, path, why.len ? buf_str(&why) : "its context is not in the file",
