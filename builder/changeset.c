@@ -129,6 +129,20 @@ int cs_check_writable(const struct changeset *cs, struct acso_err *e)
 		if (slash)
 			*slash = 0;
 		const char *d = slash ? dir : ".";
+		/* the directory reached by a plain path must be the one inside
+		 * the tree: a symlinked directory may not lead the write out */
+		struct stat plain, inside;
+		_cleanup_free_ char *abs = xasprintf("/%s", slash ? dir : "");
+		int ifd = root_opendir_fd(cs->dirfd, abs);
+		bool exists = fstatat(cs->dirfd, d, &plain, 0) == 0;
+		if (exists && (ifd < 0 || (fstat(ifd, &inside) == 0 &&
+		    (plain.st_dev != inside.st_dev || plain.st_ino != inside.st_ino)))) {
+			if (ifd >= 0)
+				close(ifd);
+			return err_set(e, -ACSO_E_UNSAFE, "'%s' leads out of the tree through a symbolic link", d);
+		}
+		if (ifd >= 0)
+			close(ifd);
 		if (faccessat(cs->dirfd, d, W_OK, AT_EACCESS) < 0) {
 			if (errno == ENOENT && !f->existed)
 				continue; /* created with the file */
