@@ -110,6 +110,16 @@ t_exit 2 "--set with a bad value" "$ACSO" config --source-dir "$T/k" --set 'CONF
 t_exit 1 "missing base file" "$ACSO" config --source-dir "$T/k" --base "$T/none.config"
 t_exit 1 "binary base file" "$ACSO" config --source-dir "$T/k" --base /bin/sh
 t_grep "binary base explained" "NUL byte" "$T/.err"
+# no /boot config: /proc/config.gz
+mkdir -p "$T/gzroot/proc/sys/kernel"
+echo 6.1.0-gz >"$T/gzroot/proc/sys/kernel/osrelease"
+printf 'CONFIG_PCI=y\nCONFIG_NR_CPUS=2\n' | gzip -c >"$T/gzroot/proc/config.gz"
+fresh
+t_exit 0 "base from /proc/config.gz" "$ACSO" --root "$T/gzroot" config --source-dir "$T/k" --no-compile-check
+t_grep "config.gz named as the base" "^base: running /proc/config.gz$" "$T/.out"
+t_grep "config.gz content used" "^CONFIG_NR_CPUS=2$" "$T/k/.config"
+printf 'not gzip' >"$T/gzroot/proc/config.gz"
+t_exit 1 "corrupt /proc/config.gz fails" "$ACSO" --root "$T/gzroot" config --source-dir "$T/k"
 mkdir -p "$T/empty-root/proc"
 t_exit 1 "no running config" "$ACSO" --root "$T/empty-root" config --source-dir "$T/k"
 t_exit 1 "not a kernel tree" "$ACSO" config --source-dir "$T"
