@@ -358,7 +358,7 @@ int cmd_patch(struct acso_ctx *ctx, int argc, char **argv)
 	parsed = xcalloc(loaded.n + 1, sizeof(*parsed));
 	for (size_t i = 0; i < loaded.n; i++)
 		if (diff_parse(loaded.v[i].text, loaded.v[i].len, loaded.v[i].name, &parsed[i], &e) < 0) {
-			fail(&e, e.code, "patch '%s'", loaded.v[i].name);
+			fail(&e, e.code, "patch");
 			goto out;
 		}
 	json_object *jpatches = json_object_new_array();
