@@ -286,29 +286,29 @@ static int apply_patch(struct changeset *cs, const struct diff_patch *p, int fuz
 	return 0;
 }
 
-static void print_patch_report(json_object *jp)
+static void print_patch_report(FILE *out, const char *(*S)(enum style), json_object *jp)
 {
 	for (size_t i = 0; i < json_object_array_length(jp); i++) {
 		json_object *p = json_object_array_get_idx(jp, i), *files, *name;
 		json_object_object_get_ex(p, "name", &name);
 		json_object_object_get_ex(p, "files", &files);
-		printf("patch '%s'\n", json_object_get_string(name));
+		fprintf(out, "patch '%s'\n", json_object_get_string(name));
 		for (size_t j = 0; j < json_object_array_length(files); j++) {
 			json_object *f = json_object_array_get_idx(files, j), *path, *hunks;
 			json_object_object_get_ex(f, "path", &path);
 			json_object_object_get_ex(f, "hunks", &hunks);
-			printf("  %s:", json_object_get_string(path));
+			fprintf(out, "  %s:", json_object_get_string(path));
 			for (size_t k = 0; k < json_object_array_length(hunks); k++) {
 				json_object *h = json_object_array_get_idx(hunks, k), *l, *off, *fz;
 				json_object_object_get_ex(h, "line", &l);
 				json_object_object_get_ex(h, "offset", &off);
 				json_object_object_get_ex(h, "fuzz", &fz);
-				printf(" hunk %zu at line %d", k + 1, json_object_get_int(l));
+				fprintf(out, " hunk %zu at line %d", k + 1, json_object_get_int(l));
 				if (json_object_get_int(off))
-					printf(" %s(offset %+d)%s", sty(ST_WARN), json_object_get_int(off), sty(ST_RESET));
+					fprintf(out, " %s(offset %+d)%s", S(ST_WARN), json_object_get_int(off), S(ST_RESET));
 				if (json_object_get_int(fz))
-					printf(" %s(fuzz %d)%s", sty(ST_WARN), json_object_get_int(fz), sty(ST_RESET));
-				printf("%s", k + 1 < json_object_array_length(hunks) ? "," : "\n");
+					fprintf(out, " %s(fuzz %d)%s", S(ST_WARN), json_object_get_int(fz), S(ST_RESET));
+				fprintf(out, "%s", k + 1 < json_object_array_length(hunks) ? "," : "\n");
 			}
 		}
 	}
@@ -472,28 +472,32 @@ int cmd_patch(struct acso_ctx *ctx, int argc, char **argv)
 	} else {
 		if (ctx->dry_run)
 			fwrite(diff.data ? diff.data : "", 1, diff.len, stdout);
-		print_patch_report(jpatches);
+		/* with --dry-run stdout is the diff alone (redirect it to a
+		 * file and it applies); the report goes to stderr */
+		FILE *out = ctx->dry_run ? stderr : stdout;
+		const char *(*S)(enum style) = ctx->dry_run ? sty_err : sty;
+		print_patch_report(out, S, jpatches);
 		if (qr.state == QUIRKS_PLACED)
-			printf("override: %splaced%s in %s: code at line %zu, entry at line %zu of %s[] (line %zu)\n"
+			fprintf(out, "override: %splaced%s in %s: code at line %zu, entry at line %zu of %s[] (line %zu)\n"
 			       "  callback: %s\n",
-			       sty(ST_PASS), sty(ST_RESET), frags.code_file, qr.code_line, qr.entry_line,
+			       S(ST_PASS), S(ST_RESET), frags.code_file, qr.code_line, qr.entry_line,
 			       frags.table, qr.table_line, qr.callback ? qr.callback : "?");
 		else
-			printf("override: already in the tree (%s); nothing to do\n",
+			fprintf(out, "override: already in the tree (%s); nothing to do\n",
 			       qr.state == QUIRKS_ALREADY_ACSO ? "placed by an earlier acso run" : "from another patch or a vendor tree");
 		if (qr.doc == QDOC_PLACED)
-			printf("  documentation: %s line %zu\n", frags.doc_file, qr.doc_line);
+			fprintf(out, "  documentation: %s line %zu\n", frags.doc_file, qr.doc_line);
 		else if (qr.doc == QDOC_MISSING_FILE)
-			printf("  documentation: no %s in this tree\n", frags.doc_file);
+			fprintf(out, "  documentation: no %s in this tree\n", frags.doc_file);
 		if (ctx->dry_run)
-			printf("dry run: %zu file(s) would change, nothing written\n", cs_changed(&cs));
+			fprintf(out, "dry run: %zu file(s) would change, nothing written\n", cs_changed(&cs));
 		else
-			printf("wrote %d file(s) in %s\n", written, src);
+			fprintf(out, "wrote %d file(s) in %s\n", written, src);
 		if (o.emit_diff)
-			printf("diff written to %s\n", o.emit_diff);
-		printf("compile check: %s%s%s%s%s\n",
-		       !strcmp(cstate, "passed") ? sty(ST_PASS) : !strcmp(cstate, "failed") ? sty(ST_FAIL) : "",
-		       cstate, sty(ST_RESET), why ? ": " : "", why ? why : "");
+			fprintf(out, "diff written to %s\n", o.emit_diff);
+		fprintf(out, "compile check: %s%s%s%s%s\n",
+		       !strcmp(cstate, "passed") ? S(ST_PASS) : !strcmp(cstate, "failed") ? S(ST_FAIL) : "",
+		       cstate, S(ST_RESET), why ? ": " : "", why ? why : "");
 	}
 	ret = !strcmp(cstate, "failed") ? EXIT_FAIL : EXIT_OK;
 	if (ret)
