@@ -382,11 +382,9 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 	struct strv missing = {0};
 	for (size_t i = 0; i < reqs.n; i++)
 		if (!satisfied(reqs.v[i].val, kconfig_get(&fin, reqs.v[i].sym)))
-			strv_pushf(&missing, "config %s", reqs.v[i].sym);
+			strv_push(&missing, reqs.v[i].sym);
 	bool *known = xcalloc(missing.n + 1, sizeof(bool));
 	if (missing.n && !ctx->dry_run) {
-		for (size_t i = 0; i < missing.n; i++)
-			memmove(missing.v[i], missing.v[i] + 7, strlen(missing.v[i] + 7) + 1);
 		g_wanted = &missing;
 		g_found = known;
 		nftw(src, scan_kconfig, 32, FTW_PHYS | FTW_ACTIONRETVAL);
