@@ -31,8 +31,9 @@ int acso_git_url_check(const char *url, bool allow_http, struct acso_err *e);
 char *acso_git_cache_name(const char *url);
 
 /* Clone url as a bare repository into WORK/git/<cache name>, or fetch into
- * it when it is already there (all branches and tags). The cache is kept
- * for the next run; a fetch that fails leaves the old cache usable. */
+ * it when it is already there (all branches and tags). A clone is made in
+ * NAME.part and renamed when complete; a fetch that fails returns its error
+ * and leaves the cache as it was (acso_git_open_local can still read it). */
 int acso_git_open(const char *work_dir, const char *url, bool allow_http,
 		  struct acso_git **out, struct acso_err *e);
 /* Open an existing repository (bare or with a work tree) without fetching. */
