@@ -104,6 +104,14 @@ t_grep "--dry-run reports the planned changes" "^  CONFIG_PCI_QUIRKS: n → y$" 
 # bad input
 t_exit 1 "unknown profile" "$ACSO" --root "$R" config --source-dir "$T/k" --profile nope
 t_grep "unknown profile hint" "hint: profiles are the files kconfig/NAME.config" "$T/.err"
+# a profile fragment with junk: refused before the tree is touched
+mkdir -p "$T/data"
+cp -R "$TOP/patches" "$TOP/kconfig" "$T/data/"
+printf 'CONFIG_PCI=y\nthis is not kconfig\n' >"$T/data/kconfig/broken.config"
+fresh
+ACSO_DATADIR=$T/data t_exit 1 "junk in a fragment fails" "$ACSO" --root "$R" config --source-dir "$T/k" --profile broken
+t_grep "junk line named" "broken.config:2: not a config line: 'this is not kconfig'" "$T/.err"
+[ ! -e "$T/k/.config" ] && [ ! -e "$T/k/.stub-log" ] && t_pass "broken fragment: nothing written, no make" || t_fail "broken fragment: nothing written, no make"
 t_exit 2 "bad profile name" "$ACSO" config --source-dir "$T/k" --profile ../x
 t_exit 2 "--set without a value" "$ACSO" config --source-dir "$T/k" --set CONFIG_X
 t_exit 2 "--set with a bad value" "$ACSO" config --source-dir "$T/k" --set 'CONFIG_X=yes please'
