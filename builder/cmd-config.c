@@ -297,6 +297,12 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 		final_len = mb.len;
 	} else {
 		_cleanup_close_ int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct stat cst;
+		if (sfd >= 0 && fstatat(sfd, ".config", &cst, AT_SYMLINK_NOFOLLOW) == 0 && !(cst.st_mode & 0222)) {
+			buf_free(&mb);
+			ret = fail(NULL, -EACCES, "'%s/.config' is read-only; not replacing it", src);
+			goto out;
+		}
 		r = sfd < 0 ? -errno : write_file_atomic(sfd, ".config", mb.data ? mb.data : "", mb.len, 0644, WRITE_BACKUP);
 		buf_free(&mb);
 		if (r < 0) {

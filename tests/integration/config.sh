@@ -104,6 +104,13 @@ t_grep "--dry-run reports the planned changes" "^  CONFIG_PCI_QUIRKS: n → y$" 
 # bad input
 t_exit 1 "unknown profile" "$ACSO" --root "$R" config --source-dir "$T/k" --profile nope
 t_grep "unknown profile hint" "hint: profiles are the files kconfig/NAME.config" "$T/.err"
+fresh
+printf 'CONFIG_PCI=y\n' >"$T/k/.config"
+chmod 0444 "$T/k/.config"
+t_exit 1 "read-only .config is not replaced" "$ACSO" --root "$R" config --source-dir "$T/k"
+t_grep "read-only .config named" "\.config' is read-only" "$T/.err"
+[ "$(cat "$T/k/.config")" = CONFIG_PCI=y ] && [ ! -e "$T/k/.stub-log" ] && t_pass "read-only .config untouched" || t_fail "read-only .config untouched"
+chmod 0644 "$T/k/.config"
 # a profile fragment with junk: refused before the tree is touched
 mkdir -p "$T/data"
 cp -R "$TOP/patches" "$TOP/kconfig" "$T/data/"
