@@ -52,6 +52,7 @@ struct report {
 	int rc;                         /* core result */
 	struct pgp_signer who;
 	bool have_info;                 /* who holds at least the issuer */
+	const char *issuer_by;          /* "fingerprint" (subpacket 33) or "keyid" (subpacket 16) */
 	struct acso_err err;
 };
 
@@ -101,6 +102,7 @@ static void render_json(const struct report *r)
 				       r->who.fingerprint[0] ? json_object_new_string(r->who.fingerprint) : NULL);
 		json_object_object_add(s, "keyid", r->who.keyid[0] ? json_object_new_string(r->who.keyid) : NULL);
 		json_object_object_add(o, "signer", s);
+		json_object_object_add(o, "issuer", r->issuer_by ? json_object_new_string(r->issuer_by) : NULL);
 		json_object_object_add(o, "hash", json_object_new_string(pgp_hash_name(r->who.hash_algo)));
 		json_object_object_add(o, "pubkey", json_object_new_string(pgp_pubkey_name(r->who.pubkey_algo)));
 		fmt_time(r->who.created, when, sizeof(when));
@@ -201,6 +203,7 @@ static int verify_detached_file(struct report *r, const struct pgp_keyring *kr)
 		return err_wrap(e, rc, "signature '%s'", r->sig);
 	pgp_sig_info(sig, &r->who);
 	r->have_info = true;
+	r->issuer_by = r->who.fingerprint[0] ? "fingerprint" : r->who.keyid[0] ? "keyid" : NULL;
 
 	_cleanup_close_ int fd = open(r->file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
