@@ -65,8 +65,9 @@ static bool have_fpr(const struct pgp_keyring *kr, const uint8_t fpr[20], size_t
 	return false;
 }
 
-/* Keys from binary packets. Returns the number of primary keys added. */
-static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, struct acso_err *e)
+/* Keys from binary packets. Returns the number of primary keys added;
+ * *usable counts the usable primary keys seen, known ones included. */
+static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int *usable, struct acso_err *e)
 {
 	size_t off = 0, start = kr->n;
 	long cur = -1;          /* index of the current primary, -1 none/skipped */
@@ -105,6 +106,7 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, stru
 				push(kr, &k);
 				continue;
 			}
+			(*usable)++;
 			if (have_fpr(kr, k.fpr, kr->n)) { /* the same key twice */
 				pgp_key_clear(&k);
 				cur = -1;
@@ -160,9 +162,9 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, stru
 	for (size_t i = start; i < kr->n; i++)
 		if (kr->keys[i].primary >= 0)
 			memcpy(kr->keys[i].name, kr->keys[kr->keys[i].primary].name, sizeof(kr->keys[i].name));
-	if (added == 0 && first_skip)
+	if (*usable == 0 && first_skip)
 		return first_skip;
-	if (added == 0 && kr->n == start && off == 0)
+	if (off == 0)
 		return err_set(e, -ACSO_E_PARSE, "no OpenPGP packets");
 	err_clear(e);
 	return added;
@@ -172,9 +174,10 @@ int pgp_keyring_add_data(struct pgp_keyring *kr, const void *data, size_t len, s
 {
 	if (len > PGP_MAX_KEYFILE)
 		return err_set(e, -ACSO_E_TOOBIG, "key data of %zu bytes (limit %u)", len, PGP_MAX_KEYFILE);
+	int usable = 0;
 	if (!pgp_looks_armored(data, len)) {
-		int r = add_binary(kr, data, len, e);
-		if (r == 0)
+		int r = add_binary(kr, data, len, &usable, e);
+		if (r == 0 && usable == 0)
 			return err_set(e, -ACSO_E_NOTFOUND, "no public key in the data");
 		return r;
 	}
@@ -194,12 +197,12 @@ int pgp_keyring_add_data(struct pgp_keyring *kr, const void *data, size_t len, s
 		off += used;
 		if (strcmp(type, "PUBLIC KEY BLOCK"))
 			continue; /* a signature or message next to the key */
-		r = add_binary(kr, bin, binlen, e);
+		r = add_binary(kr, bin, binlen, &usable, e);
 		if (r < 0)
 			return r;
 		total += r;
 	}
-	if (total == 0)
+	if (usable == 0)
 		return err_set(e, -ACSO_E_NOTFOUND, "no 'PGP PUBLIC KEY BLOCK' in the data");
 	return total;
 }
@@ -255,10 +258,11 @@ int pgp_keyring_add_path(struct pgp_keyring *kr, const char *path, struct acso_e
 			break;
 		total += r;
 	}
+	size_t files = names.n;
 	strv_free(&names);
 	if (r < 0)
 		return r;
-	if (total == 0)
+	if (files == 0)
 		return err_set(e, -ACSO_E_NOTFOUND, "keyring '%s' holds no *.asc or *.gpg key file", path);
 	return total;
 }
