@@ -144,16 +144,15 @@ int pgp_armor_decode(const char *text, size_t len, char type[64], uint8_t **out,
 	const char *data_end = endl;
 	const char *crcline = NULL;
 	{
+		/* back up over blank lines to the last line with text */
 		const char *q = endl;
-		/* back up over the previous line */
-		if (q > p && q[-1] == '\n')
+		while (q > p && (q[-1] == '\n' || q[-1] == '\r' || q[-1] == ' ' || q[-1] == '\t'))
 			q--;
 		const char *ls = q;
 		while (ls > p && ls[-1] != '\n')
 			ls--;
-		const char *s = ls;
-		if (s < q && *s == '=') {
-			crcline = s;
+		if (ls < q && *ls == '=') {
+			crcline = ls;
 			data_end = ls;
 		}
 	}

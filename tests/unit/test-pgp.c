@@ -112,6 +112,13 @@ static void test_armor(void **state)
 	assert_int_equal(used, strlen(good));
 	free(out);
 
+	/* CRLF line endings throughout, blank lines before END */
+	_cleanup_free_ char *crlf = xasprintf("-----BEGIN PGP SIGNATURE-----\r\nVersion: x\r\n\r\naGVs\r\nbG8=\r\n%.5s\r\n\r\n"
+					      "-----END PGP SIGNATURE-----\r\n", crcl);
+	assert_int_equal(pgp_armor_decode(crlf, strlen(crlf), type, &out, &n, &used, &e), 0);
+	assert_int_equal(n, 5);
+	free(out);
+
 	_cleanup_free_ char *nocrc = armor_of("", "", "SIGNATURE");
 	assert_int_equal(pgp_armor_decode(nocrc, strlen(nocrc), type, &out, &n, &used, &e), 0);
 	free(out);
@@ -469,6 +476,13 @@ static void test_verify_good(void **state)
 	assert_int_equal(verify_file(PD "msg.txt", PD "rsa-bin.sig", PD "rsa.gpg", &w, 3), 0);
 	assert_int_equal(w.hash_algo, PGP_HASH_SHA1);
 	assert_string_equal(w.name, "Unit RSA <unit-rsa@example.org>");
+	/* RSA with a signature value a byte shorter than the modulus: left-padded */
+	struct pgp_sig *s;
+	sig_file(PD "rsa-short.sig", &s);
+	assert_int_equal(s->m1len, 255);
+	pgp_sig_free(s);
+	assert_int_equal(verify_file(PD "msg-short.txt", PD "rsa-short.sig", PD "rsa-short.gpg", &w, 4096), 0);
+	assert_int_equal(verify_file(PD "msg.txt", PD "rsa-short.sig", PD "rsa-short.gpg", &w, 4096), -ACSO_E_BADSIG);
 	/* Ed25519 as RFC 9580 algorithm 27 */
 	assert_int_equal(verify_file(PD "msg.txt", PD "ed27-bin.sig", PD "ed27.gpg", &w, 5), 0);
 	assert_string_equal(w.fingerprint, "2A3E28476729553A6ED6772C29B7784F438A662A");
