@@ -52,7 +52,7 @@ struct report {
 	int rc;                         /* core result */
 	struct pgp_signer who;
 	bool have_info;                 /* who holds at least the issuer */
-	const char *issuer_by;          /* "fingerprint" (subpacket 33) or "keyid" (subpacket 16) */
+	const char *issuer_by;          /* "fingerprint" (subpacket 33) or "keyid" (subpacket 16 only) */
 	struct acso_err err;
 };
 
@@ -146,6 +146,21 @@ static void report_failure(const struct report *r)
 		msg_hint("give an OpenPGP signature (armored or binary) or a cleartext-signed file");
 		break;
 	}
+}
+
+/* How the signature block of a cleartext-signed file names its issuer (the
+ * verifier has already parsed it; this only reads it again for the report). */
+static const char *cleartext_issuer(const char *text, size_t len)
+{
+	static const char begin[] = "\n-----BEGIN PGP SIGNATURE-----";
+	const char *b = memmem(text, len, begin, strlen(begin));
+	struct pgp_sig *sig;
+	struct pgp_signer w;
+	if (!b || pgp_sig_parse(b + 1, len - (size_t)(b + 1 - text), &sig, NULL) < 0)
+		return NULL;
+	pgp_sig_info(sig, &w);
+	pgp_sig_free(sig);
+	return w.fingerprint[0] ? "fingerprint" : w.keyid[0] ? "keyid" : NULL;
 }
 
 /* The detached signature's path when none was given: FILE.sign, FILE.asc,
@@ -308,6 +323,8 @@ int cmd_verify_signature(struct acso_ctx *ctx, int argc, char **argv)
 			rep.kind = "cleartext";
 			rep.rc = pgp_verify_cleartext(text, len, kr, NULL, NULL, &rep.who, &rep.err);
 			rep.have_info = rep.who.hash_algo != 0;
+			if (rep.have_info)
+				rep.issuer_by = cleartext_issuer(text, len);
 		} else {
 			rep.sig = found = find_sig(rep.file);
 			if (!rep.sig) {

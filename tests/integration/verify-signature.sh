@@ -27,6 +27,15 @@ cp "$T/.out" "$T/sums.json"
 [ "$(jf "$T/sums.json" status)/$(jf "$T/sums.json" kind)/$(jf "$T/sums.json" signer.fingerprint)/$(jf "$T/sums.json" hash)" = "good/cleartext/$AUTO/SHA256" ] &&
 	t_pass "JSON report: good, cleartext, autosigner, SHA256" || t_fail "JSON report: good, cleartext, autosigner, SHA256" "$(cat "$T/sums.json")"
 
+# The reports, pinned: text and JSON, good and BAD (relative paths keep them stable).
+(cd "$KO" && "$ACSO" verify-signature v4.x-sha256sums.asc) >"$T/good.txt" 2>&1
+t_golden "text report of a good signature" verify-signature/good.txt "$T/good.txt"
+(cd "$KO" && "$ACSO" --json verify-signature v4.x-sha256sums.asc) >"$T/good.json" 2>&1
+t_golden "JSON report of a good signature" verify-signature/good.json "$T/good.json"
+(cd "$KO" && "$ACSO" --json verify-signature README.md sign/linux-4.6.1.tar.sign) >"$T/bad.json" 2>"$T/bad.err"
+t_golden "JSON report of a BAD signature" verify-signature/bad.json "$T/bad.json"
+t_golden "error and hint of a BAD signature" verify-signature/bad.err "$T/bad.err"
+
 # Changing any digit of a sum line makes it BAD: a spread of lines, first and last included.
 mapfile -t sumlines < <(grep -nE '^[0-9a-f]{64}  ' "$KO/v4.x-sha256sums.asc" | cut -d: -f1)
 bad=0 tried=0
