@@ -158,6 +158,19 @@ t_exit 0 "signature found next to FILE (FILE.asc)" cp "$T/rsa-SHA256.bin.asc" "$
 t_exit 0 "SIG omitted: FILE.asc is used" "$ACSO" verify-signature -k "$T/keys.asc" "$T/doc.bin"
 t_grep "good report names the test key" "Good signature from 'Test RSA <rsa@example.org>'" "$T/.out"
 
+# a signing subkey: the report names the primary key and shows the subkey
+primary=$(gpg --batch --with-colons --list-keys ed@example.org | awk -F: '/^fpr/ {print $10; exit}')
+G --quick-add-key "$primary" ed25519 sign never 2>/dev/null
+sub=$(gpg --batch --with-colons --list-keys ed@example.org | awk -F: '/^fpr/ {n++; if (n == 2) print $10}')
+G --armor --export ed@example.org >"$T/edsub.asc"
+G -u "$sub!" --detach-sign -o "$T/sub.sig" "$T/doc.bin"
+t_exit 0 "a signature by a signing subkey verifies" "$ACSO" verify-signature --no-default-keys -k "$T/edsub.asc" "$T/doc.bin" "$T/sub.sig"
+t_grep "subkey report: the primary's fingerprint" "fingerprint +$primary" "$T/.out"
+t_grep "subkey report: the subkey's key id" "subkey +${sub:24}" "$T/.out"
+t_exit 6 "the subkey is unknown with the keys exported before it existed" "$ACSO" verify-signature --no-default-keys -k "$T/keys.asc" "$T/doc.bin" "$T/sub.sig"
+G -u rsa@example.org --digest-algo SHA384 --detach-sign -o "$T/384.sig" "$T/doc.bin"
+t_exit 0 "SHA-384 signature verifies" "$ACSO" verify-signature -k "$T/keys.asc" "$T/doc.bin" "$T/384.sig"
+
 # ---- a compressed tarball and a signature over the uncompressed tar (kernel.org's .tar.sign)
 mkdir -p "$T/src/linux-9.9" && echo hello >"$T/src/linux-9.9/README"
 tar -C "$T/src" -cf "$T/linux-9.9.tar" linux-9.9

@@ -368,6 +368,14 @@ static void test_sig_parse_errors(void **state)
 	assert_int_equal(s.created, 1);
 	assert_int_equal(s.hashed_len, 6 + sizeof(ct));
 	pgp_sig_clear(&s);
+	/* the issuer key id may be in the hashed area too */
+	static const uint8_t ct_kid[] = {5, 2, 0, 0, 0, 1, 9, 16, 8, 7, 6, 5, 4, 3, 2, 1};
+	size_t n2 = mk_sig(b, ct_kid, sizeof(ct_kid), kid, 0, 1);
+	assert_int_equal(pgp_sig_parse_body(b, n2, &s, &e), 0);
+	assert_true(s.has_keyid);
+	assert_int_equal(s.keyid[0], 8);
+	pgp_sig_clear(&s);
+	n = mk_sig(b, ct, sizeof(ct), kid, sizeof(kid), 1);
 	/* every truncation is an error, never a crash */
 	for (size_t i = 0; i < n; i++)
 		assert_true(pgp_sig_parse_body(b, i, &s, &e) < 0);
