@@ -2,10 +2,12 @@
  * directory plus --keyring. Each key is kept with its subkeys, its v4
  * fingerprint and the name (primary user ID) reports show.
  *
- * Self-signatures are not verified: keys come only from files the user or
- * the package put there, which is the trust decision; a key file that cannot
- * be parsed is an error, an unsupported key inside it (DSA, ElGamal, v3, a
- * curve other than Ed25519) is skipped. */
+ * Primary keys are trusted because they are in these files (the user's or
+ * the package's trust decision), so their self-signatures are not checked.
+ * A subkey is used only when its binding signature (type 0x18) by the
+ * primary verifies and its key flags, if any, allow signing. A key file that
+ * cannot be parsed is an error; an unsupported key inside it (DSA, ElGamal,
+ * v3, a curve other than Ed25519) is skipped. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "fileio.h"
+#include "hash.h"
 #include "pgp-int.h"
 #include "util.h"
 
@@ -65,12 +68,48 @@ static bool have_fpr(const struct pgp_keyring *kr, const uint8_t fpr[20], size_t
 	return false;
 }
 
+/* A v4 key packet as hashed in key signatures: 0x99, 2-octet length, body. */
+static void hash_key_packet(struct hash *h, const uint8_t *body, size_t len)
+{
+	uint8_t hdr[3] = {0x99, (uint8_t)(len >> 8), (uint8_t)len};
+	hash_update(h, hdr, 3);
+	hash_update(h, body, len);
+}
+
+/* Does sigbody bind the subkey to the primary, for signing? */
+static bool binding_ok(const struct pgp_key *primary, const uint8_t *pbody, size_t plen,
+		       const uint8_t *sbody, size_t slen, const uint8_t *sigbody, size_t siglen)
+{
+	struct pgp_sig s;
+	if (pgp_sig_parse_body(sigbody, siglen, &s, NULL) < 0)
+		return false;
+	bool ok = false;
+	const char *hid = pgp_hash_id(s.hashalgo);
+	if (s.type == 0x18 && hid && plen <= 0xFFFF && slen <= 0xFFFF &&
+	    (!s.has_fpr || !memcmp(s.fpr, primary->fpr, 20)) &&
+	    (!s.has_keyid || !memcmp(s.keyid, primary->fpr + 12, 8)) &&
+	    (!s.has_keyflags || (s.keyflags & 0x02))) {
+		struct hash *h = hash_new(hid);
+		hash_key_packet(h, pbody, plen);
+		hash_key_packet(h, sbody, slen);
+		pgp_hash_trailer(h, &s);
+		uint8_t dig[HASH_MAX_LEN];
+		size_t dlen = hash_final(h, dig);
+		ok = pgp_sig_check_digest(primary, &s, dig, dlen, NULL) == 1;
+	}
+	pgp_sig_clear(&s);
+	return ok;
+}
+
 /* Keys from binary packets. Returns the number of primary keys added;
  * *usable counts the usable primary keys seen, known ones included. */
 static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int *usable, struct acso_err *e)
 {
 	size_t off = 0, start = kr->n;
 	long cur = -1;          /* index of the current primary, -1 none/skipped */
+	long cursub = -1;       /* index of the subkey the next signatures are about */
+	const uint8_t *pbody = NULL, *sbody = NULL;
+	size_t plen = 0, slen = 0;
 	bool in_uid = false;    /* the last user ID belongs to cur */
 	char uid[256] = "";
 	int added = 0, r;
@@ -84,6 +123,7 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 		case 6: /* public key */
 		case 14: /* public subkey */
 			in_uid = false;
+			cursub = -1;
 			r = pgp_key_parse(p.body, p.len, &k, &sub);
 			if (r == -ACSO_E_UNSUPPORTED) {
 				if (p.tag == 6)
@@ -104,6 +144,9 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 				k.primary = (int)cur;
 				memcpy(k.name, kr->keys[cur].name, sizeof(k.name));
 				push(kr, &k);
+				cursub = (long)kr->n - 1;
+				sbody = p.body;
+				slen = p.len;
 				continue;
 			}
 			(*usable)++;
@@ -112,12 +155,16 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 				cur = -1;
 				continue;
 			}
+			k.can_sign = true;
 			push(kr, &k);
 			cur = (long)kr->n - 1;
+			pbody = p.body;
+			plen = p.len;
 			added++;
 			break;
 		case 13: /* user ID */
 			in_uid = false;
+			cursub = -1;
 			if (cur < 0)
 				continue;
 			snprintf(uid, sizeof(uid), "%.*s", (int)(p.len < 255 ? p.len : 255), (const char *)p.body);
@@ -130,6 +177,12 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 			break;
 		case 2: { /* signature: a self-signature may mark the primary user ID */
 			struct pgp_sig s;
+			if (cursub >= 0) {
+				if (!kr->keys[cursub].can_sign &&
+				    binding_ok(&kr->keys[cur], pbody, plen, sbody, slen, p.body, p.len))
+					kr->keys[cursub].can_sign = true;
+				break;
+			}
 			if (cur >= 0 && in_uid && !kr->keys[cur].name_is_primary &&
 			    pgp_sig_parse_body(p.body, p.len, &s, NULL) == 0) {
 				if (s.primary_uid && s.has_keyid == false && !s.has_fpr)
@@ -146,6 +199,7 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 		}
 		case 17: /* user attribute (photo) */
 			in_uid = false;
+			cursub = -1;
 			break;
 		default: /* trust, marker, ... */
 			break;

@@ -44,6 +44,8 @@ struct pgp_key {
 	int primary;             /* index of the primary key in the ring, -1 for a primary */
 	char name[256];          /* primary's user ID (copied to subkeys) */
 	bool name_is_primary;    /* set from a self-signature's primary-UID flag */
+	bool can_sign;           /* primary; or a subkey with a valid binding
+				  * signature whose key flags allow signing */
 };
 /* Parse a public key / subkey body (tag 6 or 14). -ACSO_E_UNSUPPORTED for a
  * version or algorithm we do not use (the caller skips such keys). */
@@ -56,7 +58,8 @@ struct pgp_sig {
 	size_t hashed_len;
 	uint8_t left16[2];
 	long long created;
-	bool has_keyid, has_fpr, primary_uid, unknown_critical;
+	bool has_keyid, has_fpr, primary_uid, unknown_critical, has_keyflags;
+	int keyflags;             /* first octet of the key flags subpacket (27) */
 	uint8_t keyid[8];
 	uint8_t fpr[20];
 	uint8_t *m1, *m2;         /* RSA: s; EdDSA legacy: R, S; Ed25519 (27): 64 raw in m1 */
@@ -76,6 +79,13 @@ const struct pgp_key *pgp_keyring_primary(const struct pgp_keyring *kr, const st
 /* ---- pgp-verify.c ---- */
 /* Hash-algorithm name for hash.h, NULL if unsupported. */
 const char *pgp_hash_id(int algo);
+struct hash;
+/* Hash the v4 trailer: the hashed part of s, then 04 FF and its length. */
+void pgp_hash_trailer(struct hash *h, const struct pgp_sig *s);
+/* Check s by key k over a finished digest: 1 good, 0 bad (including an
+ * algorithm mismatch or a wrong digest prefix), <0 error. */
+int pgp_sig_check_digest(const struct pgp_key *k, const struct pgp_sig *s, const uint8_t *dig,
+			 size_t dlen, struct acso_err *e);
 /* Start verification with an already-parsed signature (no copy kept: s must
  * outlive v). */
 int pgp_verify_begin_sig(const struct pgp_sig *s, bool raw, struct pgp_verify **v, struct acso_err *e);

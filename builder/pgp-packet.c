@@ -286,6 +286,12 @@ static int subpackets(const uint8_t *d, size_t n, bool hashed, struct pgp_sig *s
 				return err_set(e, -ACSO_E_PARSE, "issuer fingerprint subpacket of %zu bytes", vl);
 			}
 			break;
+		case 27: /* key flags */
+			if (hashed && vl >= 1) {
+				s->keyflags = v[0];
+				s->has_keyflags = true;
+			}
+			break;
 		case 25: /* primary user id */
 			if (hashed && vl == 1 && v[0])
 				s->primary_uid = true;

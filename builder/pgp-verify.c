@@ -246,6 +246,25 @@ static bool algo_matches(int keyalgo, int sigalgo)
 	       (sigalgo == PGP_PK_EDDSA_LEGACY || sigalgo == PGP_PK_ED25519);
 }
 
+void pgp_hash_trailer(struct hash *h, const struct pgp_sig *s)
+{
+	uint8_t trailer[6] = {0x04, 0xFF, (uint8_t)(s->hashed_len >> 24), (uint8_t)(s->hashed_len >> 16),
+			      (uint8_t)(s->hashed_len >> 8), (uint8_t)s->hashed_len};
+	hash_update(h, s->hashed, s->hashed_len);
+	hash_update(h, trailer, sizeof(trailer));
+}
+
+int pgp_sig_check_digest(const struct pgp_key *k, const struct pgp_sig *s, const uint8_t *dig,
+			 size_t dlen, struct acso_err *e)
+{
+	if (!algo_matches(k->algo, s->pkalgo))
+		return 0;
+	/* The quick check: the first two digest bytes are stored in the clear. */
+	if (dig[0] != s->left16[0] || dig[1] != s->left16[1])
+		return 0;
+	return k->algo == PGP_PK_RSA ? rsa_verify(k, s, dig, dlen, e) : ed25519_verify(k, s, dig, dlen, e);
+}
+
 int pgp_verify_end(struct pgp_verify *v, const struct pgp_keyring *kr, struct pgp_signer *who,
 		   struct acso_err *e)
 {
@@ -255,10 +274,7 @@ int pgp_verify_end(struct pgp_verify *v, const struct pgp_keyring *kr, struct pg
 		who = &tmp;
 	fill_issuer(s, who);
 
-	uint8_t trailer[6] = {0x04, 0xFF, (uint8_t)(s->hashed_len >> 24), (uint8_t)(s->hashed_len >> 16),
-			      (uint8_t)(s->hashed_len >> 8), (uint8_t)s->hashed_len};
-	hash_update(v->h, s->hashed, s->hashed_len);
-	hash_update(v->h, trailer, sizeof(trailer));
+	pgp_hash_trailer(v->h, s);
 	uint8_t dig[HASH_MAX_LEN];
 	size_t dlen = hash_final(v->h, dig);
 	free(v);
@@ -274,16 +290,18 @@ int pgp_verify_end(struct pgp_verify *v, const struct pgp_keyring *kr, struct pg
 	snprintf(who->keyid, sizeof(who->keyid), "%s", k->keyid);
 	snprintf(who->name, sizeof(who->name), "%s", pk->name);
 
+	if (!k->can_sign)
+		return err_set(e, -ACSO_E_NOKEY, "subkey %s of '%s' (%s) has no valid binding signature "
+			       "that allows signing", k->keyid, pk->name, pk->fprhex);
 	if (!algo_matches(k->algo, s->pkalgo))
 		return err_set(e, -ACSO_E_BADSIG, "signature algorithm %s does not match the %s key %s",
 			       pgp_pubkey_name(s->pkalgo), pgp_pubkey_name(k->algo), k->fprhex);
 	if (s->unknown_critical)
 		return err_set(e, -ACSO_E_UNSUPPORTED, "the signature has a critical subpacket acso does not know");
-	/* The quick check: the first two digest bytes are stored in the clear. */
 	if (dig[0] != s->left16[0] || dig[1] != s->left16[1])
 		return err_set(e, -ACSO_E_BADSIG, "BAD signature from '%s' (%s): the digest does not match",
 			       pk->name, pk->fprhex);
-	int ok = k->algo == PGP_PK_RSA ? rsa_verify(k, s, dig, dlen, e) : ed25519_verify(k, s, dig, dlen, e);
+	int ok = pgp_sig_check_digest(k, s, dig, dlen, e);
 	if (ok < 0)
 		return e ? e->code : -ACSO_E_PARSE;
 	if (!ok)

@@ -567,6 +567,40 @@ static void test_verify_bad(void **state)
 	pgp_sig_free(s);
 }
 
+static void test_subkey_binding(void **state)
+{
+	struct pgp_signer w;
+	struct acso_err e = {0};
+	/* a cert-only primary with an Ed25519 signing subkey bound to it */
+	assert_int_equal(verify_file(PD "msg.txt", PD "sub-bin.sig", PD "sub.gpg", &w, 100), 0);
+	assert_string_equal(w.fingerprint, "75EC59AC8F0FB6611635E28E84BDA6D33492E8B7");
+	assert_string_equal(w.keyid, "5B23A283FB82252F");
+	assert_string_equal(w.name, "Unit Sub <unit-sub@example.org>");
+	/* the same key with the binding signature broken: the subkey is not used */
+	size_t kl, dl, sl;
+	_cleanup_free_ char *key = slurp(PD "sub.gpg", &kl);
+	_cleanup_free_ char *d = slurp(PD "msg.txt", &dl);
+	_cleanup_free_ char *sg = slurp(PD "sub-bin.sig", &sl);
+	size_t off = 0, last_sig = 0;
+	struct pgp_pkt p;
+	while (pgp_packet_next((uint8_t *)key, kl, &off, &p, NULL) > 0)
+		if (p.tag == 2)
+			last_sig = (size_t)(p.body - (uint8_t *)key) + p.len - 1;
+	assert_true(last_sig > 0);
+	key[last_sig] ^= 0x01;
+	struct pgp_keyring *kr = ring(NULL);
+	assert_int_equal(pgp_keyring_add_data(kr, key, kl, &e), 1);
+	assert_int_equal(pgp_verify_detached(d, dl, sg, sl, kr, &w, &e), -ACSO_E_NOKEY);
+	assert_non_null(strstr(e.msg, "no valid binding signature"));
+	pgp_keyring_free(kr);
+	/* without any binding signature at all */
+	kr = ring(NULL);
+	size_t cut = last_sig + 1 - 239 - 2; /* drop the binding packet (header + body) */
+	assert_int_equal(pgp_keyring_add_data(kr, key, cut, &e), 1);
+	assert_int_equal(pgp_verify_detached(d, dl, sg, sl, kr, &w, &e), -ACSO_E_NOKEY);
+	pgp_keyring_free(kr);
+}
+
 /* ---- cleartext ---- */
 static void test_cleartext_real(void **state)
 {
@@ -665,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_sig_parse_errors),
 		cmocka_unit_test(test_verify_good),
 		cmocka_unit_test(test_verify_bad),
+		cmocka_unit_test(test_subkey_binding),
 		cmocka_unit_test(test_cleartext_real),
 		cmocka_unit_test(test_cleartext_errors),
 	};
