@@ -47,7 +47,8 @@ static int on_opt(void *priv, int key, const char *arg)
 /* The report, built once, rendered as text or JSON. */
 struct report {
 	const char *file, *sig;         /* sig NULL for cleartext */
-	const char *kind;               /* "cleartext" or "detached" */
+	const char *kind;               /* "cleartext", "detached", or "unknown" before it is known */
+	const char *hint;               /* overrides the hint for the code */
 	const char *decompressed;       /* filter name, or NULL */
 	int rc;                         /* core result */
 	struct pgp_signer who;
@@ -133,6 +134,10 @@ static void report_failure(const struct report *r)
 {
 	const char *detail = r->err.msg[0] ? r->err.msg : acso_strerror(r->rc);
 	msg_error("verify '%s': %s", r->file, detail);
+	if (r->hint) {
+		msg_hint("%s", r->hint);
+		return;
+	}
 	switch (r->rc) {
 	case -ACSO_E_NOKEY:
 		msg_hint("the signer's key %s is not in acso's keys/ directory; if you trust it, pass it with --keyring FILE",
@@ -306,7 +311,8 @@ int cmd_verify_signature(struct acso_ctx *ctx, int argc, char **argv)
 		return r;
 	}
 
-	struct report rep = {.file = argv[first], .sig = argc - first > 1 ? argv[first + 1] : NULL};
+	struct report rep = {.file = argv[first], .sig = argc - first > 1 ? argv[first + 1] : NULL,
+			     .kind = "unknown"};
 	_cleanup_free_ char *found = NULL;
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
@@ -314,12 +320,8 @@ int cmd_verify_signature(struct acso_ctx *ctx, int argc, char **argv)
 		/* Cleartext-signed, or a detached signature next to it. */
 		r = read_file_at(AT_FDCWD, rep.file, PGP_MAX_CLEARTEXT, &text, &len);
 		if (r < 0 && r != -EFBIG) {
-			struct acso_err e;
-			err_set(&e, r, "%s", acso_strerror(r));
-			pgp_keyring_free(kr);
-			return fail(&e, r, "read '%s'", rep.file);
-		}
-		if (r == 0 && pgp_is_cleartext(text, len)) {
+			rep.rc = err_set(&rep.err, r, "%s", acso_strerror(r));
+		} else if (r == 0 && pgp_is_cleartext(text, len)) {
 			rep.kind = "cleartext";
 			rep.rc = pgp_verify_cleartext(text, len, kr, NULL, NULL, &rep.who, &rep.err);
 			rep.have_info = rep.who.hash_algo != 0;
@@ -328,11 +330,9 @@ int cmd_verify_signature(struct acso_ctx *ctx, int argc, char **argv)
 		} else {
 			rep.sig = found = find_sig(rep.file);
 			if (!rep.sig) {
-				pgp_keyring_free(kr);
-				msg_error("verify '%s': not a cleartext-signed file, and no %s.sign, .asc or .sig next to it",
-					  rep.file, rep.file);
-				msg_hint("name the signature: acso verify-signature FILE SIG");
-				return EXIT_MALFORMED;
+				rep.rc = err_set(&rep.err, -ACSO_E_PARSE, "not a cleartext-signed file, and no "
+						 "%s.sign, .asc or .sig next to it", rep.file);
+				rep.hint = "name the signature: acso verify-signature FILE SIG";
 			}
 		}
 	}
