@@ -245,7 +245,7 @@ static int move_file(const char *src, const char *dst)
 }
 
 /* Collect the <name>_<pkgversion>_<arch>.deb files beside the tree into outdir and read each one. */
-static int collect_debs(const char *parent, const char *pkgversion, const char *outdir,
+static int collect_debs(const char *parent, const char *pkgversion, time_t since, const char *outdir,
 			struct manifest *m, struct acso_err *e)
 {
 	DIR *d = opendir(parent);
@@ -255,8 +255,13 @@ static int collect_debs(const char *parent, const char *pkgversion, const char *
 	struct strv names = {0};
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (endswith(de->d_name, ".deb") && strstr(de->d_name, mark))
-			strv_push(&names, de->d_name);
+		if (endswith(de->d_name, ".deb") && strstr(de->d_name, mark)) {
+			/* Only what this build wrote: not a stale -dbg of an old run. */
+			struct stat st;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+			    st.st_mtime + 2 >= since)
+				strv_push(&names, de->d_name);
+		}
 	closedir(d);
 	int r = 0;
 	for (size_t i = 0; i < names.n && r == 0; i++) {
@@ -569,7 +574,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		err_set(&e, r, "'%s': %s", out_dir, acso_strerror(r));
 	else
-		r = collect_debs(parent, pkgversion, out_dir, &m, &e);
+		r = collect_debs(parent, pkgversion, now, out_dir, &m, &e);
 	if (r == 0)
 		r = manifest_write(out_dir, &m, &e);
 	if (r < 0) {
