@@ -5,16 +5,8 @@
 # known failure class.
 . "$(dirname "$0")/../lib.sh"
 
+. "$TOP/tests/stubs/setup.sh"
 STUB_DIR=$T/bin
-mkdir -p "$T/bin"
-cp "$TOP/tests/stubs/make" "$T/bin/make"
-export PATH="$T/bin:$PATH"
-unset SUDO_USER
-W=$T/work
-SRC=$T/src/linux-6.1.192
-mkdir -p "$SRC"
-printf 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\nNAME = Curry Ramen\n' >"$SRC/Makefile"
-printf 'CONFIG_64BIT=y\nCONFIG_MODULES=y\nCONFIG_LOCALVERSION=""\n' >"$SRC/.config"
 B=("$ACSO" --work-dir "$W" build --source-dir "$SRC")
 
 # As plain root: refused, nothing run.
