@@ -24,6 +24,10 @@ static const EVP_MD *md_by_name(const char *name)
 		return EVP_sha256();
 	if (!strcasecmp(name, "sha512") || !strcasecmp(name, "sha-512"))
 		return EVP_sha512();
+	if (!strcasecmp(name, "sha384") || !strcasecmp(name, "sha-384"))
+		return EVP_sha384();
+	if (!strcasecmp(name, "sha224") || !strcasecmp(name, "sha-224"))
+		return EVP_sha224();
 	return NULL;
 }
 

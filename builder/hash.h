@@ -14,10 +14,11 @@
 
 struct hash;
 
-/* "sha1", "sha256", "sha512" (case-insensitive). NULL for an unknown name. */
+/* "sha1", "sha256", "sha512" (also "sha224", "sha384"; case-insensitive).
+ * NULL for an unknown name. */
 struct hash *hash_new(const char *name);
 void hash_update(struct hash *h, const void *data, size_t len);
-/* Digest length in bytes (20, 32, 64). */
+/* Digest length in bytes (20, 32, 64, ...). */
 size_t hash_len(const struct hash *h);
 /* Raw digest into out (hash_len bytes); frees h. Returns the length. */
 size_t hash_final(struct hash *h, uint8_t out[HASH_MAX_LEN]);

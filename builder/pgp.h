@@ -85,12 +85,13 @@ int  pgp_verify_end(struct pgp_verify *v, const struct pgp_keyring *kr, struct p
 int  pgp_verify_detached(const void *data, size_t len, const void *sig, size_t siglen,
 			 const struct pgp_keyring *kr, struct pgp_signer *who, struct acso_err *e);
 
-/* 1 if text starts (after optional leading blank lines) with
- * "-----BEGIN PGP SIGNED MESSAGE-----", else 0. */
+/* 1 if text has a line "-----BEGIN PGP SIGNED MESSAGE-----", else 0. */
 int  pgp_is_cleartext(const char *text, size_t len);
-/* Cleartext-signed text: verifies and returns the signed body (canonical
- * form with LF line endings, dash-unescaped, NUL-terminated, malloc'ed;
- * body/body_len may be NULL). The body is returned only on success. */
+/* Cleartext-signed text: verifies and returns the signed body as it was
+ * signed: dash-unescaped, trailing spaces/tabs removed, each line ending in
+ * LF, NUL-terminated, malloc'ed (body/body_len may be NULL). The body is
+ * returned only when the signature is good: nothing unverified escapes.
+ * Text before the BEGIN line is ignored (and not returned). */
 int  pgp_verify_cleartext(const char *text, size_t len, const struct pgp_keyring *kr,
 			  char **body, size_t *body_len, struct pgp_signer *who, struct acso_err *e);
 
