@@ -7,10 +7,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include "deb.h"
 #include "err.h"
+#include "hash.h"
 #include "util.h"
 
 #define CONTROL_TAR_MAX (16u << 20) /* control.tar.* member */
@@ -141,9 +141,7 @@ int sha256_file(const char *path, char hex[65], uint64_t *size, struct acso_err 
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, -errno, "'%s': %s", path, strerror(errno));
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		abort();
+	struct hash *h = hash_new("sha256");
 	char chunk[1 << 16];
 	uint64_t total = 0;
 	ssize_t n;
@@ -152,18 +150,15 @@ int sha256_file(const char *path, char hex[65], uint64_t *size, struct acso_err 
 			if (errno == EINTR)
 				continue;
 			int r = -errno;
-			EVP_MD_CTX_free(md);
+			hash_free(h);
 			return err_set(e, r, "read '%s': %s", path, strerror(-r));
 		}
-		EVP_DigestUpdate(md, chunk, (size_t)n);
+		hash_update(h, chunk, (size_t)n);
 		total += (uint64_t)n;
 	}
-	unsigned char d[32];
-	unsigned dl = 0;
-	EVP_DigestFinal_ex(md, d, &dl);
-	EVP_MD_CTX_free(md);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	char full[HASH_HEX_MAX];
+	hash_final_hex(h, full);
+	memcpy(hex, full, 65);
 	if (size)
 		*size = total;
 	return 0;
