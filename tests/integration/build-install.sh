@@ -12,19 +12,6 @@ IMG=$D/linux-image-6.1.192-acso_6.1.192-acso-1_amd64.deb
 HDR=$D/linux-headers-6.1.192-acso_6.1.192-acso-1_amd64.deb
 LIBC=$D/linux-libc-dev_6.1.192-acso-1_amd64.deb
 
-# A bare throwaway root: dpkg's database and a busybox shell for the
-# maintainer scripts, which dpkg --root runs chrooted into it.
-mkroot() {
-	local r=$1
-	mkdir -p "$r/var/lib/dpkg/info" "$r/var/lib/dpkg/updates" "$r/bin" "$r/tmp" "$r/boot" "$r/proc/sys/kernel"
-	: >"$r/var/lib/dpkg/status"
-	: >"$r/var/lib/dpkg/available"
-	cp "$(command -v busybox)" "$r/bin/busybox"
-	ln -sf busybox "$r/bin/sh"
-	ln -sf busybox "$r/bin/run-parts"
-	echo 6.1.0-13-amd64 >"$r/proc/sys/kernel/osrelease"
-	touch "$r/boot/vmlinuz-6.1.0-13-amd64"
-}
 R=$T/root
 mkroot "$R"
 I=("$ACSO" --work-dir "$W" --root "$R")
