@@ -469,6 +469,8 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 			json_object_object_add(o, "debian_version", json_object_new_string(pkgversion));
 			json_object_object_add(o, "command", json_object_new_string(buf_str(&cmdline)));
 			json_object_object_add(o, "jobs", json_object_new_int(jobs));
+			json_object_object_add(o, "objects_estimate", json_object_new_int64((int64_t)estimate));
+			json_object_object_add(o, "disk_needed", json_object_new_int64((int64_t)need));
 			json_object_object_add(o, "dry_run", json_object_new_boolean(1));
 			out_json(o);
 			json_object_put(o);
