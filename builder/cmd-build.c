@@ -535,7 +535,10 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		unlock_work_dir(lock);
 		msg_error("build: run 'make': %s", acso_strerror(r));
-		msg_hint("install make: sudo apt-get install -y make");
+		if (r == -ENOENT)
+			msg_hint("install make: sudo apt-get install -y make");
+		else if (u.drop)
+			msg_hint("the build runs as '%s': that user needs access to the tree and the work directory", u.name);
 		return EXIT_FAIL;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

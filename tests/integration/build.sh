@@ -72,6 +72,22 @@ t_exit 2 "--jobs 0" "${B[@]}" --allow-root --jobs 0
 t_exit 2 "--localversion with a slash" "${B[@]}" --allow-root --localversion /x
 t_exit 2 "--distcc and --icecc together" "${B[@]}" --allow-root --distcc h --icecc
 
+# On a terminal: a progress line with the phase and objects out of an estimate.
+if command -v script >/dev/null; then
+	script -qec "'$ACSO' --work-dir '$W' build --source-dir '$SRC' --allow-root" "$T/tty.out" >/dev/null 2>&1
+	t_grep "tty: progress line with phase, objects, estimate and ETA" 'build: (prepare|compile|link|modules|package) +[0-9]+/~[0-9]+ objects +[0-9:]+ +ETA' "$T/tty.out"
+else
+	t_fail "script(1) is needed for the tty progress test"
+fi
+
+# Under sudo: the build runs as SUDO_USER (make records its uid).
+chmod 755 "$T"
+chmod 777 "$T/bin" "$T/src" "$SRC"
+rm -f "$STUB_DIR/make.uid" "$STUB_DIR/make.argv"
+SUDO_USER=nobody t_exit 0 "under sudo: builds without --allow-root" "${B[@]}"
+[ "$(cat "$STUB_DIR/make.uid")" = "$(id -u nobody)" ] && t_pass "under sudo: make ran as SUDO_USER" || t_fail "under sudo: make ran as SUDO_USER" "uid $(cat "$STUB_DIR/make.uid")"
+t_exit 1 "SUDO_USER that does not exist" env SUDO_USER=no-such-user-x "${B[@]}"
+
 # Bad trees.
 t_exit 1 "--source-dir that does not exist" "$ACSO" --work-dir "$W" build --allow-root --source-dir "$T/nope"
 t_grep "missing tree says what to do" "acso fetch" "$T/.err"
