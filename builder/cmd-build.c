@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd-install.h"
 #include "commands.h"
 #include "deb.h"
 #include "err.h"
@@ -123,12 +124,7 @@ static int choose_user(struct acso_ctx *ctx, const struct build_args *a, struct 
 		u->gid = pw->pw_gid;
 		snprintf(u->name, sizeof(u->name), "%s", pw->pw_name);
 		snprintf(u->home, sizeof(u->home), "%s", pw->pw_dir);
-		/* The work dir follows the user unless one was given. */
-		struct passwd *rootpw = getpwuid(0);
-		if (rootpw && startswith(ctx->work_dir, rootpw->pw_dir) && !conf_get(&ctx->conf, "work_dir")) {
-			_cleanup_free_ char *cache = path_join(u->home, ".cache");
-			ctx->work_dir = path_join(cache, "acso");
-		}
+		work_dir_follow_sudo(ctx, u->home);
 		setenv("HOME", u->home, 1);
 		setenv("USER", u->name, 1);
 		setenv("LOGNAME", u->name, 1);
@@ -582,6 +578,10 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 		r = collect_debs(parent, pkgversion, now, out_dir, &m, &e);
 	if (r == 0)
 		r = manifest_write(out_dir, &m, &e);
+	if (r == 0 && u.drop) {
+		_cleanup_free_ char *mp = path_join(out_dir, MANIFEST_NAME);
+		(void)!chown(mp, u.uid, u.gid);
+	}
 	if (r < 0) {
 		manifest_free(&m);
 		unlock_work_dir(lock);

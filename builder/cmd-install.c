@@ -3,6 +3,7 @@
  * checks; recorded in WORK/state/installed.json. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -162,6 +163,15 @@ static void report_dkms(const struct acso_ctx *ctx, enum install_mode mode, cons
 	buf_free(&out);
 }
 
+void work_dir_follow_sudo(struct acso_ctx *ctx, const char *user_home)
+{
+	struct passwd *rootpw = getpwuid(0);
+	if (!rootpw || conf_get(&ctx->conf, "work_dir") || !startswith(ctx->work_dir, rootpw->pw_dir))
+		return;
+	_cleanup_free_ char *cache = path_join(user_home, ".cache");
+	ctx->work_dir = path_join(cache, "acso");
+}
+
 int install_execute(struct acso_ctx *ctx, struct install_plan *plan)
 {
 	struct acso_err e = {0};
@@ -284,6 +294,10 @@ int cmd_install(struct acso_ctx *ctx, int argc, char **argv)
 	if (r)
 		return r;
 	struct acso_err e = {0};
+	const char *su = getenv("SUDO_USER");
+	struct passwd *pw = geteuid() == 0 && su && *su ? getpwnam(su) : NULL;
+	if (pw && pw->pw_uid != 0)
+		work_dir_follow_sudo(ctx, pw->pw_dir);
 	struct strv paths = {0};
 	struct manifest m = {0};
 	bool from_manifest = first >= argc;
