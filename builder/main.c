@@ -213,7 +213,7 @@ int cmd_options(struct acso_ctx *ctx, int argc, char **argv,
 	lo[n++] = (struct option){"list-options", no_argument, NULL, G_LIST_OPTIONS};
 	lo[n] = (struct option){0};
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then re-reads the option string (main used "+") */
 	opterr = 0;
 	int r = 0, key;
 	while ((key = getopt_long(argc, argv, buf_str(&shorts), lo, NULL)) != -1) {
