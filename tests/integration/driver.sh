@@ -21,6 +21,7 @@ t_exit 2 "too many arguments" "$ACSO" groups extra
 t_exit 1 "missing --root" "$ACSO" --root "$T/nope" groups
 t_grep "missing --root is explained" "--root '.*nope': No such file or directory" "$T/.err"
 t_exit 1 "--root after the command is honoured" "$ACSO" groups --root "$T/nope"
+t_exit 0 "options after a positional argument are parsed" "$ACSO" snapshot "$T/snap.tar.gz" --root "$FIXTURES/seed"
 
 mkdir -p "$HOME/.config/acso"
 printf 'mirorr = x\n' >"$HOME/.config/acso/acso.conf"
