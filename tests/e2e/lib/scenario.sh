@@ -70,10 +70,13 @@ e2e_mirror_hostile() {
 # in E2E_ARGV: acso takes the mounted image at ROOT from nothing to an
 # installed ACS kernel with the override registered in the image's GRUB
 # configuration. This is the single place that says how the pipeline is run.
+# The throwaway keyring and the qemu profile go in through a config file
+# (keys every step reads), the rest through acso run's own options.
 e2e_acso_run_argv() {
-	E2E_ARGV=("$ACSO" --work-dir "$2" --root "$1" run "$E2E_VERSION"
-		--mirror "$3" --keyring "$E2E_KEYRING" --profile qemu
-		--acs "$E2E_OVERRIDE" --allow-root)
+	local conf=$T/acso.conf
+	printf 'keyring = %s\nprofile = qemu\n' "$E2E_KEYRING" >"$conf"
+	E2E_ARGV=("$ACSO" --config "$conf" --work-dir "$2" --root "$1"
+		run "$E2E_VERSION" --mirror "$3" --acs "$E2E_OVERRIDE" --allow-root)
 }
 
 # e2e_acso_run ROOT WORK MIRROR_URL [LOG] — run it, output appended to LOG
