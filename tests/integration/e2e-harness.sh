@@ -81,6 +81,46 @@ t_exit 0 "  ... and has the same size" test "$(stat -c %s "$sub/linux-$E2E_VERSI
 t_exit 0 "  ... and is served with the original signature and sums" \
 	cmp "$sub/sha256sums.asc" "$hostile/sha256sums.asc"
 
+# --- kill -9 during the build: the whole session goes ------------------------
+# A stand-in for acso whose "build" leaves a child (like make) and an init/*.o.
+fake=$T/fake-acso
+cat >"$fake" <<'EOF'
+#!/bin/bash
+while [ "$1" != --work-dir ]; do shift; done
+work=$2
+sleep 300 &
+echo $! >"$work/child.pid"
+sleep 1
+mkdir -p "$work/src/linux-6.1.192/init" && : >"$work/src/linux-6.1.192/init/main.o"
+wait
+EOF
+chmod +x "$fake"
+mkdir -p "$T/kwork"
+E2E_KEYRING=$T/k
+if ACSO=$fake e2e_acso_run_killed "$T/root" "$T/kwork" http://127.0.0.1:9 '^  CC '; then
+	t_pass "the run is killed once the kernel build has started"
+else
+	t_fail "the run is killed once the kernel build has started" "$(cat "$T/acso-run-killed.log")"
+fi
+child=$(cat "$T/kwork/child.pid" 2>/dev/null)
+if [ -n "$child" ] && ! kill -0 "$child" 2>/dev/null; then
+	t_pass "  ... with everything it started (the whole session)"
+else
+	t_fail "  ... with everything it started (the whole session)" "child ${child:-?} still runs"
+	[ -n "$child" ] && kill "$child"
+fi
+printf '#!/bin/sh\nexit 0\n' >"$fake"
+if ACSO=$fake e2e_acso_run_killed "$T/root" "$T/kwork2" http://127.0.0.1:9 '^  CC '; then
+	t_fail "a run that ends before the build is reported as such"
+else
+	t_pass "a run that ends before the build is reported as such"
+fi
+t_grep "the run line carries the config, the mirror and the override" \
+	"--config $T/acso.conf --work-dir $T/kwork2 --root $T/root run $E2E_VERSION --mirror http://127.0.0.1:9 --acs $E2E_OVERRIDE" \
+	"$T/acso-run-killed.log"
+t_grep "  ... the config names the keyring" "^keyring = $T/k\$" "$T/acso.conf"
+t_grep "  ... and the qemu profile" '^profile = qemu$' "$T/acso.conf"
+
 # --- reading the guest's report ---------------------------------------------------
 t_exit 0 "report: kernel field" test "$(e2e_result_field "$override" kernel)" = 6.1.192-acso
 t_exit 0 "report: control has 8 groups" test "$(e2e_group_count "$control")" -eq 8

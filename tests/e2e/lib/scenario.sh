@@ -91,8 +91,9 @@ e2e_acso_run() {
 # e2e_acso_run_killed ROOT WORK MIRROR_URL PATTERN — start the same run in a
 # session of its own and kill -9 the whole session (acso and the make it
 # runs: a power cut, as far as the work dir can tell) as soon as a line
-# matching PATTERN appears in a build log under WORK. Returns 0 when it was
-# killed that way, 1 when the run ended first.
+# matching PATTERN appears in a log under WORK, or a kernel object (init/*.o,
+# not the kconfig tools' objects of the config step) appears in a tree under
+# WORK. Returns 0 when it was killed that way, 1 when the run ended first.
 e2e_acso_run_killed() {
 	local work=$2 pattern=$4 log=$T/acso-run-killed.log pid
 	e2e_acso_run_argv "$1" "$2" "$3"
@@ -106,7 +107,8 @@ e2e_acso_run_killed() {
 	t_on_exit "[ -e $T/.session-$pid ] && kill -9 -- -$pid"
 	local rc=1
 	while kill -0 "$pid" 2>/dev/null; do
-		if grep -rqsE -- "$pattern" "$work/build/logs" "$work/logs" 2>/dev/null; then
+		if grep -rqsE -- "$pattern" "$work/build/logs" "$work/logs" 2>/dev/null ||
+			[ -n "$(find "$work" -path '*/init/*.o' -print -quit 2>/dev/null)" ]; then
 			kill -9 -- "-$pid"
 			rc=0
 			break
