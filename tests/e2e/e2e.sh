@@ -102,6 +102,7 @@ if [ -n "$release" ]; then t_pass "kernel $release installed in the image"; else
 	t_done
 fi
 t_grep "the image's grub.cfg boots with pcie_acs_override=" "pcie_acs_override=" "$MNT/boot/grub/grub.cfg"
+e2e_install_before_snapshot "$WORK" "$MNT"
 e2e_chroot_umounts "$MNT"
 
 # --- 3. control: the same image, the parameter removed ---------------------

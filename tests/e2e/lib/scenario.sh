@@ -143,6 +143,16 @@ e2e_install_acso() {
 	install -D -m 0755 "$ACSO" "$1/usr/local/bin/acso"
 }
 
+# e2e_install_before_snapshot WORK ROOT — the "before" snapshot acso run took
+# of the image (WORK/snapshots/before.tar.gz), put where acso verify in the
+# guest looks for it (its default work dir, ~root/.cache/acso), so that it can
+# show the GPU's group before and after. Nothing to do when there is none.
+e2e_install_before_snapshot() {
+	local snap=$1/snapshots/before.tar.gz
+	[ -f "$snap" ] || return 0
+	install -D -m 0644 "$snap" "$2/root/.cache/acso/snapshots/before.tar.gz"
+}
+
 # e2e_boot_image NAME IMG MNT LOG — unmount the image, boot it through its own
 # GRUB until the guest has reported, mount it again at MNT.
 e2e_boot_image() {
