@@ -116,7 +116,7 @@ else
 	t_pass "a run that ends before the build is reported as such"
 fi
 t_grep "the run line carries the config, the mirror and the override" \
-	"--config $T/acso.conf --work-dir $T/kwork2 --root $T/root run $E2E_VERSION --mirror http://127.0.0.1:9 --acs $E2E_OVERRIDE" \
+	"--config $T/acso.conf --work-dir $T/kwork2 --root $T/root run --mirror http://127.0.0.1:9 --acs $E2E_OVERRIDE --allow-root $E2E_VERSION\$" \
 	"$T/acso-run-killed.log"
 t_grep "  ... the config names the keyring" "^keyring = $T/k\$" "$T/acso.conf"
 t_grep "  ... and the qemu profile" '^profile = qemu$' "$T/acso.conf"

@@ -75,8 +75,10 @@ e2e_mirror_hostile() {
 e2e_acso_run_argv() {
 	local conf=$T/acso.conf
 	printf 'keyring = %s\nprofile = qemu\n' "$E2E_KEYRING" >"$conf"
+	# VERSION last: options after a positional argument are not parsed as
+	# options everywhere (getopt in POSIX order).
 	E2E_ARGV=("$ACSO" --config "$conf" --work-dir "$2" --root "$1"
-		run "$E2E_VERSION" --mirror "$3" --acs "$E2E_OVERRIDE" --allow-root)
+		run --mirror "$3" --acs "$E2E_OVERRIDE" --allow-root "$E2E_VERSION")
 }
 
 # e2e_acso_run ROOT WORK MIRROR_URL [LOG] — run it, output appended to LOG
