@@ -31,9 +31,10 @@ e2e_host_release() {
 # e2e_apt_mirror CODENAME — the URL of the host's apt source for CODENAME's
 # main component (one-line sources.list entries and deb822 .sources files).
 # Read at run time: no mirror host name is written into the tests.
+# E2E_APT_DIR (default /etc/apt) is for the tests of this function.
 e2e_apt_mirror() {
-	local codename=$1 f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+	local codename=$1 f apt=${E2E_APT_DIR:-/etc/apt}
+	for f in "$apt/sources.list" "$apt"/sources.list.d/*.list; do
 		[ -r "$f" ] || continue
 		awk -v s="$codename" '
 			$1 == "deb" {
@@ -42,7 +43,7 @@ e2e_apt_mirror() {
 				if ($(i + 1) == s) { print $i; exit }
 			}' "$f"
 	done | head -1 | grep . && return 0
-	for f in /etc/apt/sources.list.d/*.sources; do
+	for f in "$apt"/sources.list.d/*.sources; do
 		[ -r "$f" ] || continue
 		awk -v s="$codename" '
 			function flush() {
@@ -145,7 +146,7 @@ e2e_image_create() {
 	t_on_exit "umount -R $mnt"
 
 	local cache=${ACSO_E2E_ROOTFS_CACHE:-}
-	if [ -n "$cache" ] && [ -s "$cache" ]; then
+	if [ -n "$cache" ] && [ -s "$cache" ] && [ "$(cat "$cache.pkgs" 2>/dev/null)" = "$codename $pkgs" ]; then
 		echo "# e2e: root file system from the cache $cache"
 		tar -C "$mnt" --numeric-owner -xpf "$cache" || return 1
 	else
@@ -154,7 +155,8 @@ e2e_image_create() {
 			>"$T/debootstrap.log" 2>&1 ||
 			{ echo "# e2e: debootstrap failed:"; tail -20 "$T/debootstrap.log" | sed 's/^/#   /'; return 1; }
 		if [ -n "$cache" ]; then
-			tar -C "$mnt" --numeric-owner -cpf "$cache.part" . && mv "$cache.part" "$cache"
+			tar -C "$mnt" --numeric-owner -cpf "$cache.part" . && mv "$cache.part" "$cache" &&
+				echo "$codename $pkgs" >"$cache.pkgs"
 		fi
 	fi
 	e2e_image_prepare_boot "$mnt"
