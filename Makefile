@@ -87,7 +87,7 @@ slow: $(ACSO_BIN) units
 e2e: $(ACSO_BIN)
 	tests/run --build build --e2e --only-e2e
 
-demo: $(ACSO_BIN)
+demo:
 	scripts/demo
 
 bench: $(ACSO_BIN)

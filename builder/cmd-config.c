@@ -80,6 +80,29 @@ static char *running_release(const struct acso_ctx *ctx)
 	return NULL;
 }
 
+/* A profile may name the base it is meant for with a line
+ * "# acso-base: tinyconfig" (or defconfig): then --base defaults to it, so
+ * that `--profile qemu` never starts from the running kernel's full config. */
+static const char *profile_base(const char *data_dir, const char *profile)
+{
+	_cleanup_free_ char *rel = xasprintf("kconfig/%s.config", profile);
+	_cleanup_free_ char *path = path_join(data_dir, rel);
+	_cleanup_free_ char *text = NULL;
+	if (read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL) < 0)
+		return NULL;
+	for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (!startswith(line, "# acso-base:"))
+			continue;
+		const char *v = line + strlen("# acso-base:");
+		v += strspn(v, " \t");
+		if (startswith(v, "tinyconfig") && strchr(" \t\n", v[strlen("tinyconfig")]))
+			return "tinyconfig";
+		if (startswith(v, "defconfig") && strchr(" \t\n", v[strlen("defconfig")]))
+			return "defconfig";
+	}
+	return NULL;
+}
+
 static int read_base(struct acso_ctx *ctx, const struct opts *o, const char *src, const char *log,
 		     char **text, size_t *len, json_object *jbase, struct acso_err *e)
 {
@@ -266,6 +289,8 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 		kconfig_parse_assignment(a, &reqs, &e);
 	}
 
+	if (!o.base && profile)
+		o.base = profile_base(ctx->data_dir, profile);
 	if (read_base(ctx, &o, src, log, &base_text, &base_len, jbase, &e) < 0) {
 		ret = fail(&e, e.code, "base config");
 		goto out;

@@ -53,7 +53,7 @@ t_grep "fragment symbols appended" '^CONFIG_VFIO_PCI=m$' "$T/k/.config"
 # JSON report (the stub olddefconfig drops a symbol this tree lacks, as make does)
 fresh
 echo '/CONFIG_64BIT/d' >"$T/k/.stub-olddef-sed"
-t_exit 0 "--json" "$ACSO" --root "$R" config --source-dir "$T/k" --json --profile qemu --set CONFIG_NR_CPUS=8
+t_exit 0 "--json" "$ACSO" --root "$R" config --source-dir "$T/k" --json --base running --profile qemu --set CONFIG_NR_CPUS=8
 jq -e '.base.kind == "running" and .base.release == "6.1.0-test" and .required_ok == true
 	and (.fragments | index("qemu")) and .compile_check.status == "passed"
 	and ([.changes[] | select(.symbol == "CONFIG_NR_CPUS" and .old == "64" and .new == "8")] | length == 1)
@@ -62,6 +62,13 @@ jq -e '.base.kind == "running" and .base.release == "6.1.0-test" and .required_o
 jq -e '[.requested[] | select(.status == "unknown")] | length > 0' "$T/.out" >/dev/null \
 	&& t_pass "qemu.config symbols this stand-in lacks are 'unknown'" || t_fail "qemu.config symbols this stand-in lacks are 'unknown'"
 t_grep "unknown symbols are warned about" "CONFIG_64BIT \(qemu.config:[0-9]+\): this kernel has no such symbol" "$T/.err"
+
+# A profile that names its base (qemu.config: "# acso-base: tinyconfig")
+# starts from it when --base is not given, never from the running config.
+fresh
+t_exit 0 "--profile qemu alone" "$ACSO" --root "$R" config --source-dir "$T/k" --json --profile qemu
+jq -e '.base.kind == "tinyconfig"' "$T/.out" >/dev/null \
+	&& t_pass "the qemu profile's base is tinyconfig" || t_fail "the qemu profile's base is tinyconfig" "$(head -5 "$T/.out")"
 
 # olddefconfig resets what the override needs: fail, and say so
 fresh
