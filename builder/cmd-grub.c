@@ -63,7 +63,7 @@ static int on_opt(void *priv, int key, const char *arg)
 	return EXIT_USAGE;
 }
 
-static struct json_object *jstrv(const struct strv *s)
+struct json_object *json_from_strv(const struct strv *s)
 {
 	struct json_object *a = json_object_new_array();
 	for (size_t i = 0; i < s->n; i++)
@@ -71,7 +71,7 @@ static struct json_object *jstrv(const struct strv *s)
 	return a;
 }
 
-static char *join(const struct strv *s)
+char *argv_join(const struct strv *s)
 {
 	struct buf b = {0};
 	for (size_t i = 0; i < s->n; i++)
@@ -103,13 +103,13 @@ static int other_bootmgr(struct acso_ctx *ctx, enum bootmgr bm, const struct gru
 {
 	struct acso_err e = {0};
 	struct strv argv = {0};
-	_cleanup_free_ char *line = join(params);
+	_cleanup_free_ char *line = argv_join(params);
 	struct strv names = {0};
 	for (size_t i = 0; i < params->n; i++)
 		strv_push(&names, params->v[i]);
 	for (size_t i = 0; i < names.n; i++)
 		names.v[i][strcspn(names.v[i], "=")] = '\0';
-	_cleanup_free_ char *name_line = join(&names);
+	_cleanup_free_ char *name_line = argv_join(&names);
 	strv_free(&names);
 	int r = 0;
 	_cleanup_free_ char *old = NULL, *new_text = NULL;
@@ -141,13 +141,13 @@ static int other_bootmgr(struct acso_ctx *ctx, enum bootmgr bm, const struct gru
 		msg_hint("add these to your boot loader's kernel command line yourself: %s", line);
 		return EXIT_FAIL;
 	}
-	_cleanup_free_ char *cmd = argv.n ? join(&argv) : NULL;
+	_cleanup_free_ char *cmd = argv.n ? argv_join(&argv) : NULL;
 	if (ctx->json) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "boot_manager", json_object_new_string(bootmgr_name(bm)));
-		json_object_object_add(o, "parameters", jstrv(params));
+		json_object_object_add(o, "parameters", json_from_strv(params));
 		json_object_object_add(o, "remove", json_object_new_boolean(rq->remove));
-		json_object_object_add(o, "command", argv.n ? jstrv(&argv) : NULL);
+		json_object_object_add(o, "command", argv.n ? json_from_strv(&argv) : NULL);
 		json_object_object_add(o, "cmdline_file", new_text ? json_object_new_string(new_text) : NULL);
 		json_object_object_add(o, "dry_run", json_object_new_boolean(ctx->dry_run));
 		out_json(o);
@@ -189,7 +189,7 @@ static void print_plan(const struct acso_ctx *ctx, const struct grub_plan *p, co
 	if (ctx->json) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "boot_manager", json_object_new_string("grub"));
-		json_object_object_add(o, "parameters", jstrv(&p->params));
+		json_object_object_add(o, "parameters", json_from_strv(&p->params));
 		json_object_object_add(o, "remove", json_object_new_boolean(rq->remove));
 		json_object_object_add(o, "method", json_object_new_string(method));
 		json_object_object_add(o, "file", p->method == GRUB_METHOD_DROPIN ? json_object_new_string(GRUB_DROPIN) :
@@ -197,9 +197,9 @@ static void print_plan(const struct acso_ctx *ctx, const struct grub_plan *p, co
 		json_object_object_add(o, "grub_d_read", json_object_new_boolean(p->grubd_read));
 		json_object_object_add(o, "cmdline_before", json_object_new_string(p->before.cmdline));
 		json_object_object_add(o, "cmdline", json_object_new_string(p->after.cmdline));
-		json_object_object_add(o, "changed", jstrv(&p->changed));
+		json_object_object_add(o, "changed", json_from_strv(&p->changed));
 		json_object_object_add(o, "dropin", p->dropin_text ? json_object_new_string(p->dropin_text) : NULL);
-		json_object_object_add(o, "regenerate", regen->n ? jstrv(regen) : NULL);
+		json_object_object_add(o, "regenerate", regen->n ? json_from_strv(regen) : NULL);
 		json_object_object_add(o, "regenerated", json_object_new_boolean(regenerated));
 		json_object_object_add(o, "once", once_entry ? json_object_new_string(once_entry) : NULL);
 		json_object_object_add(o, "dry_run", json_object_new_boolean(ctx->dry_run));
@@ -207,7 +207,7 @@ static void print_plan(const struct acso_ctx *ctx, const struct grub_plan *p, co
 		json_object_put(o);
 		return;
 	}
-	_cleanup_free_ char *params = join(&p->params);
+	_cleanup_free_ char *params = argv_join(&p->params);
 	if (rq->remove)
 		printf("Removing the boot parameters acso added\n");
 	else
@@ -225,7 +225,7 @@ static void print_plan(const struct acso_ctx *ctx, const struct grub_plan *p, co
 	for (size_t i = 0; i < p->changed.n; i++)
 		printf("%s %s\n", ctx->dry_run ? "Would change:" : "Changed:", p->changed.v[i]);
 	if (regen->n) {
-		_cleanup_free_ char *r = join(regen);
+		_cleanup_free_ char *r = argv_join(regen);
 		printf("%s %s\n", ctx->dry_run ? "Would run:" : regenerated ? "Regenerated with:" : "Not run:", r);
 	}
 	if (once_entry)
@@ -317,7 +317,8 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 		}
 	}
 	if (ctx->dry_run) {
-		print_plan(ctx, &p, rq, &regen, false, NULL);
+		if (!rq->no_report)
+			print_plan(ctx, &p, rq, &regen, false, NULL);
 		goto out;
 	}
 	r = grub_commit(ctx->rootfd, &p, true, &e);
@@ -332,7 +333,7 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 		r = run_tool(&regen, &e);
 		if (r < 0) {
 			struct acso_err e2 = {0};
-			_cleanup_free_ char *cmd = join(&regen);
+			_cleanup_free_ char *cmd = argv_join(&regen);
 			int q = grub_rollback(ctx->rootfd, &p, &e2);
 			rc = fail(&e, r, "'%s'", cmd);
 			if (q < 0)
@@ -370,7 +371,8 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 			goto out;
 		}
 	}
-	print_plan(ctx, &p, rq, &regen, regenerated, once_entry);
+	if (!rq->no_report)
+		print_plan(ctx, &p, rq, &regen, regenerated, once_entry);
 	if (rq->no_update && p.changed.n)
 		msg_hint("run update-grub yourself before rebooting");
 out:

@@ -12,7 +12,14 @@ struct grub_request {
 	bool no_update;
 	bool set_default_saved;
 	const char *once;        /* release for grub-reboot, or NULL */
+	bool no_report;          /* the caller reports (acso setup) */
 };
+
+/* Helpers shared by the command files of this area (grub, setup, run). */
+struct strv;
+struct json_object;
+char *argv_join(const struct strv *s);                /* "a b c" */
+struct json_object *json_from_strv(const struct strv *s); /* ["a","b"] */
 
 /* Plan, print (text or JSON), write, regenerate; rolls back on failure.
  * Returns an exit code. */

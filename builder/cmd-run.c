@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd-grub.h"
 #include "commands.h"
 #include "err.h"
 #include "fileio.h"
@@ -240,14 +241,6 @@ static void full_argv(struct runner *rn, const char *name, const struct strv *ar
 	strv_push(argv, "--json");
 }
 
-static struct json_object *jstrv(const struct strv *s)
-{
-	struct json_object *a = json_object_new_array();
-	for (size_t i = 0; i < s->n; i++)
-		json_object_array_add(a, json_object_new_string(s->v[i]));
-	return a;
-}
-
 /* Last lines of a log, for the failure message. */
 static void show_tail(const char *log, int lines)
 {
@@ -324,7 +317,7 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 	_cleanup_free_ char *started = now_iso();
 	json_object_object_add(rec, "state", json_object_new_string("running"));
 	json_object_object_add(rec, "inputs", json_object_new_string(inputs));
-	json_object_object_add(rec, "argv", jstrv(argv));
+	json_object_object_add(rec, "argv", json_from_strv(argv));
 	json_object_object_add(rec, "started", json_object_new_string(started));
 	json_object_object_add(rec, "log", json_object_new_string(log));
 	json_object_object_add(steps, s->name, rec);
@@ -501,7 +494,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		}
 		full_argv(&rn, s->name, &args, &full);
 		struct json_object *in = json_object_new_object();
-		json_object_object_add(in, "args", jstrv(&args));
+		json_object_object_add(in, "args", json_from_strv(&args));
 		pd = digest(prev_outputs);
 		json_object_object_add(in, "previous", json_object_new_string(pd));
 		inputs = xstrdup(json_object_to_json_string_ext(in, JSON_C_TO_STRING_PLAIN));
@@ -533,7 +526,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 			if (!ctx->json)
 				printf("%-9s would run: %s\n", s->name, cmd);
 			json_object_object_add(jr, "action", json_object_new_string("would-run"));
-			json_object_object_add(jr, "argv", jstrv(&full));
+			json_object_object_add(jr, "argv", json_from_strv(&full));
 			json_object_array_add(report, jr);
 			strv_free(&full);
 			goto next;
