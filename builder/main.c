@@ -1,6 +1,7 @@
 /* main.c — the driver: global options, configuration, the command table,
  * help generated from that table, and dispatch. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -15,6 +16,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "output.h"
+#include "snapshot.h"
 #include "util.h"
 
 #define R CMD_NEEDS_ROOT
@@ -25,16 +27,16 @@
 static const struct acso_command commands[] = {
 	{"check", cmd_check, check_options, 0, 0, 0, "",
 	 "check virtualization, KVM, IOMMU and ACS support; verdict: ready, ready after override, or blocked",
-	 "Reads /proc, /sys and the kernel log (through --root) and reports each item as pass, warn or fail with the fix."},
+	 "Reads /proc, /sys and the kernel log (through --root) and reports each item as pass, warn or fail with the fix. Exit 0 ready, 3 ready after the ACS override, 4 blocked."},
 	{"groups", cmd_groups, groups_options, 0, 0, 0, "",
 	 "list IOMMU groups with device names, and a verdict for each GPU",
-	 "Lists every IOMMU group in numeric order. For each GPU: isolated, isolated with its bridge, or shared, with what is in the way and the least invasive pcie_acs_override that would split the group."},
+	 "Lists every IOMMU group in numeric order. For each GPU: isolated, isolated with its bridge, or shared, with what is in the way and the least invasive pcie_acs_override that would split the group. Exit 0 when every GPU (or --gpu) is isolated, 3 when one shares its group, 1 on error or when it cannot be told."},
 	{"verify", cmd_verify, verify_options, 0, 0, 0, "",
 	 "after the reboot: prove the ACS kernel is running and the GPU's group is separate",
-	 "Exit 0 only when the GPU (or --gpu) is isolated; 1 when it is not."},
+	 "Checks the running kernel, pcie_acs_override on the command line, the boot log line and each GPU's group; compares with WORK/snapshots/before.tar.gz when it exists. Exit 0 only when the GPU (--gpu, or every GPU) is isolated; 1 otherwise."},
 	{"snapshot", cmd_snapshot, snapshot_options, 0, 1, 0, "[FILE]",
 	 "capture what acso reads (sysfs groups, PCI config, /proc, kernel log, GRUB files) into an archive",
-	 "The archive unpacks to a tree that --root can replay (or give the archive itself to --root)."},
+	 "Default FILE: WORK/snapshots/snapshot-<UTC>.tar.gz (--before: WORK/snapshots/before.tar.gz). The archive unpacks to a tree that --root can replay (or give the archive itself to --root)."},
 	{"resolve", cmd_resolve, resolve_options, 0, 1, N, "[RELEASE]",
 	 "match the running kernel (or RELEASE) to an upstream kernel.org release", NULL},
 	{"fetch", cmd_fetch, fetch_options, 0, 1, L | N, "[VERSION]",
@@ -272,10 +274,34 @@ static const char *home_dir(void)
 	return pw ? pw->pw_dir : "/";
 }
 
+/* --root given a snapshot archive: unpacked here, removed at exit. */
+static char *replay_dir;
+static void remove_replay_dir(void)
+{
+	if (replay_dir)
+		rm_rf_at(AT_FDCWD, replay_dir);
+}
+
+static int unpack_root_archive(struct acso_ctx *ctx)
+{
+	const char *tmp = getenv("TMPDIR");
+	replay_dir = xasprintf("%s/acso-root.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(replay_dir))
+		return fail(NULL, -errno, "create a directory for '%s'", ctx->root);
+	atexit(remove_replay_dir);
+	struct acso_err e = {0};
+	int r = snapshot_extract(ctx->root, replay_dir, &e);
+	if (r < 0)
+		return fail(&e, r, "--root '%s'", ctx->root);
+	ctx->root = replay_dir;
+	return 0;
+}
+
 /* Config files, then the work dir and the data dir. */
 static int setup_context(struct acso_ctx *ctx)
 {
 	struct acso_err e = {0};
+	int ur;
 	if (ctx->config_path) {
 		struct stat st;
 		if (stat(ctx->config_path, &st) < 0)
@@ -335,6 +361,8 @@ static int setup_context(struct acso_ctx *ctx)
 	}
 	ctx->data_dir = dd;
 
+	if (snapshot_is_archive(ctx->root) && (ur = unpack_root_archive(ctx)))
+		return ur;
 	ctx->rootfd = root_open_dir(ctx->root);
 	if (ctx->rootfd < 0) {
 		msg_error("--root '%s': %s", ctx->root, acso_strerror(ctx->rootfd));
