@@ -13,14 +13,17 @@
 #include "err.h"
 #include "fileio.h"
 #include "grub.h"
+#include "iommu.h"
 #include "output.h"
 #include "spawn.h"
 #include "util.h"
 
-enum { O_ACS = 300, O_IOMMU_PT, O_NO_INTEL, O_INTEL, O_NO_UPDATE, O_REMOVE, O_ONCE, O_SAVED };
+enum { O_ACS = 300, O_IOMMU_PT, O_NO_INTEL, O_INTEL, O_NO_UPDATE, O_REMOVE, O_ONCE, O_SAVED, O_VFIO, O_GPU };
 
 const struct acso_option grub_options[] = {
-	{"acs", O_ACS, "MODE", "pcie_acs_override= value: downstream (default), multifunction, id:vvvv:dddd, comma-combined"},
+	{"acs", O_ACS, "MODE", "pcie_acs_override= value: downstream (default), multifunction, id:vvvv:dddd, comma-combined, or auto (what 'acso groups' recommends)"},
+	{"vfio", O_VFIO, NULL, "also add vfio-pci.ids= of the GPU's own functions (refused when its group holds the root disk or the default-route NIC)"},
+	{"gpu", O_GPU, "ADDR", "the GPU for --acs auto and --vfio (default: the first that shares its group)"},
 	{"iommu-pt", O_IOMMU_PT, NULL, "also add iommu=pt"},
 	{"intel-iommu", O_INTEL, NULL, "add intel_iommu=on even when the CPU is not Intel"},
 	{"no-intel-iommu", O_NO_INTEL, NULL, "do not add intel_iommu=on (default: added on Intel CPUs)"},
@@ -58,6 +61,12 @@ static int on_opt(void *priv, int key, const char *arg)
 		return 0;
 	case O_SAVED:
 		rq->set_default_saved = true;
+		return 0;
+	case O_VFIO:
+		rq->vfio = true;
+		return 0;
+	case O_GPU:
+		rq->gpu = arg;
 		return 0;
 	}
 	return EXIT_USAGE;
@@ -232,6 +241,131 @@ static void print_plan(const struct acso_ctx *ctx, const struct grub_plan *p, co
 		printf("Next boot only: %s (grub-reboot)\n", once_entry);
 }
 
+/* --acs auto and --vfio: read the groups and pick the chosen GPU's
+ * least invasive override and its own functions' ids. Returns 0 or an
+ * exit code; *acs is malloc'ed ("" when the GPU needs no override). */
+static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool want_acs, char **acs,
+		       struct strv *params)
+{
+	struct acso_err e = {0};
+	struct iommu_report r = {0};
+	int rc = EXIT_OK;
+	int q = iommu_report_build(ctx->rootfd, &r, &e);
+	if (q < 0) {
+		iommu_report_free(&r);
+		return fail(&e, q, "grub: read the IOMMU groups");
+	}
+	int gi = -1;
+	if (!r.have_groups_dir) {
+		msg_error("grub: no IOMMU groups: the IOMMU is off");
+		msg_hint("register intel_iommu=on first ('acso grub --acs downstream'), reboot, then use --acs auto or --vfio");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (rq->gpu) {
+		gi = iommu_find_gpu(&r, rq->gpu);
+		if (gi < 0) {
+			msg_error("grub: --gpu '%s': no GPU at that address", rq->gpu);
+			msg_hint("'acso groups' lists the GPUs");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		/* Without --gpu: the one GPU, or the one that shares its group;
+		 * several candidates are ambiguous for --vfio (binding the wrong
+		 * one takes the host's display away). */
+		size_t shared = 0;
+		for (size_t i = 0; i < r.ngpus; i++)
+			if (r.gpus[i].verdict == VERDICT_SHARED && shared++ == 0)
+				gi = (int)i;
+		if (r.ngpus == 1)
+			gi = 0;
+		else if (shared != 1)
+			gi = -1;
+		if (gi < 0 && want_acs && !rq->vfio) {
+			/* one override for every shared GPU, or none needed */
+			if (shared && !r.override_all) {
+				msg_error("grub: --acs auto: %zu GPUs share their groups and no one override fits all", shared);
+				msg_hint("choose one with --gpu ADDR ('acso groups' lists them)");
+				rc = EXIT_USAGE;
+			} else {
+				*acs = xstrdup(shared ? r.override_all : "");
+				if (!shared)
+					msg_info("grub: every GPU is isolated: no pcie_acs_override needed");
+			}
+			goto out;
+		}
+	}
+	if (gi < 0 && r.ngpus > 1) {
+		msg_error("grub: %zu GPUs: choose one with --gpu ADDR", r.ngpus);
+		msg_hint("'acso groups' lists them");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	const struct gpu_verdict *g = &r.gpus[gi];
+	const struct pcidev *gd = &r.pci.v[g->dev];
+	if (g->verdict == VERDICT_NO_GROUP) {
+		msg_error("grub: GPU %s has no IOMMU group: the IOMMU is off", pci_short_addr(gd));
+		msg_hint("register intel_iommu=on first ('acso grub --acs downstream'), reboot, then use --acs auto");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	bool split = false;
+	if (want_acs) {
+		if (g->verdict != VERDICT_SHARED) {
+			*acs = xstrdup("");
+			msg_info("grub: GPU %s is %s: no pcie_acs_override needed", pci_short_addr(gd), verdict_text(g->verdict));
+		} else if (g->override || g->override_broad) {
+			*acs = xstrdup(g->override ? g->override : g->override_broad);
+			split = g->override != NULL;
+		} else {
+			msg_error("grub: no pcie_acs_override splits the group of GPU %s", pci_short_addr(gd));
+			msg_hint("'acso groups -v' says what is in the way");
+			rc = EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (rq->vfio) {
+		/* the root disk or the management NIC must not end up with the GPU */
+		for (size_t b = 0; b < g->nblockers; b++) {
+			if (!g->blockers[b].host_critical)
+				continue;
+			bool stays = !split;
+			for (size_t k = 0; split && k < g->nremaining; k++)
+				if (g->remaining[k] == g->blockers[b].dev)
+					stays = true;
+			if (stays) {
+				msg_error("grub: --vfio refused: the IOMMU group of GPU %s holds %s (%s)", pci_short_addr(gd),
+					  pci_short_addr(&r.pci.v[g->blockers[b].dev]),
+					  g->blockers[b].dev == r.root_fs_dev ? "the root file system's disk" : "the default-route network interface");
+				msg_hint("binding that group to vfio-pci would take the host's disk or network away; split it first (--acs auto)");
+				rc = EXIT_FAIL;
+				goto out;
+			}
+		}
+		struct buf ids = {0};
+		struct strv seen = {0};
+		for (size_t k = 0; k <= g->nfunctions; k++) {
+			const struct pcidev *d = &r.pci.v[k == 0 ? g->dev : g->functions[k - 1]];
+			char id[16];
+			snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
+			bool dup = false;
+			for (size_t s2 = 0; s2 < seen.n; s2++)
+				dup |= !strcmp(seen.v[s2], id);
+			if (dup)
+				continue;
+			strv_push(&seen, id);
+			buf_printf(&ids, "%s%s", ids.len ? "," : "", id);
+		}
+		strv_pushf(params, "vfio-pci.ids=%s", buf_str(&ids));
+		buf_free(&ids);
+		strv_free(&seen);
+	}
+out:
+	iommu_report_free(&r);
+	return rc;
+}
+
 int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 {
 	struct acso_err e = {0};
@@ -239,14 +373,22 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 	int rc = EXIT_OK, r;
 	if (!rq->remove) {
 		const char *acs = rq->acs ? rq->acs : "downstream";
-		if (!strcmp(acs, "auto")) {
-			msg_error("--acs auto: needs the group analysis of 'acso groups', not available in this build");
-			msg_hint("run 'acso groups' and pass the mode it recommends: --acs MODE");
-			return EXIT_USAGE;
+		_cleanup_free_ char *auto_acs = NULL;
+		struct strv vfio = {0};
+		bool is_auto = !strcmp(acs, "auto");
+		if (is_auto || rq->vfio) {
+			rc = from_groups(ctx, rq, is_auto, &auto_acs, &vfio);
+			if (rc) {
+				strv_free(&vfio);
+				return rc;
+			}
+			if (is_auto)
+				acs = auto_acs;
 		}
 		if (*acs) {
 			if (acs_mode_check(acs, &e) < 0) {
 				msg_error("--acs '%s': %s", acs, e.msg);
+				strv_free(&vfio);
 				return EXIT_USAGE;
 			}
 			strv_pushf(&params, "pcie_acs_override=%s", acs);
@@ -258,6 +400,9 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 			strv_push(&params, "intel_iommu=on");
 		if (rq->iommu_pt)
 			strv_push(&params, "iommu=pt");
+		for (size_t i = 0; i < vfio.n; i++)
+			strv_push(&params, vfio.v[i]);
+		strv_free(&vfio);
 		if (!params.n && !rq->set_default_saved) {
 			msg_error("boot parameters: nothing to register");
 			return EXIT_USAGE;
@@ -310,7 +455,9 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 	bool must_regen = (p.changed.n || p.pending) && !rq->no_update;
 	if (must_regen || (rq->once && !rq->no_update)) {
 		r = grub_regen_argv(ctx->root, ctx->rootfd, &regen, &e);
-		if (r < 0) {
+		if (r < 0 && ctx->dry_run) {
+			msg_warn("grub: %s: the change could not be put into grub.cfg", e.msg);
+		} else if (r < 0) {
 			rc = fail(&e, r, "grub");
 			msg_hint("install grub2-common (update-grub), or add --no-update and regenerate grub.cfg yourself");
 			goto out;
@@ -391,7 +538,7 @@ int cmd_grub(struct acso_ctx *ctx, int argc, char **argv)
 	int r = cmd_options(ctx, argc, argv, on_opt, &rq, &first);
 	if (r)
 		return r;
-	if (rq.remove && (rq.acs || rq.once || rq.iommu_pt)) {
+	if (rq.remove && (rq.acs || rq.once || rq.iommu_pt || rq.vfio)) {
 		msg_error("grub: --remove takes no parameters: it removes everything acso added");
 		return EXIT_USAGE;
 	}

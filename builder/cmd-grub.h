@@ -13,6 +13,8 @@ struct grub_request {
 	bool set_default_saved;
 	const char *once;        /* release for grub-reboot, or NULL */
 	bool no_report;          /* the caller reports (acso setup) */
+	bool vfio;               /* add vfio-pci.ids= of the GPU's own functions */
+	const char *gpu;         /* the chosen GPU (address), NULL: the first that shares its group */
 };
 
 /* Helpers shared by the command files of this area (grub, setup, run). */
