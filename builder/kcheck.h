@@ -1,0 +1,11 @@
+/* kcheck.h — the command layer's compile check (cmd-kcheck.c). */
+#pragma once
+#include <json-c/json.h>
+
+struct acso_err;
+
+/* Run make drivers/pci/quirks.o in src unless skip (the reason it is
+ * skipped) is set. *state: "passed", "failed" or "skipped". Returns the
+ * report object {status, reason, log, seconds}. */
+json_object *compile_check(const char *src, const char *log, const char *skip, const char **state,
+			   struct acso_err *e);

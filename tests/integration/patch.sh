@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# acso patch on a small stand-in tree: the override placed in the right
+# table, a second run changing nothing, --dry-run and --emit-diff, extra
+# patches (files, a directory, a git repository) all or nothing, and bad
+# input (read-only files, no table, bad hunks, garbage headers, CRLF, a tree
+# that already carries an override) leaving nothing half-written.
+. "$(dirname "$0")/../lib.sh"
+
+export PATH=$FIXTURES/stub-bin:$PATH
+Q=drivers/pci/quirks.c
+D=Documentation/admin-guide/kernel-parameters.txt
+
+fresh() { rm -rf "$T/k"; cp -R "$FIXTURES/kernel-mini" "$T/k"; }
+sums() { (cd "$T/k" && find . -type f ! -name '.stub-*' -print0 | sort -z | xargs -0 sha256sum); }
+
+# --- the override ---
+fresh
+t_exit 0 "patch places the override" "$ACSO" patch --source-dir "$T/k"
+t_grep "text report names the table and lines" '^override: placed in drivers/pci/quirks.c: code at line [0-9]+, entry at line [0-9]+ of pci_dev_acs_enabled\[\]' "$T/.out"
+t_grep "unconfigured tree: compile check skipped with a reason" "^compile check: skipped: the tree is not configured yet" "$T/.out"
+# The entry is the line right before the { 0 } of pci_dev_acs_enabled[],
+# and the decoy table is untouched.
+awk '/pci_dev_acs_enabled\[\] = \{/{t=1} t&&/\{ 0 \}/{print prev; exit} {prev=$0}' "$T/k/$Q" >"$T/before-term"
+t_grep "entry sits just before the ACS table's terminator" '^	\{ PCI_ANY_ID, PCI_ANY_ID, pcie_acs_overrides \},$' "$T/before-term"
+awk '/pci_dev_reset_methods\[\] = \{/{t=1} t{print} t&&/^\};/{exit}' "$T/k/$Q" >"$T/decoy"
+t_nogrep "decoy table untouched" 'pcie_acs_overrides' "$T/decoy"
+[ "$(grep -c 'PCI_ANY_ID, PCI_ANY_ID, pcie_acs_overrides' "$T/k/$Q")" = 1 ] && t_pass "exactly one entry" || t_fail "exactly one entry"
+awk '/^static int pcie_acs_overrides/{f=NR} /^\/\* The table of devices/{c=NR} END{exit !(f && c && f < c)}' "$T/k/$Q" \
+	&& t_pass "code before the table and its comment" || t_fail "code before the table and its comment"
+t_grep "boot warning text exact" 'pr_warn\("Warning: PCIe ACS overrides enabled; This may allow non-IOMMU protected peer-to-peer DMA\\n"\)' "$T/k/$Q"
+awk '/^\tpcie_acs_override=/{o=NR} /^\tpcie_aspm=/{a=NR} /^\tpci=/{p=NR} END{exit !(p < o && o < a)}' "$T/k/$D" \
+	&& t_pass "documentation entry in its alphabetical place" || t_fail "documentation entry in its alphabetical place"
+
+sums >"$T/sum1"
+t_exit 0 "second run succeeds" "$ACSO" patch --source-dir "$T/k" --json
+t_grep "second run: already placed by acso" '"state":"already-acso"' "$T/.out"
+t_grep "second run: nothing written" '"files_written":0' "$T/.out"
+sums >"$T/sum2"
+cmp -s "$T/sum1" "$T/sum2" && t_pass "second run changes nothing" || t_fail "second run changes nothing"
+
+# --- dry run and emitted diff ---
+fresh
+sums >"$T/sum0"
+t_exit 0 "--dry-run" "$ACSO" patch --source-dir "$T/k" --dry-run
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "--dry-run writes nothing" || t_fail "--dry-run writes nothing"
+t_grep "--dry-run prints a unified diff" '^\+\+\+ b/drivers/pci/quirks.c$' "$T/.out"
+t_grep "--dry-run says nothing was written (on stderr)" "^dry run: 2 file\\(s\\) would change, nothing written" "$T/.err"
+cp -R "$FIXTURES/kernel-mini" "$T/k3"
+cp "$T/.out" "$T/dry.diff"
+t_ok "--dry-run's stdout is a clean diff that applies" patch -d "$T/k3" -p1 -i "$T/dry.diff"
+t_exit 0 "--emit-diff" "$ACSO" patch --source-dir "$T/k" --dry-run --emit-diff "$T/acs.patch"
+cp -R "$FIXTURES/kernel-mini" "$T/k2"
+t_ok "the emitted diff applies with patch(1)" patch -d "$T/k2" -p1 -i "$T/acs.patch"
+t_exit 0 "patch after --emit-diff" "$ACSO" patch --source-dir "$T/k"
+diff -r -x '.stub-*' "$T/k" "$T/k2" >/dev/null && t_pass "emitted diff = what acso writes" || t_fail "emitted diff = what acso writes"
+
+# --- trees acso must not touch ---
+fresh
+chmod 0444 "$T/k/$Q"
+sums >"$T/sum0"
+t_exit 1 "read-only quirks.c fails" "$ACSO" patch --source-dir "$T/k"
+t_grep "read-only is named" "'drivers/pci/quirks.c' is read-only" "$T/.err"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "read-only: neither file changed" || t_fail "read-only: neither file changed"
+chmod 0644 "$T/k/$Q"
+chmod 0555 "$T/k/Documentation/admin-guide"
+t_exit 1 "read-only documentation directory fails" "$ACSO" patch --source-dir "$T/k"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "read-only doc dir: quirks.c not changed either" || t_fail "read-only doc dir: quirks.c not changed either"
+chmod 0755 "$T/k/Documentation/admin-guide"
+
+fresh
+sed -i '/pci_dev_acs_enabled\[\] = {/,/^};/d; /^static const struct pci_dev_acs_enabled {/,/^\t.*acs_enabled)/d' "$T/k/$Q"
+sums >"$T/sum0"
+t_exit 1 "tree without the table fails" "$ACSO" patch --source-dir "$T/k"
+t_grep "missing table is named" "no definition of the table 'pci_dev_acs_enabled\[\]'" "$T/.err"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "no table: nothing written" || t_fail "no table: nothing written"
+
+fresh
+sed -i '/pci_dev_acs_enabled\[\] = {/,/^};/{/{ 0 }/d}' "$T/k/$Q"
+t_exit 1 "table without terminator fails" "$ACSO" patch --source-dir "$T/k"
+t_grep "missing terminator is named" "does not end with a \{ 0 \} terminator" "$T/.err"
+
+fresh
+sed -i '1i early_param("pcie_acs_override", pcie_acs_override_setup);' "$T/k/$Q"
+sums >"$T/sum0"
+t_exit 0 "vendor tree with an override" "$ACSO" patch --source-dir "$T/k"
+t_grep "vendor override detected" 'already in the tree \(from another patch or a vendor tree\)' "$T/.out"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "vendor tree: nothing written" || t_fail "vendor tree: nothing written"
+
+t_exit 1 "not a kernel tree" "$ACSO" patch --source-dir "$T"
+t_grep "not a kernel tree is explained" "is not a kernel source tree: no 'drivers/pci/quirks.c'" "$T/.err"
+t_exit 1 "default tree missing" "$ACSO" patch
+t_grep "hint to fetch" "hint: run 'acso fetch' first" "$T/.err"
+
+# --- extra patches ---
+mkpatch() { # NAME: a patch adding a line after "{ PCI_VENDOR_ID_ATI, 0x439c ..." context
+	cat >"$T/$1"
+}
+fresh
+mkpatch good.patch <<'EOF'
+From: a@b
+Subject: [PATCH] add a device
+
+---
+diff --git a/drivers/pci/quirks.c b/drivers/pci/quirks.c
+--- a/drivers/pci/quirks.c
++++ b/drivers/pci/quirks.c
+@@ -25,3 +25,4 @@
+ 	return -ENOTTY;
+ }
+ 
++/* added by good.patch */
+-- 
+2.39.2
+EOF
+mkpatch new-file.patch <<'EOF'
+--- /dev/null
++++ b/drivers/pci/NEWFILE
+@@ -0,0 +1 @@
++hello
+EOF
+t_exit 0 "--patch applies, then the override" "$ACSO" patch --source-dir "$T/k" --patch "$T/good.patch" --patch "$T/new-file.patch"
+t_grep "hunk reported with its offset" "drivers/pci/quirks.c: hunk 1 at line 22 \(offset -3\)" "$T/.out"
+t_grep "patched line present" '^/\* added by good.patch \*/$' "$T/k/$Q"
+t_grep "new file created" '^hello$' "$T/k/drivers/pci/NEWFILE"
+t_grep "override still placed after the patch" 'PCI_ANY_ID, PCI_ANY_ID, pcie_acs_overrides' "$T/k/$Q"
+
+fresh
+mkpatch bad-hunk.patch <<'EOF'
+--- a/drivers/pci/quirks.c
++++ b/drivers/pci/quirks.c
+@@ -10,3 +10,3 @@
+ {
+-	return 1234;
++	return 0;
+ }
+EOF
+sums >"$T/sum0"
+t_exit 1 "a hunk that does not apply fails" "$ACSO" patch --source-dir "$T/k" --patch "$T/new-file.patch" --patch "$T/bad-hunk.patch"
+t_grep "failed hunk is reported with why" "bad-hunk.patch: hunk 1 \(line 3\) does not apply to 'drivers/pci/quirks.c': line 10 is '\{' where the patch expects '\{'|bad-hunk.patch: hunk 1 \(line 3\) does not apply to 'drivers/pci/quirks.c': line 1[01] is" "$T/.err"
+t_grep "nothing-written hint" "hint: nothing was written" "$T/.err"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "all or nothing: the earlier good patch is not written" || t_fail "all or nothing: the earlier good patch is not written"
+[ ! -e "$T/k/drivers/pci/NEWFILE" ] && t_pass "no new file left behind" || t_fail "no new file left behind"
+
+mkpatch fuzzy.patch <<'EOF'
+--- a/drivers/pci/quirks.c
++++ b/drivers/pci/quirks.c
+@@ -20,4 +20,5 @@
+ static int pci_quirk_amd_sb_acs(struct pci_dev *dev, u16 acs_flags)
+ {
++	/* fuzzy */
+ 	return -ENOTTY;
+ } /* context that is not in the file */
+EOF
+t_exit 1 "inexact context refused without --fuzz" "$ACSO" patch --source-dir "$T/k" --patch "$T/fuzzy.patch"
+t_grep "--fuzz suggested" "no fuzz: --fuzz N ignores up to N context lines" "$T/.err"
+t_exit 0 "--fuzz 1 applies it" "$ACSO" patch --source-dir "$T/k" --patch "$T/fuzzy.patch" --fuzz 1
+t_grep "fuzz reported" "hunk 1 at line 20 \(fuzz 1\)" "$T/.out"
+t_exit 2 "--fuzz out of range" "$ACSO" patch --source-dir "$T/k" --fuzz 9
+
+fresh
+printf -- '--- a/drivers/pci/quirks.c\n@@ -1 +1 @@\n-a\n+b\n' >"$T/garbage.patch"
+t_exit 1 "garbage header fails" "$ACSO" patch --source-dir "$T/k" --patch "$T/garbage.patch"
+t_grep "garbage header explained" "garbage.patch:1: '--- ' header not followed by '\+\+\+ '" "$T/.err"
+printf 'this is not a patch\n' >"$T/empty.patch"
+t_exit 1 "no diff in a patch fails" "$ACSO" patch --source-dir "$T/k" --patch "$T/empty.patch"
+t_grep "no diff explained" "empty.patch: no unified diff found" "$T/.err"
+sed 's/$/\r/' "$T/good.patch" >"$T/crlf.patch"
+t_exit 1 "CRLF patch on an LF tree fails" "$ACSO" patch --source-dir "$T/k" --patch "$T/crlf.patch"
+t_grep "CRLF explained" "CRLF line endings" "$T/.err"
+t_exit 1 "missing patch file" "$ACSO" patch --source-dir "$T/k" --patch "$T/none.patch"
+t_grep "missing patch named" "read '.*none.patch': No such file" "$T/.err"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "bad patches: tree untouched" || t_fail "bad patches: tree untouched"
+
+# --patches DIR and a git repository, in name order
+mkdir -p "$T/pdir"
+cp "$T/good.patch" "$T/pdir/0001-good.patch"
+cp "$T/new-file.patch" "$T/pdir/0002-new.patch"
+t_exit 0 "--patches DIR" "$ACSO" patch --source-dir "$T/k" --patches "$T/pdir"
+t_grep "--patches DIR applies in name order" "^patch '.*/pdir/0001-good.patch'" "$T/.out"
+fresh
+git init -q -b main "$T/prepo"
+mkdir "$T/prepo/patches"
+cp "$T/pdir"/*.patch "$T/prepo/patches/"
+git -C "$T/prepo" add . && git -C "$T/prepo" -c user.name=t -c user.email=t@t commit -qm p && git -C "$T/prepo" tag v1
+git -C "$T/prepo" rm -q patches/0002-new.patch && git -C "$T/prepo" -c user.name=t -c user.email=t@t commit -qm drop
+t_exit 0 "--patches git:PATH@REF" "$ACSO" patch --source-dir "$T/k" --patches "git:$T/prepo@v1"
+t_grep "patches read from the tag" "prepo:patches/0002-new.patch" "$T/.out"
+[ -e "$T/k/drivers/pci/NEWFILE" ] && t_pass "the tag's patch set was applied" || t_fail "the tag's patch set was applied"
+[ -d "$HOME/.cache/acso/git" ] && t_pass "repository cached under WORK/git" || t_fail "repository cached under WORK/git"
+fresh
+t_exit 1 "--patches with an unknown ref" "$ACSO" patch --source-dir "$T/k" --patches "$T/prepo@v9"
+t_grep "unknown ref named" "no ref 'v9'" "$T/.err"
+t_exit 1 "--patches git:// refused" "$ACSO" patch --source-dir "$T/k" --patches "git:git://example.invalid/x"
+t_grep "git:// refusal explained" "neither authenticated nor encrypted" "$T/.err"
+
+# --- compile check with a configured tree (stub make) ---
+fresh
+printf 'CONFIG_PCI=y\n' >"$T/k/.config"
+t_exit 0 "configured tree: compile check runs" "$ACSO" patch --source-dir "$T/k"
+t_grep "compile check passed" "^compile check: passed" "$T/.out"
+t_grep "only quirks.o is built, niced, with -j2" "^make -j2 drivers/pci/quirks.o$" "$T/k/.stub-log"
+fresh
+printf 'CONFIG_PCI=y\n' >"$T/k/.config"
+touch "$T/k/.stub-cc-fail"
+t_exit 1 "a compile failure fails the command" "$ACSO" patch --source-dir "$T/k" --json
+t_grep "compile failure reported in JSON" '"status":"failed"' "$T/.out"
+t_grep "compiler error quoted" "error: expected ';'" "$T/.out"
+
+t_done

@@ -1,0 +1,168 @@
+/* Unit tests for version.c: parsing, comparing, tarball names, and the
+ * identification of running kernels from what they say about themselves. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "err.h"
+#include "version.h"
+
+static struct kver V(const char *s)
+{
+	struct kver v;
+	assert_int_equal(kver_parse(s, &v, NULL), 0);
+	return v;
+}
+
+static void test_parse(void **state)
+{
+	char b[KVER_STR_MAX];
+	struct kver v = V("6.8");
+	assert_int_equal(v.major, 6); assert_int_equal(v.minor, 8); assert_int_equal(v.sub, 0);
+	kver_str(&v, b); assert_string_equal(b, "6.8");
+	kver_release_str(&v, b); assert_string_equal(b, "6.8.0");
+	v = V("6.8.0");
+	kver_str(&v, b); assert_string_equal(b, "6.8");
+	v = V("5.10.1");
+	kver_str(&v, b); assert_string_equal(b, "5.10.1");
+	kver_series_str(&v, b); assert_string_equal(b, "5.10");
+	kver_series_dir(&v, b); assert_string_equal(b, "v5.x");
+	kver_tarball_base(&v, b); assert_string_equal(b, "linux-5.10.1");
+	v = V("7.3-rc4");
+	assert_int_equal(v.kind, KVER_RC); assert_int_equal(v.rc, 4);
+	kver_str(&v, b); assert_string_equal(b, "7.3-rc4");
+	kver_release_str(&v, b); assert_string_equal(b, "7.3.0-rc4");
+	kver_tarball_base(&v, b); assert_string_equal(b, "");
+	v = V("next-20260925");
+	assert_int_equal(v.kind, KVER_NEXT);
+	kver_str(&v, b); assert_string_equal(b, "next-20260925");
+	v = V("6.8"); kver_tarball_base(&v, b); assert_string_equal(b, "linux-6.8");
+}
+
+static void test_garbage(void **state)
+{
+	static const char *const bad[] = {
+		"", "6", "6.", ".8", "6..8", "6.8.", "6.8.1.2", "v6.8", "6.8a", "-6.8", "+6.8",
+		"06.8", "6.08", "6.8.01", "0.1", "6.8-rc", "6.8-rc0", "6.8.1-rc1", "6.8-rc01",
+		"next-", "next-2026", "next-202609251", "next-x0260925", "99999.1", "6.65536",
+		"6.8 ", " 6.8", "6.8\n", "6.8-acso", "linux-6.8", "\xff\xfe",
+	};
+	struct acso_err e = {0};
+	struct kver v;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (kver_parse(bad[i], &v, &e) != -ACSO_E_PARSE)
+			fail_msg("'%s' was accepted", bad[i]);
+	}
+	assert_non_null(strstr(e.msg, "is not a kernel version"));
+	assert_int_equal(kver_parse(NULL, &v, &e), -ACSO_E_PARSE);
+	assert_int_equal(kver_parse_series("6.8", &v, NULL), 0);
+	assert_int_equal(kver_parse_series("6.8.1", &v, &e), -ACSO_E_PARSE);
+	assert_non_null(strstr(e.msg, "is not a kernel series"));
+	assert_int_equal(kver_parse_series(NULL, &v, NULL), -ACSO_E_PARSE);
+	assert_int_equal(kver_parse_series("x", &v, NULL), -ACSO_E_PARSE);
+}
+
+static void test_compare(void **state)
+{
+	struct kver a, b;
+	a = V("5.10"); b = V("5.4"); assert_true(kver_cmp(&a, &b) > 0);
+	a = V("6.8"); b = V("6.8.0"); assert_int_equal(kver_cmp(&a, &b), 0);
+	a = V("6.8.1"); b = V("6.8"); assert_true(kver_cmp(&a, &b) > 0);
+	a = V("7.3-rc4"); b = V("7.3"); assert_true(kver_cmp(&a, &b) < 0);
+	a = V("7.3-rc4"); b = V("7.3-rc10"); assert_true(kver_cmp(&a, &b) < 0);
+	a = V("7.3-rc4"); b = V("7.2.30"); assert_true(kver_cmp(&a, &b) > 0);
+	a = V("next-20260925"); b = V("9.9"); assert_true(kver_cmp(&a, &b) > 0);
+	assert_true(kver_cmp(&b, &a) < 0);
+	b = V("next-20250101"); assert_true(kver_cmp(&a, &b) > 0);
+	a = V("6.1.192"); b = V("6.1.99"); assert_true(kver_cmp(&a, &b) > 0);
+	assert_true(kver_same_series(&a, &b));
+	b = V("6.10"); assert_false(kver_same_series(&a, &b));
+	b = V("next-20250101"); assert_false(kver_same_series(&a, &b));
+}
+
+static void test_tarball_names(void **state)
+{
+	struct kver v;
+	char b[KVER_STR_MAX];
+	assert_int_equal(kver_from_tarball("linux-6.8.tar.xz", &v), 0);
+	kver_str(&v, b); assert_string_equal(b, "6.8");
+	assert_int_equal(kver_from_tarball("linux-6.1.192.tar.xz", &v), 0);
+	assert_int_equal(v.sub, 192);
+	assert_int_equal(kver_from_tarball("linux-6.8.0.tar.xz", &v), -ACSO_E_PARSE);
+	assert_int_equal(kver_from_tarball("linux-6.8.tar.gz", &v), -ACSO_E_PARSE);
+	assert_int_equal(kver_from_tarball("linux-7.3-rc4.tar.xz", &v), -ACSO_E_PARSE);
+	assert_int_equal(kver_from_tarball("patch-6.8.xz", &v), -ACSO_E_PARSE);
+	assert_int_equal(kver_from_tarball("linux-.tar.xz", &v), -ACSO_E_PARSE);
+	assert_int_equal(kver_from_tarball("linux-6.8.1.tar.xz.sign", &v), -ACSO_E_PARSE);
+}
+
+static void ident(const char *rel, const char *ver, const char *sig, const char *distro,
+		  const char *series, const char *upstream)
+{
+	struct kident k;
+	struct acso_err e = {0};
+	char b[KVER_STR_MAX];
+	if (kident_parse(rel, ver, sig, &k, &e) != 0)
+		fail_msg("'%s': %s", rel, e.msg);
+	assert_string_equal(k.distro, distro);
+	kver_series_str(&k.series, b);
+	assert_string_equal(b, series);
+	if (upstream) {
+		assert_true(k.upstream_known);
+		kver_str(&k.upstream, b);
+		assert_string_equal(b, upstream);
+	} else {
+		assert_false(k.upstream_known);
+	}
+}
+
+static void test_ident(void **state)
+{
+	ident("5.3.0-24-generic", NULL, NULL, "ubuntu", "5.3", NULL);
+	ident("5.3.0-24-generic", NULL, "Ubuntu 5.3.0-24.26-generic 5.3.13", "ubuntu", "5.3", "5.3.13");
+	ident("Ubuntu 5.3.0-24.26-generic 5.3.13", NULL, NULL, "ubuntu", "5.3", "5.3.13");
+	ident("6.1.0-21-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03)", NULL, "debian", "6.1", "6.1.90");
+	ident("6.1.0-21-amd64", NULL, NULL, "debian", "6.1", NULL);
+	ident("#1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03)", NULL, NULL, "debian", "6.1", "6.1.90");
+	ident("Linux version 6.1.0-21-amd64 (debian-kernel@lists.debian.org) (gcc-12) #1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03)",
+	      NULL, NULL, "debian", "6.1", "6.1.90");
+	ident("6.12.9+bpo-amd64", "#1 SMP Debian 6.12.9-1~bpo12+1 (2025-01-19)", NULL, "debian", "6.12", "6.12.9");
+	ident("6.11.4-301.fc41.x86_64", NULL, NULL, "fedora", "6.11", "6.11.4");
+	ident("6.11.6-arch1-1", NULL, NULL, "arch", "6.11", "6.11.6");
+	ident("6.8.0-acso", NULL, NULL, "upstream", "6.8", "6.8");
+	ident("6.6.5", NULL, NULL, "upstream", "6.6", "6.6.5");
+	ident("7.3.0-rc4", NULL, NULL, "upstream", "7.3", "7.3-rc4");
+	ident("6.1.0-18-cloud-amd64", NULL, NULL, "debian", "6.1", NULL);
+	ident("5.15.0-91-lowlatency", "#101-Ubuntu SMP", NULL, "ubuntu", "5.15", NULL);
+	ident("4.18.0-513.el8.x86_64", NULL, NULL, "rhel", "4.18", NULL);
+
+	static const char *const bad[] = { "", "garbage", "6", "x.y.z", "6.8garbage", "Ubuntu nonsense",
+					   "#1 SMP nothing here", "Linux version " };
+	struct kident k;
+	struct acso_err e = {0};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (kident_parse(bad[i], NULL, NULL, &k, &e) != -ACSO_E_PARSE)
+			fail_msg("'%s' was accepted", bad[i]);
+	assert_int_equal(kident_parse(NULL, NULL, NULL, &k, &e), -ACSO_E_PARSE);
+	assert_int_equal(kident_parse("5.3.0-24-generic", NULL, "garbage", &k, &e), -ACSO_E_PARSE);
+	char longrel[300];
+	memset(longrel, 'a', sizeof(longrel) - 1);
+	longrel[299] = '\0';
+	memcpy(longrel, "6.1.0-", 6);
+	assert_int_equal(kident_parse(longrel, NULL, NULL, &k, &e), -ACSO_E_PARSE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_tarball_names),
+		cmocka_unit_test(test_ident),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
