@@ -1,0 +1,43 @@
+/* manifest.h — manifest.json beside a build's .deb files
+ * (WORK/build/<release>/manifest.json): what was built, from which tree,
+ * and every package with its size and SHA-256. `acso install` without
+ * arguments installs the packages of the last build's manifest. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deb.h"
+
+struct acso_err;
+struct json_object;
+
+struct manifest_pkg {
+	char *file;          /* base name, in the manifest's directory */
+	struct deb_info info;
+};
+
+struct manifest {
+	char *release;       /* "6.1.192-acso" */
+	char *version;       /* upstream "6.1.192" */
+	char *localversion;  /* "-acso" */
+	char *debian_version;/* "6.1.192-acso-1" */
+	char *source_dir;
+	char *log;
+	char *built_at;      /* ISO 8601 UTC */
+	uint64_t objects;    /* objects compiled (the next build's estimate) */
+	double seconds;
+	struct manifest_pkg *pkgs;
+	size_t n;
+};
+
+#define MANIFEST_NAME "manifest.json"
+#define MANIFEST_MAX  (1u << 20)
+
+struct json_object *manifest_to_json(const struct manifest *m);
+/* Write dir/manifest.json atomically. */
+int manifest_write(const char *dir, const struct manifest *m, struct acso_err *e);
+/* Read a manifest.json; every package needs file, package, version,
+ * architecture, size and sha256 (-ACSO_E_PARSE otherwise). */
+int manifest_read(const char *path, struct manifest *m, struct acso_err *e);
+void manifest_add(struct manifest *m, const char *file, struct deb_info *info); /* takes info */
+void manifest_free(struct manifest *m);

@@ -1,0 +1,251 @@
+/* Unit tests for deb.c (reading .deb files with libarchive) and
+ * manifest.c (manifest.json beside the built packages). Packages are made
+ * with dpkg-deb and ar; broken ones by hand. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "deb.h"
+#include "err.h"
+#include "fileio.h"
+#include "manifest.h"
+#include "spawn.h"
+#include "util.h"
+
+static char *dir;
+
+static void put(const char *name, const char *text)
+{
+	_cleanup_free_ char *p = path_join(dir, name);
+	_cleanup_free_ char *parent = xstrdup(p);
+	*strrchr(parent, '/') = '\0';
+	assert_int_equal(mkdir_p_at(AT_FDCWD, parent, 0755), 0);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void run(const char *const argv[])
+{
+	struct acso_err e = {0};
+	if (spawn_check(argv, &(struct spawn_opts){.log_fd = -1, .quiet = true, .cwd = dir}, &e) < 0)
+		fail_msg("%s: %s", argv[0], e.msg);
+}
+
+/* A real package made by dpkg-deb, with a given control text and compressor. */
+static char *make_deb(const char *name, const char *control, const char *comp)
+{
+	_cleanup_free_ char *pkgdir = xasprintf("%s/pkg-%s", dir, name);
+	rm_rf_at(AT_FDCWD, pkgdir);
+	_cleanup_free_ char *ctl = xasprintf("pkg-%s/DEBIAN/control", name);
+	put(ctl, control);
+	_cleanup_free_ char *f = xasprintf("pkg-%s/boot/vmlinuz-x", name);
+	put(f, "kernel");
+	char *out = xasprintf("%s/%s.deb", dir, name);
+	_cleanup_free_ char *zopt = xasprintf("-Z%s", comp);
+	const char *argv[] = {"dpkg-deb", "--root-owner-group", zopt, "--build", pkgdir, out, NULL};
+	run(argv);
+	return out;
+}
+
+static const char *CONTROL =
+	"Package: linux-image-6.1.192-acso\nSource: linux-upstream\nVersion: 6.1.192-acso-1\n"
+	"Architecture: amd64\nMaintainer: x <x@example.org>\nDescription: Linux kernel\n multi-line\n";
+
+static int setup(void **state)
+{
+	char tmpl[] = "/tmp/acso-unit.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	dir = xstrdup(tmpl);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rm_rf_at(AT_FDCWD, dir);
+	free(dir);
+	return 0;
+}
+
+static void test_read_real(void **state)
+{
+	static const char *const comps[] = {"xz", "gzip", "zstd", "none"};
+	for (size_t i = 0; i < ARRAY_SIZE(comps); i++) {
+		_cleanup_free_ char *name = xasprintf("ok-%s", comps[i]);
+		_cleanup_free_ char *p = make_deb(name, CONTROL, comps[i]);
+		struct deb_info d;
+		struct acso_err e = {0};
+		if (deb_read(p, &d, &e) < 0)
+			fail_msg("%s: %s", comps[i], e.msg);
+		assert_string_equal(d.package, "linux-image-6.1.192-acso");
+		assert_string_equal(d.version, "6.1.192-acso-1");
+		assert_string_equal(d.architecture, "amd64");
+		assert_string_equal(d.source, "linux-upstream");
+		struct stat st;
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(d.size, (uint64_t)st.st_size);
+		/* The same digest as sha256sum's. */
+		const char *argv[] = {"sha256sum", p, NULL};
+		struct buf out = {0};
+		assert_int_equal(spawn_check(argv, &(struct spawn_opts){.log_fd = -1, .capture = &out}, NULL), 0);
+		assert_memory_equal(buf_str(&out), d.sha256, 64);
+		buf_free(&out);
+		deb_info_free(&d);
+	}
+}
+
+static void expect_bad(const char *path, int code, const char *msg_part)
+{
+	struct deb_info d;
+	struct acso_err e = {0};
+	assert_int_equal(deb_read(path, &d, &e), code);
+	if (msg_part && !strstr(e.msg, msg_part))
+		fail_msg("'%s' lacks '%s'", e.msg, msg_part);
+	assert_null(d.package);
+}
+
+static void test_read_bad(void **state)
+{
+	_cleanup_free_ char *missing = path_join(dir, "none.deb");
+	expect_bad(missing, -ENOENT, NULL);
+	expect_bad(dir, -ACSO_E_PARSE, "not a regular file");
+	put("text.deb", "this is not an archive\n");
+	_cleanup_free_ char *text = path_join(dir, "text.deb");
+	expect_bad(text, -ACSO_E_PARSE, "not a Debian package");
+	put("empty.deb", "");
+	_cleanup_free_ char *empty = path_join(dir, "empty.deb");
+	expect_bad(empty, -ACSO_E_PARSE, "not a Debian package");
+
+	/* Hand-made ar archives: (what is wrong, members, expected detail). */
+	put("x/data", "hello\n");
+	put("ct/other", "x\n");
+	put("cv/control", "Package: a\nArchitecture: amd64\n");
+	put("control.tar.xz", "not xz at all");
+	const char *tar1[] = {"tar", "-C", "ct", "-czf", "noctl.tar.gz", "./other", NULL};
+	run(tar1);
+	const char *tar2[] = {"tar", "-C", "cv", "-czf", "control.tar.gz", "./control", NULL};
+	run(tar2);
+	const char *tar3[] = {"mv", "noctl.tar.gz", "ct/control.tar.gz", NULL};
+	run(tar3);
+	static const struct { const char *binary, *m1, *m2, *detail; } cases[] = {
+		{NULL, "x/data", NULL, "debian-binary"},                          /* no debian-binary first */
+		{"2.0\n", "debian-binary", NULL, "no control.tar"},                /* no control.tar */
+		{"2.0\n", "debian-binary", "ct/control.tar.gz", "no control file"},/* control.tar without control */
+		{"2.0\n", "debian-binary", "control.tar.xz", "control.tar"},       /* control.tar is garbage */
+		{"2.0\n", "debian-binary", "control.tar.gz", "no Version"},        /* control without Version */
+		{"3.0\n", "debian-binary", "control.tar.gz", "debian-binary"},     /* another format */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (cases[i].binary)
+			put("debian-binary", cases[i].binary);
+		_cleanup_free_ char *name = xasprintf("bad%zu.deb", i);
+		const char *ar[] = {"ar", "rc", name, cases[i].m1, cases[i].m2, NULL};
+		run(ar);
+		_cleanup_free_ char *p = path_join(dir, name);
+		expect_bad(p, -ACSO_E_PARSE, cases[i].detail);
+	}
+}
+
+static void test_control(void **state)
+{
+	struct deb_info d = {0};
+	struct acso_err e = {0};
+	assert_int_equal(deb_parse_control("Package: a\nVersion: 1\nArchitecture: all\n\nPackage: b\n", &d, &e), 0);
+	assert_string_equal(d.package, "a");
+	deb_info_free(&d);
+	assert_int_equal(deb_parse_control("Package: a\nPackage: b\nVersion: 1\nArchitecture: all\n", &d, &e), -ACSO_E_PARSE);
+	assert_non_null(strstr(e.msg, "twice"));
+	deb_info_free(&d);
+	assert_int_equal(deb_parse_control("Package: a b\nVersion: 1\nArchitecture: all\n", &d, &e), -ACSO_E_PARSE);
+	deb_info_free(&d);
+	assert_int_equal(deb_parse_control("Package a\n", &d, &e), -ACSO_E_PARSE);
+	deb_info_free(&d);
+	assert_int_equal(deb_parse_control("Version: 1\nArchitecture: all\n", &d, &e), -ACSO_E_PARSE);
+	assert_non_null(strstr(e.msg, "no Package"));
+	deb_info_free(&d);
+	assert_int_equal(deb_parse_control("Package: a\nVersion: 1\n", &d, &e), -ACSO_E_PARSE);
+	assert_non_null(strstr(e.msg, "no Architecture"));
+	deb_info_free(&d);
+}
+
+static void test_kind(void **state)
+{
+	char rel[64];
+	assert_int_equal(deb_kind("linux-image-6.1.192-acso", rel, sizeof(rel)), DEB_IMAGE);
+	assert_string_equal(rel, "6.1.192-acso");
+	assert_int_equal(deb_kind("linux-headers-6.1.192-acso", rel, sizeof(rel)), DEB_HEADERS);
+	assert_string_equal(rel, "6.1.192-acso");
+	assert_int_equal(deb_kind("linux-image-6.1.192-acso-dbg", rel, sizeof(rel)), DEB_DBG);
+	assert_string_equal(rel, "6.1.192-acso");
+	assert_int_equal(deb_kind("linux-libc-dev", rel, sizeof(rel)), DEB_LIBC_DEV);
+	assert_int_equal(deb_kind("linux-image-amd64", rel, sizeof(rel)), DEB_OTHER);
+	assert_int_equal(deb_kind("linux-image-", rel, sizeof(rel)), DEB_OTHER);
+	assert_int_equal(deb_kind("bash", NULL, 0), DEB_OTHER);
+}
+
+static void test_manifest(void **state)
+{
+	_cleanup_free_ char *p = make_deb("m", CONTROL, "xz");
+	struct manifest m = {.release = xstrdup("6.1.192-acso"), .version = xstrdup("6.1.192"),
+			     .localversion = xstrdup("-acso"), .debian_version = xstrdup("6.1.192-acso-1"),
+			     .objects = 968, .seconds = 1.5};
+	struct deb_info d;
+	assert_int_equal(deb_read(p, &d, NULL), 0);
+	manifest_add(&m, "m.deb", &d);
+	struct acso_err e = {0};
+	assert_int_equal(manifest_write(dir, &m, &e), 0);
+	_cleanup_free_ char *mp = path_join(dir, MANIFEST_NAME);
+	struct manifest back;
+	assert_int_equal(manifest_read(mp, &back, &e), 0);
+	assert_string_equal(back.release, "6.1.192-acso");
+	assert_string_equal(back.debian_version, "6.1.192-acso-1");
+	assert_int_equal(back.objects, 968);
+	assert_int_equal(back.n, 1);
+	assert_string_equal(back.pkgs[0].file, "m.deb");
+	assert_string_equal(back.pkgs[0].info.sha256, m.pkgs[0].info.sha256);
+	assert_int_equal(back.pkgs[0].info.size, m.pkgs[0].info.size);
+	manifest_free(&back);
+	manifest_free(&m);
+
+	_cleanup_free_ char *missing = path_join(dir, "nope.json");
+	assert_int_equal(manifest_read(missing, &back, &e), -ENOENT);
+	static const char *const bad[] = {
+		"[]", "{", "{\"packages\": []}", "{\"release\": \"r\"}",
+		"{\"release\": \"r\", \"packages\": [{\"file\": \"a.deb\"}]}",
+		"{\"release\": \"r\", \"packages\": [{\"file\": \"../a.deb\", \"package\": \"p\", \"version\": \"1\", "
+		"\"architecture\": \"amd64\", \"size\": 1, \"sha256\": \"" "0000000000000000000000000000000000000000000000000000000000000000\"}]}",
+		"{\"release\": \"r\", \"packages\": [{\"file\": \"a.deb\", \"package\": \"p\", \"version\": \"1\", "
+		"\"architecture\": \"amd64\", \"size\": 1, \"sha256\": \"XYZ\"}]}",
+		"{\"release\": \"r\", \"packages\": [{\"file\": \"a.deb\", \"package\": \"p\", \"version\": \"1\", "
+		"\"architecture\": \"amd64\", \"size\": -1, \"sha256\": \"" "0000000000000000000000000000000000000000000000000000000000000000\"}]}",
+		"{\"release\": \"r\", \"packages\": []} trailing",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		put("bad.json", bad[i]);
+		_cleanup_free_ char *bp = path_join(dir, "bad.json");
+		if (manifest_read(bp, &back, &e) != -ACSO_E_PARSE)
+			fail_msg("accepted bad manifest %zu: %s", i, bad[i]);
+		assert_null(back.release);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_real),
+		cmocka_unit_test(test_read_bad),
+		cmocka_unit_test(test_control),
+		cmocka_unit_test(test_kind),
+		cmocka_unit_test(test_manifest),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
