@@ -172,7 +172,8 @@ struct runner {
 	gid_t gid;
 };
 
-/* The step's own arguments (after its name), from the options and the
+/* The step's own arguments (after its name; options first, then the
+ * positional ones), from the options and the
  * reports of the steps before it. NULL with *why when a report lacks what
  * this step needs. */
 static int step_args(struct runner *rn, const char *name, struct strv *a, const char **why)
@@ -192,9 +193,9 @@ static int step_args(struct runner *rn, const char *name, struct strv *a, const 
 			*why = "the resolve step reported no target version";
 			return -1;
 		}
-		strv_push(a, target);
 		if (rn->o->mirror)
 			strv_pushf(a, "--mirror=%s", rn->o->mirror);
+		strv_push(a, target);
 	} else if (!strcmp(name, "patch") || !strcmp(name, "config") || !strcmp(name, "build")) {
 		if (!src) {
 			*why = "the fetch step reported no source_dir";
@@ -206,10 +207,10 @@ static int step_args(struct runner *rn, const char *name, struct strv *a, const 
 	} else if (!strcmp(name, "snapshot")) {
 		strv_push(a, "--before");
 	} else if (!strcmp(name, "prebuilt")) {
-		if (rn->version)
-			strv_push(a, rn->version);
 		if (rn->o->mirror)
 			strv_pushf(a, "--mirror=%s", rn->o->mirror);
+		if (rn->version)
+			strv_push(a, rn->version);
 	} else if (!strcmp(name, "grub")) {
 		if (rn->o->acs)
 			strv_pushf(a, "--acs=%s", rn->o->acs);
@@ -236,9 +237,11 @@ static void full_argv(struct runner *rn, const char *name, const struct strv *ar
 	if (rn->ctx->config_path)
 		strv_pushf(argv, "--config=%s", rn->ctx->config_path);
 	strv_push(argv, name);
+	/* options before positional arguments: the driver's option parser
+	 * stops at the first positional one */
+	strv_push(argv, "--json");
 	for (size_t i = 0; i < args->n; i++)
 		strv_push(argv, args->v[i]);
-	strv_push(argv, "--json");
 }
 
 /* Last lines of a log, for the failure message. */
