@@ -35,7 +35,7 @@
 
 #define STEP_REPORT_MAX ((size_t)8 << 20)
 
-enum { O_FROM = 300, O_ONLY, O_PREBUILT, O_MIRROR, O_ACS, O_IOMMU_PT, O_TARGET, O_ALLOW_ROOT, O_ONCE };
+enum { O_FROM = 300, O_ONLY, O_PREBUILT, O_MIRROR, O_ACS, O_IOMMU_PT, O_TARGET, O_ALLOW_ROOT, O_ONCE, O_BASE, O_PROFILE };
 
 const struct acso_option run_options[] = {
 	{"from", O_FROM, "STEP", "run again from STEP on, even if done"},
@@ -45,13 +45,15 @@ const struct acso_option run_options[] = {
 	{"acs", O_ACS, "MODE", "pcie_acs_override= value for the boot step (default downstream)"},
 	{"iommu-pt", O_IOMMU_PT, NULL, "also add iommu=pt"},
 	{"once", O_ONCE, NULL, "boot the new kernel only once (grub-reboot); make it the default with 'acso verify --make-default'"},
+	{"base", O_BASE, "BASE", "config step: base configuration (running, defconfig, tinyconfig or a FILE)"},
+	{"profile", O_PROFILE, "NAME", "config step: also apply kconfig/NAME.config (e.g. qemu)"},
 	{"target", O_TARGET, "NAME", "name of the state record (default: VERSION, or 'auto')"},
 	{"allow-root", O_ALLOW_ROOT, NULL, "let the build run as root when there is no SUDO_USER"},
 	{0},
 };
 
 struct run_opts {
-	const char *from, *only, *mirror, *acs, *target;
+	const char *from, *only, *mirror, *acs, *target, *base, *profile;
 	bool prebuilt, iommu_pt, allow_root, once;
 };
 
@@ -68,6 +70,8 @@ static int on_opt(void *priv, int key, const char *arg)
 	case O_TARGET: o->target = arg; return 0;
 	case O_ALLOW_ROOT: o->allow_root = true; return 0;
 	case O_ONCE: o->once = true; return 0;
+	case O_BASE: o->base = arg; return 0;
+	case O_PROFILE: o->profile = arg; return 0;
 	}
 	return EXIT_USAGE;
 }
@@ -202,6 +206,10 @@ static int step_args(struct runner *rn, const char *name, struct strv *a, const 
 			return -1;
 		}
 		strv_pushf(a, "--source-dir=%s", src);
+		if (!strcmp(name, "config") && rn->o->base)
+			strv_pushf(a, "--base=%s", rn->o->base);
+		if (!strcmp(name, "config") && rn->o->profile)
+			strv_pushf(a, "--profile=%s", rn->o->profile);
 		if (!strcmp(name, "build") && rn->o->allow_root && !rn->drop)
 			strv_push(a, "--allow-root");
 	} else if (!strcmp(name, "snapshot")) {

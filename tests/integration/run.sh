@@ -82,6 +82,9 @@ t_exit 0 "--from install" "$ACSO" --work-dir "$W" run --root "$R" --from install
 : >"$T/steps"
 t_exit 0 "--only build" "$ACSO" --work-dir "$W" run --root "$R" --only build
 [ "$(cut -d' ' -f1 "$T/steps")" = "build" ] && t_pass "--only build runs build alone" || t_fail "--only" "$(cat "$T/steps")"
+: >"$T/steps"
+t_exit 0 "--only config --base --profile" "$ACSO" --work-dir "$W" run --root "$R" --only config --base tinyconfig --profile qemu
+t_grep "--base and --profile reach the config step" "^config --source-dir=$W/src/linux-6.1.192 --base=tinyconfig --profile=qemu\$" "$T/steps"
 t_exit 2 "--from with an unknown step" "$ACSO" --work-dir "$W" run --root "$R" --from frobnicate
 
 # A failing step: the error names it and its log; the next run resumes there.
