@@ -412,6 +412,21 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 		goto out_params;
 
 	enum bootmgr bm = bootmgr_detect(ctx->rootfd);
+	if (bm == BOOT_UNKNOWN && rq->remove) {
+		/* nothing acso could have added: not an error for an undo */
+		if (ctx->json) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "boot_manager", json_object_new_string("unknown"));
+			json_object_object_add(o, "remove", json_object_new_boolean(true));
+			json_object_object_add(o, "changed", json_object_new_array());
+			out_json(o);
+			json_object_put(o);
+		} else if (!rq->no_report) {
+			printf("Nothing to remove: no boot manager configuration found\n");
+		}
+		strv_free(&params);
+		return EXIT_OK;
+	}
 	if (bm != BOOT_GRUB) {
 		if (rq->once) {
 			msg_error("--once: needs GRUB (found %s)", bootmgr_name(bm));

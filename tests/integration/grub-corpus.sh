@@ -206,6 +206,8 @@ mkdir -p "$R/etc/default" "$R/proc"
 : >"$T/calls"
 t_exit 1 "no boot manager at all: exit 1" "$ACSO" grub --root "$R"
 t_grep "no boot manager: says what to add by hand" 'add these to your boot loader' "$T/.err"
+t_exit 0 "no boot manager: --remove has nothing to do" "$ACSO" grub --root "$R" --remove
+t_grep "no boot manager: --remove says so" 'Nothing to remove' "$T/.out"
 
 # update-grub fails: every file back as it was.
 R=$T/r/upfail
