@@ -762,11 +762,32 @@ int grub_rollback(int rootfd, struct grub_plan *p, struct acso_err *e)
 	return first;
 }
 
+/* Temp files of an atomic write interrupted by kill -9 or power loss
+ * (".NAME.acso-tmp.PID"): never sourced (not *.cfg), but not ours to keep. */
+static void remove_stale_temps(int rootfd, const char *dir)
+{
+	int dfd = root_opendir_fd(rootfd, dir);
+	if (dfd < 0)
+		return;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".acso-tmp."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
 int grub_commit(int rootfd, struct grub_plan *p, bool mark_pending, struct acso_err *e)
 {
 	struct gset *s = p->priv;
 	if (!s)
 		return err_set(e, -EINVAL, "nothing planned");
+	remove_stale_temps(rootfd, "/etc/default");
+	remove_stale_temps(rootfd, GRUB_DROPIN_DIR);
 	if (p->changed.n && mark_pending) {
 		int r = set_pending(rootfd, true);
 		if (r < 0)
