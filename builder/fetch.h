@@ -57,7 +57,8 @@ char *fetch_releases_url(const char *mirror);
 int fetch_release(const struct kver *v, const struct fetch_opts *o, struct fetch_result *res,
 		  struct acso_err *e);
 
-/* A local tarball whose SHA-256 the user gives (sha256 required). A
+/* A local tarball whose SHA-256 the user gives (sha256 required, except for
+ * source_label "distro", which dpkg --verify vouched for). A
  * FILE.sign (or the .tar.sign named by sign, may be NULL) is verified too
  * when present. want may be NULL: the version then comes from the tree's
  * Makefile. source_label names the source in the result ("tarball", "distro"). */

@@ -158,6 +158,7 @@ static void *dec_main(void *priv)
 	 * allow filters that run external programs. */
 	archive_read_support_filter_xz(a);
 	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a); /* Ubuntu's linux-source */
 	archive_read_support_format_raw(a);
 	if (archive_read_open(a, u, NULL, dec_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
@@ -249,7 +250,7 @@ static int strip_top(struct unpack *u, const char *path, const char **rest)
 	return 0;
 }
 
-static void ext_run(struct unpack *u, struct archive *a, struct archive *disk)
+static void ext_run(struct unpack *u, struct archive *a, struct archive *disk, struct strv *links)
 {
 	struct archive_entry *ent;
 	uint64_t total = 0;
@@ -307,8 +308,21 @@ static void ext_run(struct unpack *u, struct archive *a, struct archive *disk)
 			return;
 		}
 		archive_entry_copy_pathname(ent, rest);
+		/* Never write through a symlink this archive made (libarchive's
+		 * SECURE_SYMLINKS is the second line of defence). */
+		for (size_t i = 0; i < links->n; i++) {
+			size_t ln = strlen(links->v[i]);
+			if (!strncmp(rest, links->v[i], ln) && rest[ln] == '/') {
+				set_fail(u, -ACSO_E_UNSAFE, "extract: '%.200s': write through the symlink '%.200s' refused",
+					 path, links->v[i]);
+				return;
+			}
+		}
+		if (type == AE_IFLNK && !hl)
+			strv_push(links, rest);
 		r = archive_read_extract2(a, ent, disk);
-		if (r < ARCHIVE_WARN) {
+		/* A warning from the disk writer is a refusal too. */
+		if (r != ARCHIVE_OK) {
 			const char *why = archive_error_string(a);
 			if (!why)
 				why = archive_error_string(disk);
@@ -339,8 +353,11 @@ static void *ext_main(void *priv)
 				       ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_NO_OVERWRITE);
 	if (archive_read_open(a, u, NULL, ext_read, NULL) != ARCHIVE_OK)
 		set_fail(u, -ACSO_E_PARSE, "extract: %s", archive_error_string(a));
-	else
-		ext_run(u, a, disk);
+	else {
+		struct strv links = {0};
+		ext_run(u, a, disk, &links);
+		strv_free(&links);
+	}
 	/* The signature covers the whole stream, including what follows the
 	 * end-of-archive blocks: hash the rest. */
 	struct chunk c;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# scripts/bench.d/20-fetch.sh — acso's verified fetch+extract of the real
+# 6.1 tree (Debian's linux-source-6.1 repackaged as linux-6.1.192.tar.xz and
+# served by lighttpd on 127.0.0.1 by tests/mirror/) against
+#   (a) what users run today: curl the tarball, .tar.sign and sha256sums.asc;
+#       gpgv sha256sums.asc; sha256sum -c; xz -dc | gpgv .tar.sign; tar xJf
+#   (b) a bare `tar xJf` of the same file, no verification at all.
+# One run each; prints the times and the ratios with their targets
+# (acso <= 0.6 x (a), acso <= 1.15 x (b)). Exit 0 (the numbers are the
+# result; a machine shared with other work makes them noisy).
+#   ACSO=path/to/acso  BENCH_DIR=scratch dir (default a temp dir, removed)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ACSO=${ACSO:-$top/acso}
+for p in gpg gpgv curl xz tar sha256sum python3; do
+	command -v "$p" >/dev/null || { echo "bench fetch: $p is missing (scripts/install-deps)" >&2; exit 1; }
+done
+[ -r /usr/src/linux-source-6.1.tar.xz ] || { echo "bench fetch: /usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)" >&2; exit 1; }
+B=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/acso-bench.XXXXXX")}
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	[ -z "${BENCH_DIR:-}" ] && rm -rf "$B"
+	return 0
+}
+trap cleanup EXIT
+"$top/tests/mirror/make-mirror" "$B/mirror" --with-debian-6.1 >/dev/null 2>&1
+read -r port pid < <("$top/tests/mirror/serve" "$B/mirror")
+M=http://127.0.0.1:$port
+U=$M/pub/linux/kernel/v6.x
+now() { date +%s.%N; }
+since() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$(now)"; }
+
+# (a) the shell sequence, in its own directory.
+rm -rf "$B/a"; mkdir -p "$B/a/x"
+t0=$(now)
+(
+	cd "$B/a"
+	curl -sfO "$U/linux-6.1.192.tar.xz"
+	curl -sfO "$U/linux-6.1.192.tar.sign"
+	curl -sfO "$U/sha256sums.asc"
+	gpgv --keyring "$B/mirror/keyring.gpg" sha256sums.asc 2>/dev/null
+	grep ' linux-6.1.192.tar.xz$' sha256sums.asc | sha256sum -c --quiet -
+	xz -dc linux-6.1.192.tar.xz | gpgv --keyring "$B/mirror/keyring.gpg" linux-6.1.192.tar.sign - 2>/dev/null
+	tar -C x -xJf linux-6.1.192.tar.xz
+)
+ta=$(since "$t0")
+rm -rf "$B/a"
+
+# (b) bare tar xJf of the same bytes.
+rm -rf "$B/b"; mkdir -p "$B/b"
+t0=$(now)
+tar -C "$B/b" -xJf /usr/src/linux-source-6.1.tar.xz
+tb=$(since "$t0")
+rm -rf "$B/b"
+
+# acso: download, both checks, extraction, in one pass.
+rm -rf "$B/w"
+t0=$(now)
+"$ACSO" -q --work-dir "$B/w" fetch --mirror "$M" --keyring "$B/mirror/keyring.asc" 6.1.192 >/dev/null
+tc=$(since "$t0")
+[ -f "$B/w/src/current/Makefile" ] || { echo "bench fetch: acso left no tree" >&2; exit 1; }
+rm -rf "$B/w"
+
+python3 - "$tc" "$ta" "$tb" <<'P'
+import sys
+c, a, b = map(float, sys.argv[1:4])
+print("fetch 6.1.192 (1.3 GB tree) from the local mirror:")
+print("  acso fetch (verified, one pass)      %6.2f s" % c)
+print("  (a) curl; gpgv; sha256sum -c; xz -dc | gpgv; tar xJf  %6.2f s" % a)
+print("  (b) bare tar xJf (no verification)  %6.2f s" % b)
+print("  acso / (a) = %.2f  (target <= 0.60) %s" % (c / a, "ok" if c / a <= 0.60 else "MISSED"))
+print("  acso / (b) = %.2f  (target <= 1.15) %s" % (c / b, "ok" if c / b <= 1.15 else "MISSED"))
+P

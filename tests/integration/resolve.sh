@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# acso resolve: running kernels read through --root, given strings, the
+# releases.json and series-directory paths, EOL + longterm, --offline, the
+# ETag cache, and malformed input.
+. "$(dirname "$0")/../lib.sh"
+M=$TOP/tests/mirror
+"$M/make-mirror" "$T/m" >/dev/null 2>&1 || { t_fail "make-mirror"; t_done; }
+mkdir -p "$T/m/bad" "$T/m/trunc"
+printf '{"releases": [{"version": "6.1", "moniker": "stable", "iseol": "maybe"}]}' >"$T/m/bad/releases.json"
+head -c 300 "$T/m/releases.json" >"$T/m/trunc/releases.json"
+read -r port pid < <("$M/serve" "$T/m"); t_track_pid "$pid"
+read -r hport hpid < <("$M/hostile-server" "$T/m"); t_track_pid "$hpid"
+U=http://127.0.0.1:$port H=http://127.0.0.1:$hport
+R=("$ACSO" --work-dir "$T/w" resolve --retries 0 --timeout 3)
+
+mkroot() { # mkroot DIR OSRELEASE VERSION [SIGNATURE]
+	mkdir -p "$1/proc/sys/kernel"
+	printf '%s\n' "$2" >"$1/proc/sys/kernel/osrelease"
+	printf '%s\n' "$3" >"$1/proc/version"
+	[ $# -ge 4 ] && printf '%s\n' "$4" >"$1/proc/version_signature"
+	return 0
+}
+mkroot "$T/debian" 6.1.0-21-amd64 "Linux version 6.1.0-21-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03)"
+mkroot "$T/ubuntu" 5.4.0-42-generic "Linux version 5.4.0-42-generic (buildd@lgw01) #46-Ubuntu SMP" "Ubuntu 5.4.0-42.46-generic 5.4.44"
+
+t_exit 0 "resolve a running Debian kernel" "${R[@]}" --root "$T/debian" --mirror "$U" --json
+cp "$T/.out" "$T/deb.json"
+t_ok "distro debian" jq -e '.distro == "debian" and .running == true' "$T/deb.json"
+t_ok "upstream from uname -v" jq -e '.upstream == "6.1.90" and .upstream_from == "uname -v"' "$T/deb.json"
+t_ok "target: the latest 6.1 point release" jq -e '.target == "6.1.192" and .target_from == "releases.json"' "$T/deb.json"
+t_ok "tarball URL under the mirror" jq -e --arg u "$U/pub/linux/kernel/v6.x/linux-6.1.192.tar.xz" '.tarball_url == $u' "$T/deb.json"
+t_ok "longterm, not eol" jq -e '.eol == false and .moniker == "longterm"' "$T/deb.json"
+
+t_exit 0 "resolve a running Ubuntu kernel (series not in releases.json)" "${R[@]}" --root "$T/ubuntu" --mirror "$U" --json
+cp "$T/.out" "$T/ubu.json"
+t_ok "upstream from version_signature" jq -e '.distro == "ubuntu" and .upstream == "5.4.44"' "$T/ubu.json"
+t_ok "target from the series directory" jq -e '.target == "5.4.10" and .target_from == "series directory"' "$T/ubu.json"
+t_ok "eol, nearest longterm 5.10" jq -e '.eol == true and .longterm == "5.10.200" and .longterm_series == "5.10"' "$T/ubu.json"
+t_exit 0 "text output for an EOL series" "${R[@]}" --root "$T/ubuntu" --mirror "$U"
+t_grep "text names the target" '^Target: +5\.4\.10' "$T/.out"
+t_grep "EOL is warned" "series 5.4 is end of life" "$T/.err"
+t_grep "the longterm series is offered" "nearest longterm series is 5.10" "$T/.err"
+
+t_exit 0 "a given Fedora release" "${R[@]}" --mirror "$U" --json 6.6.1-200.fc39.x86_64
+t_ok "fedora 6.6 -> 6.6.5" jq -e '.distro == "fedora" and .target == "6.6.5"' "$T/.out"
+t_exit 0 "--series" "${R[@]}" --mirror "$U" --json --series 6.8 6.6.1
+t_ok "--series 6.8 -> 6.8, eol" jq -e '.target == "6.8" and .eol == true and .tarball == "linux-6.8.tar.xz"' "$T/.out"
+t_exit 0 "--version" "${R[@]}" --mirror "$U" --json --version 6.6.4 6.6.1
+t_ok "--version is the target" jq -e '.target == "6.6.4" and .target_from == "--version"' "$T/.out"
+t_exit 0 "--longterm" "${R[@]}" --mirror "$U" --json --longterm 6.2.1
+t_ok "--longterm from 6.2 -> 6.1.192" jq -e '.target == "6.1.192"' "$T/.out"
+t_exit 0 "--offline contacts no mirror" "$ACSO" --work-dir "$T/off" resolve --offline --json --mirror http://127.0.0.1:9 "Ubuntu 5.3.0-24.26-generic 5.3.13"
+t_ok "--offline reports what the strings say" jq -e '.series == "5.3" and .upstream == "5.3.13" and .target == "5.3.13" and .eol == null' "$T/.out"
+
+# releases.json cache: ETag, then 304.
+"$ACSO" --work-dir "$T/etag" resolve --mirror "$H/etag" --json 6.6.1 >"$T/e1" 2>&1
+"$ACSO" --work-dir "$T/etag" resolve --mirror "$H/etag" --json 6.6.1 >"$T/e2" 2>&1
+t_ok "first request is not cached" jq -e '.releases_cached == false and .target == "6.6.5"' "$T/e1"
+t_ok "second request is answered 304 from the cache" jq -e '.releases_cached == true and .target == "6.6.5"' "$T/e2"
+t_grep "the second request carried If-None-Match" '^"' "$T/m/.hits-etag"
+t_exit 0 "--offline uses the cached releases.json" "$ACSO" --work-dir "$T/etag" resolve --offline --mirror "$H/etag" --json 6.6.1
+t_ok "... and finds the target" jq -e '.target == "6.6.5" and .releases_cached == true' "$T/.out"
+
+t_exit 1 "a malformed releases.json is an error" "${R[@]}" --mirror "$U/bad" 6.6.1
+t_grep "... naming the field" "releases\[0\]\.iseol is not a boolean" "$T/.err"
+t_exit 1 "a truncated releases.json is an error" "${R[@]}" --mirror "$U/trunc" 6.6.1
+t_grep "... saying so" "releases.json: truncated" "$T/.err"
+t_exit 1 "a garbage release string" "${R[@]}" --mirror "$U" "no.such-thing"
+t_grep "... is explained" "is not a kernel release" "$T/.err"
+t_exit 1 "a garbage --series" "${R[@]}" --mirror "$U" --series 6 6.6.1
+t_grep "... is explained" "is not a kernel series" "$T/.err"
+t_exit 1 "an unknown series" "${R[@]}" --mirror "$U" 4.19.1
+t_grep "... names the missing series directory" "v4.x/sha256sums.asc': HTTP 404" "$T/.err"
+t_exit 1 "a mirror that answers 500" "${R[@]}" --mirror "$H/status/500" 6.6.1
+t_grep "... is named" "HTTP 500" "$T/.err"
+t_done

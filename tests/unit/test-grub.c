@@ -1,0 +1,320 @@
+/* Unit tests for grub.c: the pcie_acs_override grammar, command-line words,
+ * CPU vendor, planning (drop-in, fallback edit, remove) and its error paths,
+ * boot entries, boot manager detection, /etc/kernel/cmdline. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "grub.h"
+#include "util.h"
+
+static char *mkroot(void)
+{
+	char tmpl[] = "/tmp/acso-unit-grub.XXXXXX";
+	char *d = mkdtemp(tmpl);
+	assert_non_null(d);
+	return xstrdup(d);
+}
+
+static void put(const char *root, const char *rel, const char *text)
+{
+	_cleanup_free_ char *p = path_join(root, rel);
+	_cleanup_free_ char *dir = xstrndup(p, (size_t)(strrchr(p, '/') - p));
+	assert_int_equal(mkdir_p_at(AT_FDCWD, dir, 0755), 0);
+	assert_true(write_file_atomic(AT_FDCWD, p, text, strlen(text), 0644, WRITE_NOSYNC) >= 0);
+}
+
+static void cleanup_root(char *root)
+{
+	rm_rf_at(AT_FDCWD, root);
+	free(root);
+}
+
+static void test_acs_grammar(void **state)
+{
+	struct acso_err e = {0};
+	assert_int_equal(acs_mode_check("downstream", &e), 0);
+	assert_int_equal(acs_mode_check("downstream,multifunction", &e), 0);
+	assert_int_equal(acs_mode_check("id:10de:1e07", &e), 0);
+	assert_int_equal(acs_mode_check("id:10DE:1e07,multifunction,downstream", &e), 0);
+	assert_int_equal(acs_mode_check("", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check(NULL, &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("upstream", &e), -ACSO_E_PARSE);
+	assert_non_null(strstr(e.msg, "'upstream'"));
+	assert_int_equal(acs_mode_check("id:10de:1e0", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("id:10de:1e07a", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("id:10de-1e07", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("downstream,", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check(",downstream", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("a,,b", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("downstream multifunction", &e), -ACSO_E_PARSE);
+	struct buf b = {0};
+	for (int i = 0; i < 15; i++)
+		buf_printf(&b, "%sid:10de:%04x", i ? "," : "", i);
+	assert_int_equal(acs_mode_check(buf_str(&b), &e), 0);
+	buf_printf(&b, ",id:10de:ffff");
+	assert_int_equal(acs_mode_check(buf_str(&b), &e), -ACSO_E_PARSE);
+	assert_non_null(strstr(e.msg, "15"));
+	buf_free(&b);
+	char big[600];
+	memset(big, 'd', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(acs_mode_check(big, &e), -ACSO_E_PARSE);
+}
+
+static void test_cmdline_words(void **state)
+{
+	assert_int_equal(cmdline_count("quiet intel_iommu=on splash", "intel_iommu"), 1);
+	assert_int_equal(cmdline_count("intel_iommu intel_iommu=off", "intel_iommu"), 2);
+	assert_int_equal(cmdline_count("intel_iommu_x=1 xintel_iommu=1", "intel_iommu"), 0);
+	assert_int_equal(cmdline_count("", "a"), 0);
+	assert_int_equal(cmdline_count(NULL, "a"), 0);
+	assert_int_equal(cmdline_count_word("a=1 a=2 a=1", "a=1"), 2);
+	struct strv p = {0};
+	strv_push(&p, "pcie_acs_override=downstream");
+	strv_push(&p, "intel_iommu=on");
+	_cleanup_free_ char *a = cmdline_apply("  quiet\tpcie_acs_override=multifunction intel_iommu splash ", &p, true);
+	assert_string_equal(a, "quiet splash pcie_acs_override=downstream intel_iommu=on");
+	_cleanup_free_ char *b = cmdline_apply("quiet intel_iommu=on", &p, false);
+	assert_string_equal(b, "quiet");
+	_cleanup_free_ char *c = cmdline_apply("", &p, false);
+	assert_string_equal(c, "");
+	strv_free(&p);
+}
+
+static void test_cpu_vendor(void **state)
+{
+	char *root = mkroot();
+	int rfd = root_open_dir(root);
+	assert_string_equal(cpu_vendor(rfd), "unknown");
+	put(root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: GenuineIntel\n");
+	assert_string_equal(cpu_vendor(rfd), "intel");
+	put(root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\n");
+	assert_string_equal(cpu_vendor(rfd), "amd");
+	put(root, "proc/cpuinfo", "processor\t: 0\nvendor_id\t: CentaurHauls\n");
+	assert_string_equal(cpu_vendor(rfd), "unknown");
+	close(rfd);
+	cleanup_root(root);
+}
+
+static void plan(const char *root, int rfd, bool remove, struct grub_plan *p, int want)
+{
+	memset(p, 0, sizeof(*p));
+	p->remove = remove;
+	p->grubd_read = true;
+	if (!remove) {
+		strv_push(&p->params, "pcie_acs_override=downstream");
+		strv_push(&p->params, "intel_iommu=on");
+	}
+	struct acso_err e = {0};
+	assert_int_equal(grub_prepare(root, rfd, p, &e), want);
+}
+
+static void test_plan_dropin_and_remove(void **state)
+{
+	char *root = mkroot();
+	put(root, "etc/default/grub", "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=off\"\nGRUB_CMDLINE_LINUX=\"\"\n");
+	int rfd = root_open_dir(root);
+	struct grub_plan p;
+	plan(root, rfd, false, &p, 0);
+	assert_int_equal(p.method, GRUB_METHOD_DROPIN);
+	assert_string_equal(p.after.cmdline, "quiet pcie_acs_override=downstream intel_iommu=on");
+	assert_string_equal(p.before.cmdline, "quiet intel_iommu=off");
+	assert_int_equal(p.changed.n, 1);
+	assert_string_equal(p.changed.v[0], GRUB_DROPIN);
+	struct acso_err e = {0};
+	assert_int_equal(grub_commit(rfd, &p, true, &e), 0);
+	assert_int_equal(root_exists(rfd, GRUB_DROPIN), 0);
+	assert_int_equal(root_exists(rfd, GRUB_PENDING), 0);
+	grub_pending_clear(rfd);
+	assert_int_equal(root_exists(rfd, GRUB_PENDING), -ENOENT);
+	/* rollback puts the directory back as it was: no drop-in */
+	assert_int_equal(grub_rollback(rfd, &p, &e), 0);
+	assert_int_equal(root_exists(rfd, GRUB_DROPIN), -ENOENT);
+	assert_int_equal(grub_commit(rfd, &p, false, &e), 0);
+	grub_plan_free(&p);
+
+	/* second plan: nothing changes */
+	plan(root, rfd, false, &p, 0);
+	assert_int_equal(p.changed.n, 0);
+	grub_plan_free(&p);
+
+	/* remove: the drop-in goes, and grub.d (made by acso) too */
+	plan(root, rfd, true, &p, 0);
+	assert_int_equal(p.changed.n, 1);
+	assert_string_equal(p.after.cmdline, "quiet intel_iommu=off");
+	assert_int_equal(grub_commit(rfd, &p, false, &e), 0);
+	grub_plan_free(&p);
+	assert_int_equal(root_exists(rfd, GRUB_DROPIN_DIR), -ENOENT);
+	close(rfd);
+	cleanup_root(root);
+}
+
+static void test_plan_fallback_edit(void **state)
+{
+	char *root = mkroot();
+	/* no final newline: the block records that it added one */
+	static const char orig[] = "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"";
+	put(root, "etc/default/grub", orig);
+	put(root, "etc/default/grub.d/99-zz.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=\"splash\"\n");
+	int rfd = root_open_dir(root);
+	struct grub_plan p;
+	plan(root, rfd, false, &p, 0);
+	assert_int_equal(p.method, GRUB_METHOD_EDIT);
+	assert_string_equal(p.edited, "/etc/default/grub.d/99-zz.cfg");
+	assert_string_equal(p.after.cmdline, "splash pcie_acs_override=downstream intel_iommu=on");
+	struct acso_err e = {0};
+	assert_int_equal(grub_commit(rfd, &p, false, &e), 0);
+	grub_plan_free(&p);
+
+	/* grub.d not read: /etc/default/grub gets the block */
+	memset(&p, 0, sizeof(p));
+	p.grubd_read = false;
+	strv_push(&p.params, "iommu=pt");
+	assert_int_equal(grub_prepare(root, rfd, &p, &e), 0);
+	assert_int_equal(p.method, GRUB_METHOD_EDIT);
+	assert_string_equal(p.edited, GRUB_DEFAULT_FILE);
+	assert_string_equal(p.after.cmdline, "quiet iommu=pt");
+	assert_int_equal(grub_commit(rfd, &p, false, &e), 0);
+	grub_plan_free(&p);
+
+	plan(root, rfd, true, &p, 0);
+	assert_int_equal(grub_commit(rfd, &p, false, &e), 0);
+	grub_plan_free(&p);
+	_cleanup_free_ char *now = NULL;
+	size_t len;
+	assert_int_equal(root_read_file(rfd, GRUB_DEFAULT_FILE, 4096, &now, &len), 0);
+	assert_int_equal(len, strlen(orig));
+	assert_memory_equal(now, orig, len);
+	close(rfd);
+	cleanup_root(root);
+}
+
+static void test_plan_errors(void **state)
+{
+	char *root = mkroot();
+	int rfd = root_open_dir(root);
+	struct grub_plan p;
+	struct acso_err e = {0};
+	plan(root, rfd, false, &p, -ACSO_E_NOTFOUND); /* no /etc/default/grub */
+	grub_plan_free(&p);
+	put(root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\n");
+	plan(root, rfd, false, &p, -ACSO_E_PARSE);
+	grub_plan_free(&p);
+	put(root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=quiet\nfalse\n"); /* set -e, like grub-mkconfig */
+	plan(root, rfd, false, &p, -ACSO_E_PARSE);
+	grub_plan_free(&p);
+	put(root, "etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=quiet\n");
+	put(root, "etc/default/grub.d/99-acso.cfg", "# someone else's file\n");
+	plan(root, rfd, false, &p, -ACSO_E_UNSAFE);
+	grub_plan_free(&p);
+	_cleanup_free_ char *drop = path_join(root, "etc/default/grub.d/99-acso.cfg");
+	unlink(drop);
+	/* a file that keeps overriding whatever comes before it, even our block */
+	put(root, "etc/default/grub.d/zz.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=quiet\nGRUB_CMDLINE_LINUX=\"pcie_acs_override=x\"\n");
+	memset(&p, 0, sizeof(p));
+	p.grubd_read = true;
+	strv_push(&p.params, "pcie_acs_override=downstream");
+	assert_int_equal(grub_prepare(root, rfd, &p, &e), 0); /* block at the end of zz.cfg wins */
+	grub_plan_free(&p);
+	/* too big */
+	struct buf b = {0};
+	for (int i = 0; i < (1 << 20) / 16 + 1; i++)
+		buf_printf(&b, "# padding line.\n");
+	put(root, "etc/default/grub", buf_str(&b));
+	buf_free(&b);
+	plan(root, rfd, false, &p, -ACSO_E_TOOBIG);
+	grub_plan_free(&p);
+	assert_int_equal(grub_commit(rfd, &p, false, &e), -EINVAL);
+	close(rfd);
+	cleanup_root(root);
+}
+
+static void test_entries_and_bootmgr(void **state)
+{
+	char *root = mkroot();
+	int rfd = root_open_dir(root);
+	struct acso_err e = {0};
+	char *entry = NULL;
+	assert_int_equal(grub_entry_for(rfd, "6.1.192-acso", &entry, &e), -ENOENT);
+	put(root, "boot/grub/grub.cfg",
+	    "menuentry 'Debian' $menuentry_id_option 'gnulinux-simple-u1' {\n}\n"
+	    "submenu 'Advanced' $menuentry_id_option 'gnulinux-advanced-u1' {\n"
+	    "\tmenuentry 'Debian, 6.1.192-acso' $menuentry_id_option 'gnulinux-6.1.192-acso-advanced-u1' {\n\t}\n"
+	    "}\n"
+	    "menuentry 'Top' $menuentry_id_option 'gnulinux-7.0.1-advanced-u1' {\n}\n");
+	assert_int_equal(grub_entry_for(rfd, "6.1.192-acso", &entry, &e), 0);
+	assert_string_equal(entry, "gnulinux-advanced-u1>gnulinux-6.1.192-acso-advanced-u1");
+	free(entry);
+	assert_int_equal(grub_entry_for(rfd, "7.0.1", &entry, &e), 0);
+	assert_string_equal(entry, "gnulinux-7.0.1-advanced-u1");
+	free(entry);
+	assert_int_equal(grub_entry_for(rfd, "6.1.19", &entry, &e), -ACSO_E_NOTFOUND);
+
+	assert_int_equal(bootmgr_detect(rfd), BOOT_UNKNOWN);
+	put(root, "etc/kernel/cmdline", "root=/dev/sda1 quiet pcie_acs_override=multifunction\n");
+	assert_int_equal(bootmgr_detect(rfd), BOOT_SYSTEMD_BOOT);
+	put(root, "etc/default/grub", "GRUB_DEFAULT=0\n");
+	assert_int_equal(bootmgr_detect(rfd), BOOT_GRUB);
+	put(root, "usr/sbin/grubby", "");
+	assert_int_equal(bootmgr_detect(rfd), BOOT_GRUBBY);
+	put(root, "usr/bin/kernelstub", "");
+	assert_int_equal(bootmgr_detect(rfd), BOOT_KERNELSTUB);
+	assert_string_equal(bootmgr_name(BOOT_KERNELSTUB), "kernelstub");
+
+	struct strv p = {0};
+	strv_push(&p, "pcie_acs_override=downstream");
+	char *old = NULL, *nt = NULL;
+	assert_int_equal(kernel_cmdline_plan(rfd, &p, false, &old, &nt, &e), 0);
+	assert_string_equal(nt, "root=/dev/sda1 quiet pcie_acs_override=downstream\n");
+	free(old);
+	free(nt);
+	assert_int_equal(kernel_cmdline_plan(rfd, &p, true, &old, &nt, &e), 0);
+	assert_string_equal(nt, "root=/dev/sda1 quiet\n");
+	free(old);
+	free(nt);
+	_cleanup_free_ char *kc = path_join(root, "etc/kernel/cmdline");
+	unlink(kc);
+	assert_int_equal(kernel_cmdline_plan(rfd, &p, false, &old, &nt, &e), -ENOENT);
+	put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 initrd=\\initrd.img ro\n");
+	assert_int_equal(kernel_cmdline_plan(rfd, &p, false, &old, &nt, &e), 0);
+	assert_null(old);
+	assert_string_equal(nt, "root=/dev/sda1 ro pcie_acs_override=downstream\n");
+	free(nt);
+	strv_free(&p);
+
+	struct strv argv = {0};
+	assert_int_equal(grub_regen_argv(root, rfd, &argv, &e), -ACSO_E_NOTFOUND);
+	put(root, "usr/sbin/grub2-mkconfig", "");
+	assert_int_equal(grub_regen_argv(root, rfd, &argv, &e), 0);
+	assert_string_equal(argv.v[0], "chroot");
+	assert_string_equal(argv.v[2], "grub2-mkconfig");
+	strv_free(&argv);
+	assert_true(grub_reads_dropins(rfd) == false); /* an empty grub2-mkconfig does not mention grub.d */
+	close(rfd);
+	cleanup_root(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_acs_grammar),
+		cmocka_unit_test(test_cmdline_words),
+		cmocka_unit_test(test_cpu_vendor),
+		cmocka_unit_test(test_plan_dropin_and_remove),
+		cmocka_unit_test(test_plan_fallback_edit),
+		cmocka_unit_test(test_plan_errors),
+		cmocka_unit_test(test_entries_and_bootmgr),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
