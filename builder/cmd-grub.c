@@ -256,7 +256,8 @@ static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool
 		return fail(&e, q, "grub: read the IOMMU groups");
 	}
 	int gi = -1;
-	if (!r.have_groups_dir) {
+	/* With the IOMMU off the directory is absent or (usually) empty. */
+	if (!r.have_groups_dir || r.ngroups == 0) {
 		msg_error("grub: no IOMMU groups: the IOMMU is off");
 		msg_hint("register intel_iommu=on first ('acso grub --acs downstream'), reboot, then use --acs auto or --vfio");
 		rc = EXIT_FAIL;

@@ -44,4 +44,10 @@ R=$T/off
 mkroot iommu-off "$R"
 t_exit 1 "IOMMU off: --acs auto fails" "$ACSO" grub --root "$R" --acs auto --dry-run
 t_grep "IOMMU off: says to turn it on first" 'the IOMMU is off' "$T/.err"
+# A real machine with the IOMMU off has an EMPTY /sys/kernel/iommu_groups.
+rm -rf "$R/sys/kernel/iommu_groups"; mkdir -p "$R/sys/kernel/iommu_groups"
+t_exit 1 "IOMMU off (empty groups dir): --acs auto fails" "$ACSO" grub --root "$R" --acs auto --dry-run
+t_grep "IOMMU off (empty groups dir): says to turn it on first" 'the IOMMU is off' "$T/.err"
+rm -rf "$R/sys/kernel/iommu_groups"
+t_exit 1 "IOMMU off (no groups dir): --acs auto fails" "$ACSO" grub --root "$R" --acs auto --dry-run
 t_done
