@@ -20,7 +20,7 @@ const struct acso_option fetch_options[] = {
 	{"keyring", NET_KEYRING, "FILE|DIR", "also trust these keys (repeatable; config 'keyring')"},
 	{"tarball", O_TARBALL, "FILE", "use this local tarball instead of downloading (needs --sha256)"},
 	{"sha256", O_SHA256, "HEX", "the SHA-256 the --tarball must have"},
-	{"sign", O_SIGN, "FILE", "the .tar.sign of --tarball (default: FILE.tar.sign beside it, if any)"},
+	{"sign", O_SIGN, "FILE", "the .tar.sign of --tarball (default: the .tar.sign beside it, if any)"},
 	{"source", O_SOURCE, "SRC", "'kernel.org' (default), 'distro' (Debian/Ubuntu linux-source-X.Y) or 'git:URL@TAG' (signed tag verified)"},
 	NET_OPTION_ROWS,
 	{0},
