@@ -20,8 +20,8 @@ const struct acso_option fetch_options[] = {
 	{"keyring", NET_KEYRING, "FILE|DIR", "also trust these keys (repeatable; config 'keyring')"},
 	{"tarball", O_TARBALL, "FILE", "use this local tarball instead of downloading (needs --sha256)"},
 	{"sha256", O_SHA256, "HEX", "the SHA-256 the --tarball must have"},
-	{"sign", O_SIGN, "FILE", "the .tar.sign of --tarball (default: FILE.tar.sign beside it, if any)"},
-	{"source", O_SOURCE, "SRC", "'kernel.org' (default) or 'distro' (Debian/Ubuntu linux-source-X.Y)"},
+	{"sign", O_SIGN, "FILE", "the .tar.sign of --tarball (default: the .tar.sign beside it, if any)"},
+	{"source", O_SOURCE, "SRC", "'kernel.org' (default), 'distro' (Debian/Ubuntu linux-source-X.Y) or 'git:URL@TAG' (signed tag verified)"},
 	NET_OPTION_ROWS,
 	{0},
 };
@@ -71,13 +71,15 @@ static struct json_object *report(const struct fetch_result *r, const char *work
 	json_object_object_add(j, "source", json_object_new_string(r->source));
 	json_object_object_add(j, "source_dir", json_object_new_string(r->source_dir));
 	json_object_object_add(j, "current", json_object_new_string(cur));
-	json_object_object_add(j, "tarball", json_object_new_string(r->tarball));
+	bool git = !strcmp(r->source, "git");
+	json_object_object_add(j, "tarball", r->tarball[0] ? json_object_new_string(r->tarball) : NULL);
 	json_object_object_add(j, "url", r->url[0] ? json_object_new_string(r->url) : NULL);
-	json_object_object_add(j, "sha256", json_object_new_string(r->sha256));
+	json_object_object_add(j, "sha256", git ? NULL : json_object_new_string(r->sha256));
+	json_object_object_add(j, "commit", git ? json_object_new_string(r->sha256) : NULL);
 	json_object_object_add(j, "from_cache", json_object_new_boolean(r->from_cache));
 	struct json_object *s = json_object_new_array();
 	if (r->tar_signed)
-		json_object_array_add(s, signer_json("tarball", &r->tar_signer));
+		json_object_array_add(s, signer_json(git ? "tag" : "tarball", &r->tar_signer));
 	if (r->sums_signed)
 		json_object_array_add(s, signer_json("sha256sums", &r->sums_signer));
 	json_object_object_add(j, "signers", s);
@@ -91,9 +93,18 @@ static void render_text(const struct fetch_result *r)
 {
 	char sz[32];
 	fmt_size(r->bytes, sz, sizeof(sz));
-	printf("%sVerified%s linux %s (%s%s)\n", sty(ST_PASS), sty(ST_RESET), r->version, r->source,
-	       r->from_cache ? ", cached tarball" : "");
+	bool git = !strcmp(r->source, "git");
+	bool unsigned_tag = git && !r->tar_signed;
+	printf("%s%s%s linux %s (%s%s)\n", sty(unsigned_tag ? ST_WARN : ST_PASS), unsigned_tag ? "Fetched" : "Verified",
+	       sty(ST_RESET), r->version, r->source, r->from_cache ? ", cached tarball" : unsigned_tag ? ", unsigned tag" : "");
 	printf("  %-12s %s\n", "tree:", r->source_dir);
+	if (git) {
+		printf("  %-12s %s at %s\n", "repository:", r->url, r->top);
+		printf("  %-12s %s\n", "commit:", r->sha256);
+		if (r->tar_signed)
+			printf("  %-12s %s (%s)\n", "tag by:", r->tar_signer.name, r->tar_signer.fingerprint);
+		return;
+	}
 	printf("  %-12s %s\n", "tarball:", r->tarball);
 	printf("  %-12s %s\n", "sha256:", r->sha256);
 	if (r->sums_signed)
@@ -135,8 +146,8 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 	bool distro = false;
 	if (o.source && !strcmp(o.source, "distro"))
 		distro = true;
-	else if (o.source && strcmp(o.source, "kernel.org")) {
-		msg_error("fetch: --source '%s': expected 'kernel.org' or 'distro'", o.source);
+	else if (o.source && strcmp(o.source, "kernel.org") && !startswith(o.source, "git:")) {
+		msg_error("fetch: --source '%s': expected 'kernel.org', 'distro' or 'git:URL@TAG'", o.source);
 		return EXIT_USAGE;
 	}
 	if ((o.tarball != NULL) != (o.sha256 != NULL)) {
@@ -178,6 +189,21 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 			return out_finish(EXIT_OK);
 		if (r < 0)
 			return fetch_failed(&e, r, "distro");
+		goto done;
+	}
+	if (o.source && startswith(o.source, "git:")) {
+		if (ctx->dry_run) {
+			printf("would clone or fetch %s into %s/git/, verify the tag's signature and check it out into %s/src/\n",
+			       o.source + 4, ctx->work_dir, ctx->work_dir);
+			pgp_keyring_free(kr);
+			return out_finish(EXIT_OK);
+		}
+		r = fetch_git(o.source + 4, &fo, &res, &e);
+		pgp_keyring_free(kr);
+		if (r < 0)
+			return fetch_failed(&e, r, o.source);
+		if (!res.tar_signed)
+			msg_warn("the tag is not signed: the tree is what the repository says, unverified");
 		goto done;
 	}
 	if (o.tarball) {

@@ -66,6 +66,13 @@ int fetch_local(const char *file, const char *sha256, const char *sign, const st
 		const char *source_label, const struct fetch_opts *o, struct fetch_result *res,
 		struct acso_err *e);
 
+/* A tag of a git repository (spec "URL@TAG" or "PATH@TAG", split at the
+ * last '@'): cloned or fetched into a cached bare repository (WORK/git/),
+ * the tag's OpenPGP signature verified with the keyring when the tag is
+ * signed (an unsigned tag is used, and res->tar_signed stays false), and the
+ * tag's tree checked out into WORK/src/linux-VERSION[-git]. */
+int fetch_git(const char *spec, const struct fetch_opts *o, struct fetch_result *res, struct acso_err *e);
+
 /* The version in a tree's top Makefile (VERSION, PATCHLEVEL, SUBLEVEL,
  * EXTRAVERSION). */
 int tree_version(int dirfd, struct kver *v, struct acso_err *e);

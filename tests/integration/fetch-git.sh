@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# acso fetch --source git:PATH@TAG: a signed tag verified with the keyring,
+# an unsigned tag used with a warning, a tag by an unknown key refused, and
+# a bad spec or missing tag refused, each leaving no tree.
+. "$(dirname "$0")/../lib.sh"
+export GNUPGHOME=$T/gnupg
+mkdir -m 700 "$GNUPGHOME"
+t_on_exit "GNUPGHOME=$GNUPGHOME gpgconf --kill gpg-agent"
+G=(gpg --batch --quiet --pinentry-mode loopback --passphrase '')
+"${G[@]}" --quick-gen-key 'Tag Signer <tag@test.invalid>' ed25519 sign never 2>/dev/null
+"${G[@]}" --quick-gen-key 'Other <other@test.invalid>' ed25519 sign never 2>/dev/null
+"${G[@]}" --armor --export tag@test.invalid >"$T/tag.asc"
+"${G[@]}" --armor --export other@test.invalid >"$T/other.asc"
+g() { git -C "$T/repo" -c user.name=t -c user.email=t@test.invalid "$@"; }
+git init -q "$T/repo"
+printf 'VERSION = 6\nPATCHLEVEL = 6\nSUBLEVEL = 7\nEXTRAVERSION =\n' >"$T/repo/Makefile"
+mkdir -p "$T/repo/drivers/pci" && echo quirks >"$T/repo/drivers/pci/quirks.c"
+g add . && g commit -qm init
+g -c user.signingkey=tag@test.invalid tag -s v6.6.7 -m v6.6.7
+g tag -a v6.6.7-unsigned -m unsigned
+F=("$ACSO" --work-dir "$T/w" fetch)
+
+t_exit 0 "a signed tag is verified and checked out" "${F[@]}" --keyring "$T/tag.asc" --json --source "git:$T/repo@v6.6.7"
+t_ok "JSON names the tag signer" jq -e '.signers[0].role == "tag" and (.signers[0].name | test("Tag Signer")) and .version == "6.6.7"' "$T/.out"
+t_ok "JSON names the commit" jq -e --arg c "$(g rev-parse 'v6.6.7^{commit}')" '.commit == $c and .sha256 == null' "$T/.out"
+t_ok "the tree is checked out" test -f "$T/w/src/linux-6.6.7-git/drivers/pci/quirks.c"
+t_ok "src/current points at it" test "$(readlink "$T/w/src/current")" = linux-6.6.7-git
+t_ok "the bare cache is under WORK/git" test -n "$(ls -A "$T/w/git")"
+t_exit 6 "a tag by a key not in the keyring is refused" "$ACSO" --work-dir "$T/w2" fetch --keyring "$T/other.asc" --source "git:$T/repo@v6.6.7"
+t_grep "... saying so" "tag signature check failed: signed by key" "$T/.err"
+t_ok "... leaving no tree" test -z "$(ls -A "$T/w2/src" 2>/dev/null)"
+t_exit 0 "an unsigned tag is used" "$ACSO" --work-dir "$T/w3" fetch --keyring "$T/other.asc" --source "git:$T/repo@v6.6.7-unsigned"
+t_grep "... with a warning" "the tag is not signed" "$T/.err"
+t_grep "... and not called verified" "^Fetched linux 6.6.7" "$T/.out"
+t_exit 1 "a missing tag is an error" "$ACSO" --work-dir "$T/w4" fetch --keyring "$T/tag.asc" --source "git:$T/repo@v9.9"
+t_ok "... leaving no tree" test -z "$(ls -A "$T/w4/src" 2>/dev/null)"
+t_exit 1 "a spec without @TAG is an error" "$ACSO" --work-dir "$T/w5" fetch --keyring "$T/tag.asc" --source "git:$T/repo"
+t_grep "... explained" "expected git:URL@TAG" "$T/.err"
+t_exit 2 "an unknown --source is a usage error" "$ACSO" --work-dir "$T/w6" fetch --source svn:x
+t_done
