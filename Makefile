@@ -53,6 +53,7 @@ $(BUILD):
 	mkdir -p $(BUILD)/tests
 
 $(BUILD)/libacso.a: $(CORE_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(ACSO_BIN): $(CMD_OBJ) $(BUILD)/libacso.a
