@@ -373,7 +373,7 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 	struct strv params = {0};
 	int rc = EXIT_OK, r;
 	if (!rq->remove) {
-		const char *acs = rq->acs ? rq->acs : "downstream";
+		const char *acs = rq->acs ? rq->acs : ctx_conf(ctx, "acs", "downstream");
 		_cleanup_free_ char *auto_acs = NULL;
 		struct strv vfio = {0};
 		bool is_auto = !strcmp(acs, "auto");

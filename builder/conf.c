@@ -11,7 +11,7 @@
 
 /* Every key a config file may set. Keep in sync with README "Configuration". */
 static const char *const known_keys[] = {
-	"mirror", "releases_url", "work_dir", "color", "keyring", "jobs",
+	"mirror", "work_dir", "color", "keyring", "jobs",
 	"localversion", "profile", "acs", "prebuilt_index", "prebuilt_key",
 	"allow_http", "ccache", "distcc", NULL,
 };

@@ -26,6 +26,12 @@ t_grep "seed: --vfio names --gpu" 'choose one with --gpu' "$T/.err"
 t_exit 0 "seed: --acs auto --vfio --gpu 02:00.0" "$ACSO" grub --root "$R" --acs auto --vfio --gpu 02:00.0 --dry-run
 t_grep "seed: the chosen GPU's override and its four functions" '^Boot parameters: pcie_acs_override=id:8086:1905 intel_iommu=on vfio-pci.ids=10de:1f08,10de:10f9,10de:1ada,10de:1adb$' "$T/.out"
 t_exit 2 "--gpu that is not a GPU" "$ACSO" grub --root "$R" --acs auto --gpu 00:17.0 --dry-run
+# The config file's "acs =" is the default mode; --acs on the command line wins.
+printf 'acs = multifunction\n' >"$T/acs.conf"
+t_exit 0 "config acs = multifunction" "$ACSO" --config "$T/acs.conf" grub --root "$R" --dry-run
+t_grep "config acs = is the default mode" '^Boot parameters: pcie_acs_override=multifunction intel_iommu=on$' "$T/.out"
+t_exit 0 "--acs wins over the config file" "$ACSO" --config "$T/acs.conf" grub --root "$R" --acs downstream --dry-run
+t_grep "--acs wins over the config file" '^Boot parameters: pcie_acs_override=downstream intel_iommu=on$' "$T/.out"
 R=$T/amd
 mkroot amd-chipset-shared "$R"
 t_exit 1 "AMD chipset group: --vfio without a split is refused" "$ACSO" grub --root "$R" --vfio --dry-run
