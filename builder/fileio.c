@@ -52,6 +52,22 @@ int root_opendir_fd(int rootfd, const char *path)
 	return openat2_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0);
 }
 
+DIR *root_opendir(int rootfd, const char *path)
+{
+	int fd = root_opendir_fd(rootfd, path);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int err = errno;
+		close(fd);
+		errno = err;
+	}
+	return d;
+}
+
 int root_exists(int rootfd, const char *path)
 {
 	int fd = openat2_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);

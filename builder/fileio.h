@@ -16,6 +16,10 @@ int root_open_dir(const char *root);
 int root_open(int rootfd, const char *path, int flags, mode_t mode);
 /* Like root_open but for a directory (O_DIRECTORY|O_RDONLY). */
 int root_opendir_fd(int rootfd, const char *path);
+/* opendir() inside root: a DIR to readdir() and closedir(), or NULL with
+ * errno set. */
+#include <dirent.h>
+DIR *root_opendir(int rootfd, const char *path);
 /* 0 if path exists inside root (no follow of the last component when
  * nofollow), -errno otherwise. */
 int root_exists(int rootfd, const char *path);

@@ -766,14 +766,9 @@ int grub_rollback(int rootfd, struct grub_plan *p, struct acso_err *e)
  * (".NAME.acso-tmp.PID"): never sourced (not *.cfg), but not ours to keep. */
 static void remove_stale_temps(int rootfd, const char *dir)
 {
-	int dfd = root_opendir_fd(rootfd, dir);
-	if (dfd < 0)
+	DIR *d = root_opendir(rootfd, dir);
+	if (!d)
 		return;
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return;
-	}
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (de->d_name[0] == '.' && strstr(de->d_name, ".acso-tmp."))

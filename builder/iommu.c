@@ -305,14 +305,9 @@ static int class_entry_dev(int rootfd, const struct pci_list *l, const char *pat
 		return found;
 	/* A device-mapper or md device: follow its first slave. */
 	_cleanup_free_ char *slaves = xasprintf("%s/slaves", path);
-	int fd = root_opendir_fd(rootfd, slaves);
-	if (fd < 0)
+	DIR *d = root_opendir(rootfd, slaves);
+	if (!d)
 		return -1;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
 	struct dirent *de;
 	while (found < 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || strchr(de->d_name, '/'))
@@ -496,10 +491,7 @@ static void read_groups(int rootfd, struct iommu_report *r)
 			g->default_nic = true;
 	}
 	/* Empty group directories are groups too (and worth a line). */
-	int fd = root_opendir_fd(rootfd, "/sys/kernel/iommu_groups");
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d && fd >= 0)
-		close(fd);
+	DIR *d = root_opendir(rootfd, "/sys/kernel/iommu_groups");
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		uint32_t id;

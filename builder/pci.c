@@ -246,15 +246,9 @@ int pci_scan(int rootfd, struct pci_list *out)
 	memset(out, 0, sizeof(*out));
 	struct strv dirs = {0}, parents = {0};
 
-	int fd = root_opendir_fd(rootfd, "/sys/bus/pci/devices");
-	if (fd < 0)
-		return fd;
-	DIR *dir = fdopendir(fd);
-	if (!dir) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
+	DIR *dir = root_opendir(rootfd, "/sys/bus/pci/devices");
+	if (!dir)
+		return -errno;
 	struct dirent *de;
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.')
@@ -273,19 +267,13 @@ int pci_scan(int rootfd, struct pci_list *out)
 	closedir(dir);
 
 	/* Devices that appear only in a group directory are read through it. */
-	int gfd = root_opendir_fd(rootfd, "/sys/kernel/iommu_groups");
-	DIR *gdir = gfd >= 0 ? fdopendir(gfd) : NULL;
-	if (!gdir && gfd >= 0)
-		close(gfd);
+	DIR *gdir = root_opendir(rootfd, "/sys/kernel/iommu_groups");
 	while (gdir && (de = readdir(gdir))) {
 		uint32_t g;
 		if (parse_u32(de->d_name, 10, &g) < 0 || g > 1000000)
 			continue;
 		_cleanup_free_ char *p = xasprintf("/sys/kernel/iommu_groups/%u/devices", g);
-		int dfd = root_opendir_fd(rootfd, p);
-		DIR *dd = dfd >= 0 ? fdopendir(dfd) : NULL;
-		if (!dd && dfd >= 0)
-			close(dfd);
+		DIR *dd = root_opendir(rootfd, p);
 		struct dirent *e;
 		while (dd && (e = readdir(dd))) {
 			if (e->d_name[0] == '.')

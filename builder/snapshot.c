@@ -123,14 +123,9 @@ typedef void (*entry_fn)(struct snap *s, const char *dir, const char *name);
 
 static void each_entry(struct snap *s, const char *dir, entry_fn fn)
 {
-	int fd = root_opendir_fd(s->rootfd, dir);
-	if (fd < 0)
+	DIR *d = root_opendir(s->rootfd, dir);
+	if (!d)
 		return;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
 	struct strv names = {0};
 	struct dirent *de;
 	while ((de = readdir(d)) && names.n < 4096)

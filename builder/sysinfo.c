@@ -219,14 +219,9 @@ static void read_kernel_log(int rootfd, bool live, struct sysinfo *s)
 
 static int count_dir(int rootfd, const char *path)
 {
-	int fd = root_opendir_fd(rootfd, path);
-	if (fd < 0)
+	DIR *d = root_opendir(rootfd, path);
+	if (!d)
 		return -1;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
 	int n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)))
@@ -238,14 +233,9 @@ static int count_dir(int rootfd, const char *path)
 
 static enum tri secure_boot(int rootfd)
 {
-	int fd = root_opendir_fd(rootfd, "/sys/firmware/efi/efivars");
-	if (fd < 0)
+	DIR *d = root_opendir(rootfd, "/sys/firmware/efi/efivars");
+	if (!d)
 		return TRI_UNKNOWN;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return TRI_UNKNOWN;
-	}
 	enum tri t = TRI_UNKNOWN;
 	struct dirent *de;
 	while ((de = readdir(d))) {

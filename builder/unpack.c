@@ -513,33 +513,3 @@ uint64_t unpack_progress(const struct unpack *u)
 {
 	return atomic_load(&((struct unpack *)u)->entries);
 }
-
-int archive_decompress_file(int fd, void (*out)(void *priv, const void *buf, size_t n), void *priv,
-			    struct acso_err *e)
-{
-	struct archive *a = archive_read_new();
-	struct archive_entry *ent;
-	int r = 0;
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_format_raw(a);
-	if (archive_read_open_fd(a, fd, CHUNK) != ARCHIVE_OK || archive_read_next_header(a, &ent) != ARCHIVE_OK) {
-		r = err_set(e, -ACSO_E_PARSE, "decompress: %s", archive_error_string(a) ? archive_error_string(a) : "no data");
-		goto out;
-	}
-	char *b = xmalloc(CHUNK);
-	for (;;) {
-		la_ssize_t n = archive_read_data(a, b, CHUNK);
-		if (n < 0) {
-			r = err_set(e, -ACSO_E_PARSE, "decompress: %s", archive_error_string(a));
-			break;
-		}
-		if (n == 0)
-			break;
-		out(priv, b, (size_t)n);
-	}
-	free(b);
-out:
-	archive_read_free(a);
-	return r;
-}

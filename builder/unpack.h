@@ -61,7 +61,3 @@ void unpack_abort(struct unpack *u);
 /* Entries extracted so far (for progress; racy by design). */
 uint64_t unpack_progress(const struct unpack *u);
 
-/* Decompress a .tar.xz/.tar.gz file to a plain stream, calling out() for
- * every byte in order (verify-signature over a tarball). */
-int archive_decompress_file(int fd, void (*out)(void *priv, const void *buf, size_t n), void *priv,
-			    struct acso_err *e);
