@@ -94,15 +94,23 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+static char *xvasprintf(const char *fmt, va_list ap, size_t *len)
+{
+	char *p;
+	int r = vasprintf(&p, fmt, ap);
+	if (r < 0)
+		oom();
+	if (len)
+		*len = (size_t)r;
+	return p;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 	va_start(ap, fmt);
-	int r = vasprintf(&p, fmt, ap);
+	char *p = xvasprintf(fmt, ap, NULL);
 	va_end(ap);
-	if (r < 0)
-		oom();
 	return p;
 }
 
@@ -143,13 +151,11 @@ void buf_append(struct buf *b, const void *data, size_t n)
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
+	size_t n;
 	va_start(ap, fmt);
-	int r = vasprintf(&p, fmt, ap);
+	char *p = xvasprintf(fmt, ap, &n);
 	va_end(ap);
-	if (r < 0)
-		oom();
-	buf_append(b, p, (size_t)r);
+	buf_append(b, p, n);
 	free(p);
 }
 
@@ -180,12 +186,9 @@ void strv_push(struct strv *s, const char *str)
 void strv_pushf(struct strv *s, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 	va_start(ap, fmt);
-	int r = vasprintf(&p, fmt, ap);
+	char *p = xvasprintf(fmt, ap, NULL);
 	va_end(ap);
-	if (r < 0)
-		oom();
 	strv_push(s, p);
 	free(p);
 }
