@@ -133,7 +133,8 @@ e2e_image_create() {
 	mirror=$(e2e_apt_mirror "$codename") ||
 		{ echo "# e2e: no apt source for '$codename' on this host" >&2; return 1; }
 	pkgs=$(e2e_runtime_packages "$acso" | tr '\n' ,) || return 1
-	pkgs="grub-pc,pciutils,${pkgs%,}"
+	# kmod: the kernel package's postinst runs depmod, as on any real system.
+	pkgs="grub-pc,pciutils,kmod,${pkgs%,}"
 	pkgs=${pkgs%,}
 
 	rm -f "$img"
