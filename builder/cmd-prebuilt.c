@@ -264,11 +264,10 @@ int cmd_prebuilt(struct acso_ctx *ctx, int argc, char **argv)
 	/* Download. */
 	_cleanup_free_ char *base = xstrndup(url, (size_t)(strrchr(url, '/') - url) + 1);
 	_cleanup_free_ char *dir = xasprintf("%s/downloads/prebuilt/%s", ctx->work_dir, k->release);
-	r = mkdir_p_at(AT_FDCWD, dir, 0755);
-	_cleanup_close_ int dfd = r < 0 ? r : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = mkdir_open(dir, 0755);
 	if (dfd < 0) {
 		index_free(&ix);
-		msg_error("prebuilt: '%s': %s", dir, acso_strerror(dfd < -1 ? dfd : -errno));
+		msg_error("prebuilt: '%s': %s", dir, acso_strerror(dfd));
 		return EXIT_FAIL;
 	}
 	struct strv paths = {0};

@@ -378,12 +378,10 @@ int fetch_release(const struct kver *v, const struct fetch_opts *o, struct fetch
 	if (v->kind != KVER_RELEASE)
 		return err_set(e, -ACSO_E_UNSUPPORTED, "%s has no signed tarball (release candidates and linux-next are git snapshots)", vs);
 	_cleanup_free_ char *dl = path_join(o->work_dir, "downloads");
-	int r = mkdir_p_at(AT_FDCWD, dl, 0755);
-	if (r < 0)
-		return err_set(e, r, "create '%s': %s", dl, acso_strerror(r));
-	_cleanup_close_ int dlfd = open(dl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dlfd = mkdir_open(dl, 0755);
 	if (dlfd < 0)
-		return err_set(e, -errno, "open '%s': %s", dl, strerror(errno));
+		return err_set(e, dlfd, "create '%s': %s", dl, acso_strerror(dlfd));
+	int r;
 
 	_cleanup_free_ char *tarname = xasprintf("%s.tar.xz", base);
 	_cleanup_free_ char *signame = xasprintf("%s.tar.sign", base);

@@ -261,6 +261,15 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+int mkdir_open(const char *path, mode_t mode)
+{
+	int r = mkdir_p_at(AT_FDCWD, path, mode);
+	if (r < 0)
+		return r;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 static int rm_rf_fd(int dfd)
 {
 	DIR *d = fdopendir(dfd);

@@ -48,6 +48,8 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 
 /* mkdir -p relative to dirfd. */
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
+/* mkdir -p path, then open it: an O_DIRECTORY fd to use with *at(), or -errno. */
+int mkdir_open(const char *path, mode_t mode);
 /* rm -rf relative to dirfd, never following symlinks. Missing is not an error. */
 int rm_rf_at(int dirfd, const char *path);
 /* Join a directory and a name into a malloc'ed path. */

@@ -248,13 +248,10 @@ int installed_save(const char *work_dir, const struct installed_state *s, struct
 	_cleanup_free_ char *text = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	_cleanup_free_ char *dir = xasprintf("%s/state", work_dir);
-	int r = mkdir_p_at(AT_FDCWD, dir, 0755);
-	if (r < 0)
-		return err_set(e, r, "'%s': %s", dir, acso_strerror(r));
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = mkdir_open(dir, 0755);
 	if (dfd < 0)
-		return err_set(e, -errno, "'%s': %s", dir, strerror(errno));
-	r = write_file_atomic(dfd, STATE_FILE, text, strlen(text), 0644, 0);
+		return err_set(e, dfd, "'%s': %s", dir, acso_strerror(dfd));
+	int r = write_file_atomic(dfd, STATE_FILE, text, strlen(text), 0644, 0);
 	if (r < 0)
 		return err_set(e, r, "write '%s/%s': %s", dir, STATE_FILE, acso_strerror(r));
 	return 0;

@@ -57,8 +57,8 @@ int resolve_run(const struct resolve_req *q, struct resolve_res *r, struct acso_
 		struct http_opts h = q->http;
 		h.max_size = RELEASES_MAX_SIZE;
 		_cleanup_close_ int cfd = -1;
-		if (q->cache_dir && mkdir_p_at(AT_FDCWD, q->cache_dir, 0755) == 0)
-			cfd = open(q->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (q->cache_dir)
+			cfd = mkdir_open(q->cache_dir, 0755);
 		if (cfd < 0 && !q->offline) {
 			x = http_get(url, &h, &b, e);
 		} else if (cfd >= 0) {
