@@ -366,6 +366,24 @@ static int read_small(int dirfd, const char *name, size_t max, char **out, size_
 {
 	return read_file_at(dirfd, name, max, out, len);
 }
+/* A small file (sha256sums.asc, a .tar.sign) into memory, NUL-terminated,
+ * with its own size limit. */
+static int get_small(const char *url, struct http_opts h, size_t max, char **out, size_t *len,
+		     struct acso_err *e)
+{
+	struct buf b = {0};
+	h.max_size = max;
+	int r = http_get(url, &h, &b, e);
+	if (r < 0) {
+		buf_free(&b);
+		return err_wrap(e, r, "'%s'", url);
+	}
+	buf_str(&b);
+	*out = b.data;
+	*len = b.len;
+	return 0;
+}
+
 
 int fetch_release(const struct kver *v, const struct fetch_opts *o, struct fetch_result *res,
 		  struct acso_err *e)
@@ -407,26 +425,12 @@ int fetch_release(const struct kver *v, const struct fetch_opts *o, struct fetch
 	}
 	struct http_opts h = o->http;
 	if (!cached) {
-		struct buf b = {0};
-		h.max_size = SUMS_MAX_SIZE;
-		r = http_get(sums_url, &h, &b, e);
-		if (r < 0) {
-			buf_free(&b);
-			return err_wrap(e, r, "'%s'", sums_url);
-		}
-		sums_len = b.len;
-		sums = xstrndup(b.data ? b.data : "", b.len);
-		buf_free(&b);
-		h.max_size = PGP_MAX_SIGFILE;
-		r = http_get(sign_url, &h, &b, e);
-		if (r < 0) {
-			buf_free(&b);
-			return err_wrap(e, r, "'%s'", sign_url);
-		}
-		sig_len = b.len;
-		sigdata = xmalloc(b.len ? b.len : 1);
-		memcpy(sigdata, b.data, b.len);
-		buf_free(&b);
+		r = get_small(sums_url, h, SUMS_MAX_SIZE, &sums, &sums_len, e);
+		if (r < 0)
+			return r;
+		r = get_small(sign_url, h, PGP_MAX_SIGFILE, &sigdata, &sig_len, e);
+		if (r < 0)
+			return r;
 	}
 
 	/* 1. sha256sums.asc: signed, and listing the tarball. */
