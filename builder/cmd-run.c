@@ -138,13 +138,25 @@ static bool outputs_intact(const char *name, struct json_object *out)
 	if (!strcmp(name, "fetch"))
 		return path_is(jstr(out, "source_dir"), S_IFDIR);
 	if (!strcmp(name, "build")) {
-		if (!path_is(jstr(out, "manifest"), S_IFREG))
+		const char *manifest = jstr(out, "manifest");
+		if (!manifest || manifest[0] != '/' || !path_is(manifest, S_IFREG))
 			return false;
+		/* A package's "file" is a name in the manifest's directory
+		 * (manifest.c refuses a '/'), not a path from our cwd. */
+		_cleanup_free_ char *dir = xstrdup(manifest);
+		*strrchr(dir, '/') = '\0';
 		struct json_object *pk = NULL;
-		if (json_object_object_get_ex(out, "packages", &pk) && json_object_is_type(pk, json_type_array))
-			for (size_t i = 0; i < json_object_array_length(pk); i++)
-				if (!path_is(jstr(json_object_array_get_idx(pk, i), "file"), S_IFREG))
-					return false;
+		if (!json_object_object_get_ex(out, "packages", &pk) || !json_object_is_type(pk, json_type_array) ||
+		    json_object_array_length(pk) == 0)
+			return false;
+		for (size_t i = 0; i < json_object_array_length(pk); i++) {
+			const char *file = jstr(json_object_array_get_idx(pk, i), "file");
+			if (!file || strchr(file, '/'))
+				return false;
+			_cleanup_free_ char *p = path_join(dir, file);
+			if (!path_is(p, S_IFREG))
+				return false;
+		}
 		return true;
 	}
 	if (!strcmp(name, "snapshot"))

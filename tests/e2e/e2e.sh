@@ -92,6 +92,15 @@ rc=$?
 if [ $rc -eq 0 ]; then t_pass "the resumed acso run ends with exit 0"; else
 	t_fail "the resumed acso run ends with exit 0" "exit $rc" "$(tail -15 "$T/acso-run.log")"
 fi
+# A second run after success: every step done and intact, nothing runs.
+start=$SECONDS
+e2e_acso_run "$MNT" "$WORK" "$E2E_MIRROR_URL" "$T/acso-run-again.log"
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^Nothing to do: every step is done' "$T/acso-run-again.log"; then
+	t_pass "a second acso run has nothing to do ($((SECONDS - start)) s)"
+else
+	t_fail "a second acso run has nothing to do" "exit $rc" "$(tail -15 "$T/acso-run-again.log")"
+fi
 release=$(ls "$MNT"/boot/vmlinuz-*-acso* 2>/dev/null | head -1)
 release=${release##*/vmlinuz-}
 if [ -n "$release" ]; then t_pass "kernel $release installed in the image"; else

@@ -67,6 +67,16 @@ t_grep "second run says nothing to do" '^Nothing to do' "$T/.out"
 [ ! -s "$T/steps" ] && t_pass "second run runs no step" || t_fail "second run runs no step" "$(cat "$T/steps")"
 [ $ms -lt 2000 ] && t_pass "second run returns within 2 s ($ms ms)" || t_fail "second run is quick" "$ms ms"
 
+# A package gone from WORK/build/<release>: the build is not intact and runs again.
+mv "$W/build/6.1.192-acso/linux-image-6.1.192-acso_6.1.192-acso-1_amd64.deb" "$T/deb.save"
+: >"$T/steps"
+t_exit 0 "a package removed: run exits 0" "$ACSO" --work-dir "$W" run --root "$R"
+[ "$(head -1 "$T/steps" | cut -d' ' -f1)" = build ] && t_pass "a package removed: the run resumes at build" || t_fail "a package removed: resume at build" "$(cat "$T/steps")"
+: >"$T/steps"
+t_exit 0 "after the rebuild, a run does nothing" "$ACSO" --work-dir "$W" run --root "$R"
+[ ! -s "$T/steps" ] && t_pass "after the rebuild, no step runs" || t_fail "after the rebuild, no step runs" "$(cat "$T/steps")"
+rm -f "$T/deb.save"
+
 # status
 t_exit 0 "status exits 0" "$ACSO" --work-dir "$W" status
 t_grep "status shows each step with state, time and log" "^  build +done +[0-9T:-]+Z +[0-9.]+  $W/logs/auto/build.log\$" "$T/.out"
