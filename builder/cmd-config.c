@@ -341,6 +341,11 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 				ret = fail(&e, rel ? e.code : -ENOENT, "--trim");
 				goto out;
 			}
+			if (lm.no_modules) {
+				msg_warn("--trim: the running kernel '%s' has no loadable modules (no /proc/modules): "
+					 "the trimmed config keeps no module, only what the base builds in", rel);
+				msg_hint("run --trim on the machine the kernel is for, booted into a modular kernel");
+			}
 			struct buf ls = {0};
 			localmods_lsmod(&lm, &ls);
 			_cleanup_free_ char *lsmod = path_join(logs, "lsmod.txt");
@@ -360,6 +365,7 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 			json_object_object_add(jtrim, "loaded", json_object_new_int((int)lm.loaded));
 			json_object_object_add(jtrim, "pci_devices", json_object_new_int((int)lm.pci_devices));
 			json_object_object_add(jtrim, "from_pci", json_object_new_int((int)lm.from_pci));
+			json_object_object_add(jtrim, "running_kernel_has_modules", json_object_new_boolean(!lm.no_modules));
 			/* localmodconfig starts from .config but may reset what
 			 * we asked for: ask again */
 			_cleanup_free_ char *p = path_join(src, ".config");
@@ -485,7 +491,9 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 		printf("base: %s%s%s\n", json_object_get_string(kind), path ? " " : "", path ? json_object_get_string(path) : "");
 		printf("fragments: acso.config, vfio.config%s%s%s\n", profile ? ", " : "", profile ? profile : "",
 		       profile ? ".config" : "");
-		if (o.trim && !ctx->dry_run)
+		if (o.trim && !ctx->dry_run && lm.no_modules)
+			printf("trim: kept no module (the running kernel has no loadable modules)\n");
+		else if (o.trim && !ctx->dry_run)
 			printf("trim: kept %zu modules (%zu loaded now, %zu more for the %zu PCI devices present)\n",
 			       lm.mods.n, lm.loaded, lm.from_pci, lm.pci_devices);
 		size_t shown = ctx->verbose > 0 ? nchanges : (nchanges < 40 ? nchanges : 40);

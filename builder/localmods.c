@@ -36,6 +36,12 @@ int localmods_collect(int rootfd, const char *release, struct localmods *out, st
 	*out = (struct localmods){0};
 	_cleanup_free_ char *mods = NULL;
 	int r = root_read_file(rootfd, "/proc/modules", 4u << 20, &mods, NULL);
+	if (r == -ENOENT) {
+		/* CONFIG_MODULES=n: nothing is loaded, and no modules.alias
+		 * maps the devices present to module names */
+		out->no_modules = true;
+		return 0;
+	}
 	if (r < 0)
 		return err_set(e, r, "read '/proc/modules': %s", strerror(-r));
 	for (char *save = NULL, *l = strtok_r(mods, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {

@@ -2,8 +2,11 @@
  * keep: the ones loaded now (/proc/modules) plus every module that claims a
  * PCI device present (/sys/bus/pci/devices/x/modalias matched against
  * /lib/modules/RELEASE/modules.alias), so that nothing plugged in loses its
- * driver. Everything is read through the root fd (--root). */
+ * driver. A running kernel built without CONFIG_MODULES has no /proc/modules:
+ * then the list is empty and no_modules says why (its drivers are built in).
+ * Everything is read through the root fd (--root). */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -15,6 +18,7 @@ struct localmods {
 	size_t loaded;         /* from /proc/modules */
 	size_t pci_devices;    /* devices with a modalias */
 	size_t from_pci;       /* modules added for PCI devices, not loaded now */
+	bool no_modules;       /* the running kernel has no loadable modules (no /proc/modules) */
 };
 
 int localmods_collect(int rootfd, const char *release, struct localmods *out, struct acso_err *e);

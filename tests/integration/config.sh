@@ -87,6 +87,19 @@ t_grep "names as lsmod writes them" "^snd_hda_intel " "$T/k/.stub-lsmod"
 t_nogrep "modules of absent devices are not kept" "virtio" "$T/k/.stub-lsmod"
 t_grep "localmodconfig before olddefconfig" "^make -j2 localmodconfig$" "$T/k/.stub-log"
 
+# --trim under a kernel built without module support (no /proc/modules): no
+# module kept, said plainly; not a failure.
+fresh
+mv "$R/proc/modules" "$T/modules.save"
+t_exit 0 "--trim with no /proc/modules" "$ACSO" --root "$R" config --source-dir "$T/k" --trim
+t_grep "no modules: said in the report" "^trim: kept no module \(the running kernel has no loadable modules\)$" "$T/.out"
+t_grep "no modules: warned, with the consequence" "has no loadable modules \(no /proc/modules\): the trimmed config keeps no module" "$T/.err"
+[ "$(grep -cv '^Module ' "$T/k/.stub-lsmod")" = 0 ] && t_pass "no modules: localmodconfig got an empty list" || t_fail "no modules: empty list" "$(cat "$T/k/.stub-lsmod")"
+t_exit 0 "--trim with no /proc/modules --json" "$ACSO" --root "$R" config --source-dir "$T/k" --trim --json
+jq -e '.trim.running_kernel_has_modules == false and .trim.modules_kept == 0' "$T/.out" >/dev/null \
+	&& t_pass "no modules: JSON says so" || t_fail "no modules: JSON says so" "$(jq .trim "$T/.out")"
+mv "$T/modules.save" "$R/proc/modules"
+
 # bases
 fresh
 printf 'CONFIG_PCI=y\nCONFIG_PCI=m\nsome junk here\nCONFIG_NR_CPUS=4' >"$T/base.config"
