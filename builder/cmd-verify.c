@@ -3,7 +3,9 @@
  * boot log shows the override line (or its parse error), and each GPU's
  * group verdict; when WORK/snapshots/before.tar.gz exists (written by
  * `acso snapshot --before`), the GPU's group before and after side by side.
- * Exit 0 only when the GPU (or every GPU) is isolated. */
+ * Exit 0 only when the GPU (or every GPU) is isolated. With --make-default, a
+ * pass also makes the running ACS kernel GRUB's saved default: the end of the
+ * safe first boot that `acso grub --once` starts. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,21 +14,24 @@
 
 #include "commands.h"
 #include "fileio.h"
+#include "grub.h"
 #include "groups-render.h"
 #include "output.h"
 #include "snapshot.h"
 #include "sysinfo.h"
 
-enum { OPT_GPU = 256, OPT_BEFORE };
+enum { OPT_GPU = 256, OPT_BEFORE, OPT_MAKE_DEFAULT };
 
 const struct acso_option verify_options[] = {
 	{"gpu", OPT_GPU, "ADDR", "the GPU that must be isolated (default: every GPU)"},
 	{"before", OPT_BEFORE, "FILE", "compare with this snapshot instead of WORK/snapshots/before.tar.gz"},
+	{"make-default", OPT_MAKE_DEFAULT, NULL, "when verified, make the running ACS kernel GRUB's default (grub-set-default)"},
 	{0},
 };
 
 struct verify_opts {
 	const char *gpu, *before;
+	bool make_default;
 };
 
 static int on_opt(void *priv, int key, const char *arg)
@@ -36,6 +41,8 @@ static int on_opt(void *priv, int key, const char *arg)
 		o->gpu = arg;
 	else if (key == OPT_BEFORE)
 		o->before = arg;
+	else if (key == OPT_MAKE_DEFAULT)
+		o->make_default = true;
 	else
 		return EXIT_USAGE;
 	return 0;
@@ -62,6 +69,50 @@ static int load_before(const char *path, struct iommu_report *r, struct acso_err
 	}
 	rm_rf_at(AT_FDCWD, dir);
 	return rc;
+}
+
+/* --make-default: the running kernel becomes GRUB's saved default, and only
+ * a verified ACS kernel. Returns an exit code; *entry is the menu entry made
+ * (or, with --dry-run, that would be made) the default. */
+static int make_default(const struct acso_ctx *ctx, const struct sysinfo *s, bool verified, bool acs_kernel,
+			char **entry)
+{
+	struct acso_err e = {0};
+	if (!verified) {
+		msg_error("--make-default: not verified: the default boot entry stays as it is");
+		msg_hint("a kernel booted with 'acso grub --once' is left on the next boot: the default kernel comes back");
+		return EXIT_FAIL;
+	}
+	if (!s->release || !acs_kernel) {
+		msg_error("--make-default: the running kernel '%s' is not an ACS kernel: the default boot entry stays as it is",
+			  s->release ? s->release : "unknown");
+		return EXIT_FAIL;
+	}
+	enum bootmgr bm = bootmgr_detect(ctx->rootfd);
+	if (bm != BOOT_GRUB) {
+		msg_error("--make-default: needs GRUB (found %s)", bootmgr_name(bm));
+		msg_hint("make %s the default in your boot manager yourself", s->release);
+		return EXIT_FAIL;
+	}
+	if (!ctx->dry_run && geteuid() != 0) {
+		msg_error("--make-default: changing the default boot entry needs root");
+		msg_hint("run 'sudo acso verify --make-default', or add --dry-run to see what would change");
+		return EXIT_NEED_ROOT;
+	}
+	_cleanup_free_ char *def = NULL;
+	int r = grub_effective_var(ctx->rootfd, "GRUB_DEFAULT", &def, &e);
+	if (r < 0)
+		return fail(&e, r, "--make-default");
+	if (!def || strcmp(def, "saved")) {
+		msg_error("--make-default: grub-set-default needs GRUB_DEFAULT=saved (it is '%s')", def ? def : "0");
+		msg_hint("set it with 'sudo acso grub --set-default-saved', then run this again");
+		return EXIT_FAIL;
+	}
+	if ((r = grub_entry_for(ctx->rootfd, s->release, entry, &e)) < 0)
+		return fail(&e, r, "--make-default");
+	if (!ctx->dry_run && (r = grub_set_default(ctx->root, *entry, &e)) < 0)
+		return fail(&e, r, "--make-default");
+	return EXIT_OK;
 }
 
 static void column(FILE *f, const struct iommu_report *r, int group, size_t row, char *out, size_t len)
@@ -153,6 +204,10 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 			ok = false;
 	}
 
+	_cleanup_free_ char *made = NULL;
+	int made_rc = o.make_default ? make_default(ctx, &s, ok, acs_kernel_name || s.acs_supported == TRI_YES, &made)
+				     : EXIT_OK;
+
 	if (ctx->json) {
 		struct json_object *j = json_object_new_object();
 		struct json_object *k = json_object_new_object();
@@ -187,6 +242,8 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 		json_object_object_add(j, "gpus", gp);
 		json_object_object_add(j, "before_snapshot", have_before ? json_object_new_string(bpath) : NULL);
 		json_object_object_add(j, "isolated", json_object_new_boolean(ok));
+		if (o.make_default)
+			json_object_object_add(j, "default_entry", made_rc == EXIT_OK ? json_object_new_string(made) : NULL);
 		out_json(j);
 		json_object_put(j);
 	} else {
@@ -211,6 +268,9 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 				side_by_side(&before, &rep, &rep.gpus[i]);
 		}
 		printf("\n%s\n", ok ? "Verified: the GPU is isolated." : "Not verified: the GPU is not isolated.");
+		if (made_rc == EXIT_OK && made)
+			printf("%s the default boot entry: %s (grub-set-default)\n", ctx->dry_run ? "Would make" : "Made",
+			       made);
 	}
 	if (!ok && !ctx->json) {
 		if (s.acs_param && !s.log_acs_enabled && s.acs_supported != TRI_YES)
@@ -222,5 +282,5 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 		iommu_report_free(&before);
 	iommu_report_free(&rep);
 	sysinfo_free(&s);
-	return ok ? EXIT_OK : EXIT_FAIL;
+	return !ok ? EXIT_FAIL : made_rc;
 }

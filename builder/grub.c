@@ -916,18 +916,31 @@ int grub_entry_for(int rootfd, const char *release, char **out, struct acso_err 
 	return err_set(e, -ACSO_E_NOTFOUND, "no boot entry for kernel %s in '%s'", release, path);
 }
 
-int grub_make_default(const char *root, int rootfd, const char *release, struct acso_err *e)
+int grub_effective_var(int rootfd, const char *name, char **out, struct acso_err *e)
 {
-	_cleanup_free_ char *entry = NULL;
-	int r = grub_entry_for(rootfd, release, &entry, e);
-	if (r < 0)
-		return r;
+	*out = NULL;
+	struct gset s = {0};
+	struct grub_eval ev = {0};
+	int r = gset_load(&s, rootfd, e);
+	if (r == 0 && !gset_find(&s, GRUB_DEFAULT_FILE)->orig)
+		r = err_set(e, -ACSO_E_NOTFOUND, "'%s' does not exist: is GRUB installed?", GRUB_DEFAULT_FILE);
+	if (r == 0)
+		r = eval_set(&s, W_ORIG, grub_reads_dropins(rootfd), &ev, e);
+	if (r == 0 && grub_eval_var(&ev, name))
+		*out = xstrdup(grub_eval_var(&ev, name));
+	grub_eval_free(&ev);
+	gset_free(&s);
+	return r < 0 ? r : 0;
+}
+
+int grub_set_default(const char *root, const char *entry, struct acso_err *e)
+{
 	struct strv argv = {0};
 	push_prefix(&argv, root);
 	strv_push(&argv, "grub-set-default");
 	strv_push(&argv, entry);
 	struct spawn_opts o = {.log_fd = -1, .quiet = true};
-	r = spawn_check((const char *const *)argv.v, &o, e);
+	int r = spawn_check((const char *const *)argv.v, &o, e);
 	strv_free(&argv);
 	return r;
 }

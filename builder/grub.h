@@ -86,9 +86,13 @@ int grub_regen_argv(const char *root, int rootfd, struct strv *argv, struct acso
 /* The menu path grub-reboot/grub-set-default take for RELEASE, read from
  * ROOT/boot/grub/grub.cfg ("gnulinux-advanced-ID>gnulinux-REL-advanced-ID"). */
 int grub_entry_for(int rootfd, const char *release, char **out, struct acso_err *e);
-/* Make RELEASE the saved default entry (grub-set-default, through chroot
- * for an image). For `acso verify --make-default`. Needs GRUB_DEFAULT=saved. */
-int grub_make_default(const char *root, int rootfd, const char *release, struct acso_err *e);
+/* The value NAME (e.g. GRUB_DEFAULT) has for grub-mkconfig now: the files
+ * under ROOT/etc/default sourced as it sources them. *out is NULL when unset. */
+int grub_effective_var(int rootfd, const char *name, char **out, struct acso_err *e);
+/* Make ENTRY (from grub_entry_for) the saved default entry: grub-set-default,
+ * through chroot for an image. For `acso verify --make-default`; it takes
+ * effect only with GRUB_DEFAULT=saved. */
+int grub_set_default(const char *root, const char *entry, struct acso_err *e);
 
 /* Boot managers other than GRUB. */
 enum bootmgr { BOOT_GRUB, BOOT_SYSTEMD_BOOT, BOOT_KERNELSTUB, BOOT_GRUBBY, BOOT_UNKNOWN };

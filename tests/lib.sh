@@ -74,6 +74,22 @@ t_nogrep() {
 	if ! grep -qE -- "$2" "$3"; then t_pass "$1"; else t_fail "$1" "unexpected line matching '$2' in $3" "$(grep -E -- "$2" "$3" | head -5)"; fi
 }
 
+# t_grub_cfg FILE ID RELEASE... — a grub.cfg as Debian's grub-mkconfig writes
+# it: the simple entry, then the advanced submenu with an entry per RELEASE.
+t_grub_cfg() {
+	local f=$1 id=$2 r
+	shift 2
+	mkdir -p "$(dirname "$f")"
+	{
+		printf "menuentry 'Debian GNU/Linux' --class debian \$menuentry_id_option 'gnulinux-simple-%s' {\n}\n" "$id"
+		printf "submenu 'Advanced options for Debian GNU/Linux' \$menuentry_id_option 'gnulinux-advanced-%s' {\n" "$id"
+		for r; do
+			printf "\tmenuentry 'Debian GNU/Linux, with Linux %s' --class debian \$menuentry_id_option 'gnulinux-%s-advanced-%s' {\n\t}\n" "$r" "$r" "$id"
+		done
+		echo "}"
+	} >"$f"
+}
+
 # t_golden NAME GOLDENFILE ACTUALFILE — compare; UPDATE_GOLDEN=1 rewrites.
 t_golden() {
 	local name=$1 gold=$GOLDEN/$2 actual=$3
