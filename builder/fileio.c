@@ -182,6 +182,20 @@ static bool same_content(int dirfd, const char *name, const void *data, size_t l
 	return olen == len && memcmp(old, data, len) == 0;
 }
 
+int backup_file_at(int dirfd, const char *name, unsigned flags)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	_cleanup_free_ char *bak = xasprintf("%s.acso-bak", name);
+	_cleanup_free_ char *old = NULL;
+	size_t olen;
+	int r = read_file_at(dirfd, name, (size_t)64 << 20, &old, &olen);
+	if (r < 0)
+		return r;
+	return write_file_atomic(dirfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
+}
+
 int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		      mode_t mode, unsigned flags)
 {
@@ -220,15 +234,9 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && (flags & WRITE_BACKUP) && faccessat(pfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		_cleanup_free_ char *bak = xasprintf("%s.acso-bak", base);
-		_cleanup_free_ char *old = NULL;
-		size_t olen;
-		r = read_file_at(pfd, base, (size_t)64 << 20, &old, &olen);
-		if (r == 0) {
-			r = write_file_atomic(pfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
-			r = r < 0 ? r : 0;
-		}
+	if (r == 0 && (flags & WRITE_BACKUP)) {
+		r = backup_file_at(pfd, base, flags);
+		r = r < 0 ? r : 0;
 	}
 	if (r == 0 && renameat(pfd, tmp, pfd, base) < 0)
 		r = -errno;
