@@ -334,13 +334,7 @@ static char *strip_blocks(const char *text, size_t len, size_t *out_len)
 		buf_append(&b, s, ll);
 		pos += ll;
 	}
-	*out_len = b.len;
-	char *r = xmalloc(b.len + 1);
-	if (b.len)
-		memcpy(r, b.data, b.len);
-	r[b.len] = '\0';
-	buf_free(&b);
-	return r;
+	return buf_take(&b, out_len);
 }
 
 static bool is_our_dropin(const char *text)
@@ -543,17 +537,28 @@ static char *dropin_text(const struct grub_plan *p, bool made_dir)
 	return r;
 }
 
+/* Contents that may be absent (NULL) and may hold NUL bytes. */
+static bool same_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return (!a && !b) || (a && b && alen == blen && !memcmp(a, b, alen));
+}
+
+static void set_bytes(char **dst, size_t *dst_len, const char *src, size_t len)
+{
+	free(*dst);
+	*dst = NULL;
+	*dst_len = 0;
+	if (src) {
+		*dst = xmalloc(len + 1);
+		memcpy(*dst, src, len);
+		(*dst)[len] = '\0';
+		*dst_len = len;
+	}
+}
+
 static void set_cand(struct gfile *f, const char *text, size_t len)
 {
-	free(f->cand);
-	f->cand = NULL;
-	f->cand_len = 0;
-	if (text) {
-		f->cand = xmalloc(len + 1);
-		memcpy(f->cand, text, len);
-		f->cand[len] = '\0';
-		f->cand_len = len;
-	}
+	set_bytes(&f->cand, &f->cand_len, text, len);
 }
 
 /* Each parameter exactly once, with our value. */
@@ -659,9 +664,7 @@ int grub_prepare(const char *root, int rootfd, struct grub_plan *p, struct acso_
 planned:
 	for (size_t i = 0; i < s.n; i++) {
 		struct gfile *f = &s.v[i];
-		bool same = (!f->orig && !f->cand) ||
-			    (f->orig && f->cand && f->orig_len == f->cand_len && !memcmp(f->orig, f->cand, f->cand_len));
-		if (!same)
+		if (!same_bytes(f->orig, f->orig_len, f->cand, f->cand_len))
 			strv_push(&p->changed, f->path);
 	}
 	/* Keep the file contents for commit/rollback. */
@@ -793,10 +796,7 @@ int grub_commit(int rootfd, struct grub_plan *p, bool mark_pending, struct acso_
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < s->n; i++) {
 			struct gfile *f = &s->v[i];
-			bool same = (!f->orig && !f->cand) ||
-				    (f->orig && f->cand && f->orig_len == f->cand_len &&
-				     !memcmp(f->orig, f->cand, f->cand_len));
-			if (same || (pass == 0) != (f->cand == NULL))
+			if (same_bytes(f->orig, f->orig_len, f->cand, f->cand_len) || (pass == 0) != (f->cand == NULL))
 				continue;
 			f->written = true; /* even a partial failure is rolled back */
 			int r = put_file(rootfd, f->path, f->cand, f->cand_len, WRITE_BACKUP);
@@ -989,19 +989,6 @@ static void kc_record_free(struct kc_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static bool same_bytes(const char *a, size_t alen, const char *b, size_t blen)
-{
-	return (!a && !b) || (a && b && alen == blen && !memcmp(a, b, alen));
-}
-
-static bool strv_has(const struct strv *s, const char *w)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], w))
-			return true;
-	return false;
-}
-
 static void split_words(const char *text, struct strv *out)
 {
 	for (const char *p = text; p && *p;) {
@@ -1067,12 +1054,7 @@ static char *kc_record_text(const struct kc_record *rec, size_t *len)
 		buf_printf(&b, " %s", rec->added.v[i]);
 	buf_printf(&b, "\n\n");
 	buf_append(&b, rec->wrote, rec->wrote_len);
-	*len = b.len;
-	char *r = xmalloc(b.len + 1);
-	memcpy(r, b.data, b.len);
-	r[b.len] = '\0';
-	buf_free(&b);
-	return r;
+	return buf_take(&b, len);
 }
 
 /* text without the words in `words`, everything else byte for byte: a
@@ -1105,13 +1087,7 @@ static char *remove_words(const char *text, size_t len, const struct strv *words
 		buf_append(&b, text + w0, i - w0);
 		kept = true;
 	}
-	*out_len = b.len;
-	char *r = xmalloc(b.len + 1);
-	if (b.len)
-		memcpy(r, b.data, b.len);
-	r[b.len] = '\0';
-	buf_free(&b);
-	return r;
+	return buf_take(&b, out_len);
 }
 
 /* What kernel-install uses without /etc/kernel/cmdline: /usr/lib/kernel/cmdline,
@@ -1131,19 +1107,6 @@ static int kc_default_line(int rootfd, char **out, struct acso_err *e)
 	*out = cmdline_apply(proc, &drop, false);
 	strv_free(&drop);
 	return 0;
-}
-
-static void set_bytes(char **dst, size_t *dst_len, const char *src, size_t len)
-{
-	free(*dst);
-	*dst = NULL;
-	*dst_len = 0;
-	if (src) {
-		*dst = xmalloc(len + 1);
-		memcpy(*dst, src, len);
-		(*dst)[len] = '\0';
-		*dst_len = len;
-	}
 }
 
 void kcmdline_plan_free(struct kcmdline_plan *p)
