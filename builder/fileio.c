@@ -269,6 +269,29 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+int mkdir_p_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		bool made = mkdir(p, mode) == 0;
+		if (!made && errno != EEXIST)
+			return -errno;
+		if ((made || !c) && uid != (uid_t)-1 && chown(p, uid, gid) < 0)
+			return -errno;
+		*s = c;
+		if (!c)
+			break;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
 int mkdir_open(const char *path, mode_t mode)
 {
 	int r = mkdir_p_at(AT_FDCWD, path, mode);
