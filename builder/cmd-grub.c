@@ -167,69 +167,83 @@ static int systemd_boot(struct acso_ctx *ctx, const struct grub_request *rq, con
 	return EXIT_OK;
 }
 
-/* kernelstub, grubby: their own tools edit their configuration. */
+/* kernelstub, grubby: their own tools edit their configuration. acso
+ * records the parameters it gave them: --remove takes out those. */
 static int other_bootmgr(struct acso_ctx *ctx, enum bootmgr bm, const struct grub_request *rq,
 			 const struct strv *params)
 {
+	if (bm != BOOT_KERNELSTUB && bm != BOOT_GRUBBY) {
+		_cleanup_free_ char *line = argv_join(params);
+		msg_error("boot parameters: no supported boot manager found (GRUB, systemd-boot, kernelstub, grubby)");
+		msg_hint("add these to your boot loader's kernel command line yourself: %s", line);
+		return EXIT_FAIL;
+	}
 	struct acso_err e = {0};
-	struct strv argv = {0};
-	_cleanup_free_ char *line = argv_join(params);
-	struct strv names = {0};
-	for (size_t i = 0; i < params->n; i++)
-		strv_push(&names, params->v[i]);
+	struct strv recorded = {0}, argv = {0}, names = {0};
+	int rc = EXIT_OK, r = boot_params_read(ctx->rootfd, &recorded, &e);
+	if (r < 0 && r != -ENOENT)
+		return fail(&e, r, "grub: %s", bootmgr_name(bm));
+	const struct strv *list = rq->remove ? &recorded : params;
+	_cleanup_free_ char *line = argv_join(list);
+	for (size_t i = 0; i < list->n; i++)
+		strv_push(&names, list->v[i]);
 	for (size_t i = 0; i < names.n; i++)
 		names.v[i][strcspn(names.v[i], "=")] = '\0';
 	_cleanup_free_ char *name_line = argv_join(&names);
 	strv_free(&names);
-	int r = 0;
 
 	if (strcmp(ctx->root, "/")) {
 		strv_push(&argv, "chroot");
 		strv_push(&argv, ctx->root);
 	}
-	switch (bm) {
-	case BOOT_KERNELSTUB: /* -a/-d edit; never -o, which replaces every option */
+	if (bm == BOOT_KERNELSTUB) { /* -a/-d edit; never -o, which replaces every option */
 		strv_push(&argv, "kernelstub");
 		strv_push(&argv, rq->remove ? "-d" : "-a");
 		strv_push(&argv, line);
-		break;
-	case BOOT_GRUBBY:
+	} else {
 		strv_push(&argv, "grubby");
 		strv_push(&argv, "--update-kernel=ALL");
 		strv_pushf(&argv, rq->remove ? "--remove-args=%s" : "--args=%s", rq->remove ? name_line : line);
-		break;
-	default:
-		strv_free(&argv);
-		msg_error("boot parameters: no supported boot manager found (GRUB, systemd-boot, kernelstub, grubby)");
-		msg_hint("add these to your boot loader's kernel command line yourself: %s", line);
-		return EXIT_FAIL;
 	}
+	bool nothing = rq->remove && !list->n;
 	_cleanup_free_ char *cmd = argv_join(&argv);
 	if (rq->no_report) {
 		/* the caller (acso setup) reports */
 	} else if (ctx->json) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "boot_manager", json_object_new_string(bootmgr_name(bm)));
-		json_object_object_add(o, "parameters", json_from_strv(params));
+		json_object_object_add(o, "parameters", json_from_strv(list));
 		json_object_object_add(o, "remove", json_object_new_boolean(rq->remove));
-		json_object_object_add(o, "command", json_from_strv(&argv));
+		json_object_object_add(o, "command", nothing ? NULL : json_from_strv(&argv));
 		json_object_object_add(o, "dry_run", json_object_new_boolean(ctx->dry_run));
 		out_json(o);
 		json_object_put(o);
 	} else {
 		printf("Boot manager: %s\n", bootmgr_name(bm));
-		printf("Boot parameters: %s%s\n", line, rq->remove ? " (removing)" : "");
-		printf("%s: %s\n", ctx->dry_run ? "Would run" : "Running", cmd);
+		if (nothing)
+			printf("Nothing to remove: acso had added nothing\n");
+		else
+			printf("Boot parameters: %s%s\n%s: %s\n", line, rq->remove ? " (removing)" : "",
+			       ctx->dry_run ? "Would run" : "Running", cmd);
 	}
-	if (ctx->dry_run) {
-		strv_free(&argv);
-		return EXIT_OK;
-	}
+	if (ctx->dry_run || nothing)
+		goto out;
 	r = run_tool(&argv, &e);
-	strv_free(&argv);
+	if (r < 0) {
+		rc = fail(&e, r, "%s", bootmgr_name(bm));
+		goto out;
+	}
+	/* what acso has added now: --remove took all; an add adds to it */
+	for (size_t i = 0; !rq->remove && i < params->n; i++)
+		if (!strv_has(&recorded, params->v[i]))
+			strv_push(&recorded, params->v[i]);
+	r = boot_params_write(ctx->rootfd, rq->remove ? NULL : &recorded, &e);
 	if (r < 0)
-		return fail(&e, r, "%s", bootmgr_name(bm));
-	return EXIT_OK;
+		rc = fail(&e, r, "grub: %s", bootmgr_name(bm));
+out:
+	strv_free(&argv);
+	strv_free(&recorded);
+	return rc;
 }
 
 static void print_plan(const struct acso_ctx *ctx, const struct grub_plan *p, const struct grub_request *rq,

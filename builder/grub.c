@@ -1222,6 +1222,25 @@ out:
 	return 0;
 }
 
+/* Write one of acso's records under /var/lib/acso, or with NULL text delete
+ * it (and /var/lib/acso when that leaves it empty). */
+static int put_record(int rootfd, const char *path, const char *text, size_t len, struct acso_err *e)
+{
+	if (text) {
+		int r = root_mkdir_p(rootfd, "/var/lib/acso");
+		if (r == 0)
+			r = put_file(rootfd, path, text, len, 0);
+		return r < 0 ? err_set(e, r, "cannot write '%s': %s", path, acso_strerror(r)) : 0;
+	}
+	_cleanup_close_ int dfd = root_opendir_fd(rootfd, "/var/lib/acso");
+	if (dfd >= 0 && unlinkat(dfd, strrchr(path, '/') + 1, 0) < 0 && errno != ENOENT)
+		return err_set(e, -errno, "cannot delete '%s': %s", path, strerror(errno));
+	_cleanup_close_ int lib = root_opendir_fd(rootfd, "/var/lib");
+	if (lib >= 0)
+		unlinkat(lib, "acso", AT_REMOVEDIR); /* only when empty: nothing else of acso's there */
+	return 0;
+}
+
 int kcmdline_commit(int rootfd, const struct kcmdline_plan *p, struct acso_err *e)
 {
 	int r;
@@ -1235,13 +1254,8 @@ int kcmdline_commit(int rootfd, const struct kcmdline_plan *p, struct acso_err *
 		if (r < 0)
 			return err_set(e, r, "cannot write '%s.acso-bak': %s", KCMDLINE_FILE, acso_strerror(r));
 	}
-	if (p->record_changed && p->record) {
-		r = root_mkdir_p(rootfd, "/var/lib/acso");
-		if (r == 0)
-			r = put_file(rootfd, KCMDLINE_RECORD, p->record, p->record_len, 0);
-		if (r < 0)
-			return err_set(e, r, "cannot write '%s': %s", KCMDLINE_RECORD, acso_strerror(r));
-	}
+	if (p->record_changed && p->record && (r = put_record(rootfd, KCMDLINE_RECORD, p->record, p->record_len, e)) < 0)
+		return r;
 	if (p->changed) {
 		/* no WRITE_BACKUP: cmdline.acso-bak stays the file from before
 		 * acso, which is how a record left by a killed run is recognised */
@@ -1255,13 +1269,39 @@ int kcmdline_commit(int rootfd, const struct kcmdline_plan *p, struct acso_err *
 		if (dfd >= 0)
 			unlinkat(dfd, "kernel", AT_REMOVEDIR); /* only when empty */
 	}
-	if (p->record_changed && !p->record) {
-		_cleanup_close_ int dfd = root_opendir_fd(rootfd, "/var/lib/acso");
-		if (dfd >= 0 && unlinkat(dfd, strrchr(KCMDLINE_RECORD, '/') + 1, 0) < 0 && errno != ENOENT)
-			return err_set(e, -errno, "cannot delete '%s': %s", KCMDLINE_RECORD, strerror(errno));
-		_cleanup_close_ int lib = root_opendir_fd(rootfd, "/var/lib");
-		if (lib >= 0)
-			unlinkat(lib, "acso", AT_REMOVEDIR); /* only when empty: nothing else of acso's there */
-	}
+	if (p->record_changed && !p->record)
+		return put_record(rootfd, KCMDLINE_RECORD, NULL, 0, e);
 	return 0;
+}
+
+/* ---- kernelstub, grubby: what acso passed them ------------------------------ */
+
+#define BP_RECORD_HEAD "# acso: the boot parameters acso gave kernelstub or grubby, for `acso grub --remove`\n"
+
+int boot_params_read(int rootfd, struct strv *params, struct acso_err *e)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = root_read_file(rootfd, BOOT_PARAMS_RECORD, KC_MAX, &text, NULL);
+	if (r == -ENOENT)
+		return r;
+	if (r < 0)
+		return err_set(e, r, "cannot read '%s': %s", BOOT_PARAMS_RECORD, acso_strerror(r));
+	if (!startswith(text, BP_RECORD_HEAD))
+		return err_set(e, -ACSO_E_PARSE, "'%s' is not a record acso wrote; move it away", BOOT_PARAMS_RECORD);
+	split_words(text + strlen(BP_RECORD_HEAD), params);
+	return 0;
+}
+
+int boot_params_write(int rootfd, const struct strv *params, struct acso_err *e)
+{
+	if (!params || !params->n)
+		return put_record(rootfd, BOOT_PARAMS_RECORD, NULL, 0, e);
+	struct buf b = {0};
+	buf_printf(&b, BP_RECORD_HEAD);
+	for (size_t i = 0; i < params->n; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", params->v[i]);
+	buf_printf(&b, "\n");
+	int r = put_record(rootfd, BOOT_PARAMS_RECORD, b.data, b.len, e);
+	buf_free(&b);
+	return r;
 }

@@ -130,3 +130,11 @@ int kcmdline_prepare(int rootfd, const struct strv *params, bool remove, struct 
  * point leaves readable by the next kcmdline_prepare. */
 int kcmdline_commit(int rootfd, const struct kcmdline_plan *p, struct acso_err *e);
 void kcmdline_plan_free(struct kcmdline_plan *p);
+
+/* kernelstub and grubby keep the command line themselves: acso records the
+ * parameters it gave them, which --remove takes out again. */
+#define BOOT_PARAMS_RECORD "/var/lib/acso/boot-params"
+/* Append the recorded parameters to params; -ENOENT when there is no record. */
+int boot_params_read(int rootfd, struct strv *params, struct acso_err *e);
+/* Record params; none (NULL or empty): delete the record. */
+int boot_params_write(int rootfd, const struct strv *params, struct acso_err *e);

@@ -330,6 +330,23 @@ static void test_entries_and_bootmgr(void **state)
 	kcmdline_plan_free(&kp);
 	strv_free(&p);
 
+	/* kernelstub, grubby: the record of what acso gave them */
+	struct strv bp = {0}, got = {0};
+	assert_int_equal(boot_params_read(rfd, &got, &e), -ENOENT);
+	strv_push(&bp, "pcie_acs_override=downstream");
+	strv_push(&bp, "iommu=pt");
+	assert_int_equal(boot_params_write(rfd, &bp, &e), 0);
+	assert_int_equal(boot_params_read(rfd, &got, &e), 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.v[1], "iommu=pt");
+	strv_free(&got);
+	assert_int_equal(boot_params_write(rfd, NULL, &e), 0);
+	assert_int_equal(boot_params_read(rfd, &got, &e), -ENOENT);
+	put(root, "var/lib/acso/boot-params", "pcie_acs_override=downstream\n");
+	assert_int_equal(boot_params_read(rfd, &got, &e), -ACSO_E_PARSE);
+	strv_free(&got);
+	strv_free(&bp);
+
 	struct strv argv = {0};
 	assert_int_equal(grub_regen_argv(root, rfd, &argv, &e), -ACSO_E_NOTFOUND);
 	put(root, "usr/sbin/grub2-mkconfig", "");
