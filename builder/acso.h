@@ -31,6 +31,7 @@ struct acso_ctx {
 	bool color;             /* resolved for stdout */
 	bool color_err;         /* resolved for stderr */
 	const char *work_dir;   /* resolved, absolute */
+	bool work_dir_given;    /* --work-dir on the command line */
 	const char *data_dir;   /* patches/, kconfig/, keys/ */
 	const char *config_path;/* explicit --config */
 	struct conf conf;       /* merged config files */

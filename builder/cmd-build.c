@@ -141,12 +141,7 @@ static int choose_user(struct acso_ctx *ctx, const struct build_args *a, struct 
 /* mkdir -p an absolute directory and hand it to the building user. */
 static int make_dir(const char *path, const struct builder_user *u)
 {
-	int r = mkdir_p_at(AT_FDCWD, path, 0755);
-	if (r < 0)
-		return r;
-	if (u->drop && chown(path, u->uid, u->gid) < 0)
-		return -errno;
-	return 0;
+	return mkdir_p_owned(path, 0755, u->drop ? u->uid : (uid_t)-1, u->drop ? u->gid : (gid_t)-1);
 }
 
 struct build_progress {

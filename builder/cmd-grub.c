@@ -106,88 +106,144 @@ static int need_root(const struct acso_ctx *ctx, const char *what)
 	return EXIT_NEED_ROOT;
 }
 
-/* kernelstub, grubby, systemd-boot. */
+/* systemd-boot: /etc/kernel/cmdline, which kernel-install reads. */
+static int systemd_boot(struct acso_ctx *ctx, const struct grub_request *rq, const struct strv *params)
+{
+	struct acso_err e = {0};
+	struct kcmdline_plan p = {0};
+	int r = kcmdline_prepare(ctx->rootfd, params, rq->remove, &p, &e);
+	if (r == 0 && !ctx->dry_run)
+		r = kcmdline_commit(ctx->rootfd, &p, &e);
+	if (r < 0) {
+		kcmdline_plan_free(&p);
+		return fail(&e, r, "grub: systemd-boot");
+	}
+	_cleanup_free_ char *words = argv_join(&p.words);
+	if (p.undo == KC_UNDO_WORDS)
+		msg_warn("grub: '%s' changed since acso wrote it: took out only acso's parameters (%s), kept the rest",
+			 KCMDLINE_FILE, words);
+	if (rq->no_report) {
+		/* the caller (acso setup) reports */
+	} else if (ctx->json) {
+		static const char *const undo[] = {"none", "restore", "delete", "parameters"};
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "boot_manager", json_object_new_string("systemd-boot"));
+		json_object_object_add(o, "parameters", json_from_strv(&p.words));
+		json_object_object_add(o, "remove", json_object_new_boolean(rq->remove));
+		json_object_object_add(o, "file", json_object_new_string(KCMDLINE_FILE));
+		json_object_object_add(o, "cmdline_file", p.text ? json_object_new_string(p.text) : NULL);
+		struct json_object *changed = json_object_new_array();
+		if (p.changed)
+			json_object_array_add(changed, json_object_new_string(KCMDLINE_FILE));
+		json_object_object_add(o, "changed", changed);
+		json_object_object_add(o, "undo", json_object_new_string(undo[p.undo]));
+		json_object_object_add(o, "dry_run", json_object_new_boolean(ctx->dry_run));
+		out_json(o);
+		json_object_put(o);
+	} else {
+		bool dry = ctx->dry_run;
+		printf("Boot manager: systemd-boot\n");
+		if (!rq->remove)
+			printf("Boot parameters: %s\n", words);
+		else if (p.words.n)
+			printf("Removing the boot parameters acso added: %s\n", words);
+		if (!p.changed)
+			printf("%s\n", !rq->remove ? "Already registered: no file changes" :
+				       p.undo == KC_UNDO_NONE ? "Nothing to remove: acso had added nothing" :
+								"Nothing to change: acso's parameters are gone already");
+		else if (p.undo == KC_UNDO_RESTORE)
+			printf("%s %s as it was before acso (from %s.acso-bak)\n", dry ? "Would restore" : "Restored",
+			       KCMDLINE_FILE, KCMDLINE_FILE);
+		else if (p.undo == KC_UNDO_DELETE)
+			printf("%s %s: acso had created it\n", dry ? "Would delete" : "Deleted", KCMDLINE_FILE);
+		else
+			printf("%s %s: %s", dry ? "Would write" : "Wrote", KCMDLINE_FILE, p.text);
+	}
+	if (!ctx->dry_run && p.changed)
+		msg_hint("kernel-install reads %s when a kernel is installed: %s", KCMDLINE_FILE,
+			 rq->remove ? "boot entries made before keep acso's parameters until their kernel is reinstalled"
+				    : "install (or reinstall) the ACS kernel after this");
+	kcmdline_plan_free(&p);
+	return EXIT_OK;
+}
+
+/* kernelstub, grubby: their own tools edit their configuration. acso
+ * records the parameters it gave them: --remove takes out those. */
 static int other_bootmgr(struct acso_ctx *ctx, enum bootmgr bm, const struct grub_request *rq,
 			 const struct strv *params)
 {
+	if (bm != BOOT_KERNELSTUB && bm != BOOT_GRUBBY) {
+		_cleanup_free_ char *line = argv_join(params);
+		msg_error("boot parameters: no supported boot manager found (GRUB, systemd-boot, kernelstub, grubby)");
+		msg_hint("add these to your boot loader's kernel command line yourself: %s", line);
+		return EXIT_FAIL;
+	}
 	struct acso_err e = {0};
-	struct strv argv = {0};
-	_cleanup_free_ char *line = argv_join(params);
-	struct strv names = {0};
-	for (size_t i = 0; i < params->n; i++)
-		strv_push(&names, params->v[i]);
+	struct strv recorded = {0}, argv = {0}, names = {0};
+	int rc = EXIT_OK, r = boot_params_read(ctx->rootfd, &recorded, &e);
+	if (r < 0 && r != -ENOENT)
+		return fail(&e, r, "grub: %s", bootmgr_name(bm));
+	const struct strv *list = rq->remove ? &recorded : params;
+	_cleanup_free_ char *line = argv_join(list);
+	for (size_t i = 0; i < list->n; i++)
+		strv_push(&names, list->v[i]);
 	for (size_t i = 0; i < names.n; i++)
 		names.v[i][strcspn(names.v[i], "=")] = '\0';
 	_cleanup_free_ char *name_line = argv_join(&names);
 	strv_free(&names);
-	int r = 0;
-	_cleanup_free_ char *old = NULL, *new_text = NULL;
 
 	if (strcmp(ctx->root, "/")) {
 		strv_push(&argv, "chroot");
 		strv_push(&argv, ctx->root);
 	}
-	switch (bm) {
-	case BOOT_KERNELSTUB: /* -a/-d edit; never -o, which replaces every option */
+	if (bm == BOOT_KERNELSTUB) { /* -a/-d edit; never -o, which replaces every option */
 		strv_push(&argv, "kernelstub");
 		strv_push(&argv, rq->remove ? "-d" : "-a");
 		strv_push(&argv, line);
-		break;
-	case BOOT_GRUBBY:
+	} else {
 		strv_push(&argv, "grubby");
 		strv_push(&argv, "--update-kernel=ALL");
 		strv_pushf(&argv, rq->remove ? "--remove-args=%s" : "--args=%s", rq->remove ? name_line : line);
-		break;
-	case BOOT_SYSTEMD_BOOT:
-		strv_free(&argv);
-		r = kernel_cmdline_plan(ctx->rootfd, params, rq->remove, &old, &new_text, &e);
-		if (r < 0)
-			return fail(&e, r, "'/etc/kernel/cmdline'");
-		break;
-	default:
-		strv_free(&argv);
-		msg_error("boot parameters: no supported boot manager found (GRUB, systemd-boot, kernelstub, grubby)");
-		msg_hint("add these to your boot loader's kernel command line yourself: %s", line);
-		return EXIT_FAIL;
 	}
-	_cleanup_free_ char *cmd = argv.n ? argv_join(&argv) : NULL;
-	if (ctx->json) {
+	bool nothing = rq->remove && !list->n;
+	_cleanup_free_ char *cmd = argv_join(&argv);
+	if (rq->no_report) {
+		/* the caller (acso setup) reports */
+	} else if (ctx->json) {
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "boot_manager", json_object_new_string(bootmgr_name(bm)));
-		json_object_object_add(o, "parameters", json_from_strv(params));
+		json_object_object_add(o, "parameters", json_from_strv(list));
 		json_object_object_add(o, "remove", json_object_new_boolean(rq->remove));
-		json_object_object_add(o, "command", argv.n ? json_from_strv(&argv) : NULL);
-		json_object_object_add(o, "cmdline_file", new_text ? json_object_new_string(new_text) : NULL);
+		json_object_object_add(o, "command", nothing ? NULL : json_from_strv(&argv));
 		json_object_object_add(o, "dry_run", json_object_new_boolean(ctx->dry_run));
 		out_json(o);
 		json_object_put(o);
 	} else {
 		printf("Boot manager: %s\n", bootmgr_name(bm));
-		printf("Boot parameters: %s%s\n", line, rq->remove ? " (removing)" : "");
-		if (cmd)
-			printf("%s: %s\n", ctx->dry_run ? "Would run" : "Running", cmd);
-		if (new_text)
-			printf("%s /etc/kernel/cmdline: %s", ctx->dry_run ? "Would write" : "Writing", new_text);
+		if (nothing)
+			printf("Nothing to remove: acso had added nothing\n");
+		else
+			printf("Boot parameters: %s%s\n%s: %s\n", line, rq->remove ? " (removing)" : "",
+			       ctx->dry_run ? "Would run" : "Running", cmd);
 	}
-	if (ctx->dry_run) {
-		strv_free(&argv);
-		return EXIT_OK;
+	if (ctx->dry_run || nothing)
+		goto out;
+	r = run_tool(&argv, &e);
+	if (r < 0) {
+		rc = fail(&e, r, "%s", bootmgr_name(bm));
+		goto out;
 	}
-	if (argv.n) {
-		r = run_tool(&argv, &e);
-		strv_free(&argv);
-		if (r < 0)
-			return fail(&e, r, "%s", bootmgr_name(bm));
-		return EXIT_OK;
-	}
-	_cleanup_close_ int dfd = root_opendir_fd(ctx->rootfd, "/etc/kernel");
-	if (dfd < 0)
-		return fail(NULL, dfd, "'/etc/kernel'");
-	r = write_file_atomic(dfd, "cmdline", new_text, strlen(new_text), 0644, WRITE_BACKUP);
+	/* what acso has added now: --remove took all; an add adds to it */
+	for (size_t i = 0; !rq->remove && i < params->n; i++)
+		if (!strv_has(&recorded, params->v[i]))
+			strv_push(&recorded, params->v[i]);
+	r = boot_params_write(ctx->rootfd, rq->remove ? NULL : &recorded, &e);
 	if (r < 0)
-		return fail(NULL, r, "write '/etc/kernel/cmdline'");
-	msg_hint("kernel-install reads /etc/kernel/cmdline when a kernel is installed: install (or reinstall) the ACS kernel after this");
-	return EXIT_OK;
+		rc = fail(&e, r, "grub: %s", bootmgr_name(bm));
+out:
+	strv_free(&argv);
+	strv_free(&recorded);
+	return rc;
 }
 
 static void print_plan(const struct acso_ctx *ctx, const struct grub_plan *p, const struct grub_request *rq,
@@ -433,7 +489,7 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 			msg_error("--once: needs GRUB (found %s)", bootmgr_name(bm));
 			rc = EXIT_FAIL;
 		} else {
-			rc = other_bootmgr(ctx, bm, rq, &params);
+			rc = bm == BOOT_SYSTEMD_BOOT ? systemd_boot(ctx, rq, &params) : other_bootmgr(ctx, bm, rq, &params);
 		}
 		strv_free(&params);
 		return rc;

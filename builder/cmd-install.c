@@ -166,7 +166,8 @@ static void report_dkms(const struct acso_ctx *ctx, enum install_mode mode, cons
 void work_dir_follow_sudo(struct acso_ctx *ctx, const char *user_home)
 {
 	struct passwd *rootpw = getpwuid(0);
-	if (!rootpw || conf_get(&ctx->conf, "work_dir") || !startswith(ctx->work_dir, rootpw->pw_dir))
+	if (!rootpw || ctx->work_dir_given || conf_get(&ctx->conf, "work_dir") ||
+	    !startswith(ctx->work_dir, rootpw->pw_dir))
 		return;
 	_cleanup_free_ char *cache = path_join(user_home, ".cache");
 	ctx->work_dir = path_join(cache, "acso");

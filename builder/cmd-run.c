@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ const struct acso_option run_options[] = {
 	{"base", O_BASE, "BASE", "config step: base configuration (running, defconfig, tinyconfig or a FILE)"},
 	{"profile", O_PROFILE, "NAME", "config step: also apply kconfig/NAME.config (e.g. qemu)"},
 	{"target", O_TARGET, "NAME", "name of the state record (default: VERSION, or 'auto')"},
-	{"allow-root", O_ALLOW_ROOT, NULL, "let the build run as root when there is no SUDO_USER"},
+	{"allow-root", O_ALLOW_ROOT, NULL, "let the build run as root (plain root, or a work directory that is not SUDO_USER's)"},
 	{0},
 };
 
@@ -186,6 +187,7 @@ struct runner {
 	bool drop;
 	uid_t uid;
 	gid_t gid;
+	struct strv user_env;    /* HOME, USER, LOGNAME of the user the build steps run as */
 };
 
 /* The step's own arguments (after its name; options first, then the
@@ -327,7 +329,7 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 	json_object_object_get_ex(rn->st, "steps", &steps);
 	_cleanup_free_ char *logdir = xasprintf("%s/logs/%s", rn->ctx->work_dir, rn->target);
 	_cleanup_free_ char *log = xasprintf("%s/%s.log", logdir, s->name);
-	int r = mkdir_p_at(AT_FDCWD, logdir, 0755);
+	int r = rn->drop ? mkdir_p_owned(logdir, 0755, rn->uid, rn->gid) : mkdir_p_at(AT_FDCWD, logdir, 0755);
 	if (r < 0)
 		return fail(NULL, r, "run: create '%s'", logdir);
 	_cleanup_close_ int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -355,6 +357,7 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 		/* acso's own children: they need the same config paths (XDG_*),
 		 * NO_COLOR and ACSO_DATADIR the user gave us */
 		.inherit_env = true,
+		.env = rn->drop && !s->privileged && rn->user_env.n ? (const char *const *)rn->user_env.v : NULL,
 		.log_fd = lfd,
 		.capture = &out,
 		.drop_privs = rn->drop && !s->privileged,
@@ -454,13 +457,27 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		if (stat(ctx->work_dir, &sb) == 0 && sb.st_uid != uid) {
 			msg_warn("run: work directory '%s' does not belong to SUDO_USER (uid %u): the build steps run as root",
 				 ctx->work_dir, uid);
-			msg_hint("give --work-dir a directory of yours, e.g. --work-dir ~%s/.cache/acso", getenv("SUDO_USER") ? getenv("SUDO_USER") : "");
+			msg_hint("give --work-dir a directory of yours, e.g. --work-dir ~%s/.cache/acso, or add --allow-root to build as root",
+				 getenv("SUDO_USER") ? getenv("SUDO_USER") : "");
+			/* The steps must see plain root: with SUDO_USER, acso build
+			 * would drop to that user in a tree root made. */
+			unsetenv("SUDO_USER");
+			unsetenv("SUDO_UID");
+			unsetenv("SUDO_GID");
 		} else {
-			if (mkdir_p_at(AT_FDCWD, ctx->work_dir, 0755) == 0 && stat(ctx->work_dir, &sb) == 0 && sb.st_uid != uid)
-				(void)!chown(ctx->work_dir, uid, gid);
+			if (!ctx->dry_run)
+				(void)!mkdir_p_owned(ctx->work_dir, 0755, uid, gid);
 			rn.drop = true;
 			rn.uid = uid;
 			rn.gid = gid;
+			/* sudo's HOME is root's, where the user cannot even read a
+			 * config file: the build steps get the user's */
+			struct passwd *pw = getpwuid(uid);
+			if (pw) {
+				strv_pushf(&rn.user_env, "HOME=%s", pw->pw_dir);
+				strv_pushf(&rn.user_env, "USER=%s", pw->pw_name);
+				strv_pushf(&rn.user_env, "LOGNAME=%s", pw->pw_name);
+			}
 		}
 	}
 
@@ -468,8 +485,12 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 	_cleanup_free_ char *lockdir = path_join(ctx->work_dir, "state");
 	int lock = -1;
 	if (!ctx->dry_run) {
+		/* the state directory (and so its lock) is the user's too */
+		if (rn.drop)
+			(void)!mkdir_p_owned(lockdir, 0755, rn.uid, rn.gid);
 		lock = lock_work_dir(lockdir, "run", &e);
 		if (lock < 0) {
+			strv_free(&rn.user_env);
 			free(rn.self);
 			int code = fail(&e, lock, "run");
 			if (lock == -ACSO_E_LOCKED)
@@ -626,6 +647,7 @@ out:
 	json_object_put(report);
 	json_object_put(rn.st);
 	free(rn.self);
+	strv_free(&rn.user_env);
 	unlock_work_dir(lock);
 	return rc;
 }

@@ -182,6 +182,20 @@ static bool same_content(int dirfd, const char *name, const void *data, size_t l
 	return olen == len && memcmp(old, data, len) == 0;
 }
 
+int backup_file_at(int dirfd, const char *name, unsigned flags)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	_cleanup_free_ char *bak = xasprintf("%s.acso-bak", name);
+	_cleanup_free_ char *old = NULL;
+	size_t olen;
+	int r = read_file_at(dirfd, name, (size_t)64 << 20, &old, &olen);
+	if (r < 0)
+		return r;
+	return write_file_atomic(dirfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
+}
+
 int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		      mode_t mode, unsigned flags)
 {
@@ -220,15 +234,9 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && (flags & WRITE_BACKUP) && faccessat(pfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		_cleanup_free_ char *bak = xasprintf("%s.acso-bak", base);
-		_cleanup_free_ char *old = NULL;
-		size_t olen;
-		r = read_file_at(pfd, base, (size_t)64 << 20, &old, &olen);
-		if (r == 0) {
-			r = write_file_atomic(pfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
-			r = r < 0 ? r : 0;
-		}
+	if (r == 0 && (flags & WRITE_BACKUP)) {
+		r = backup_file_at(pfd, base, flags);
+		r = r < 0 ? r : 0;
 	}
 	if (r == 0 && renameat(pfd, tmp, pfd, base) < 0)
 		r = -errno;
@@ -257,6 +265,29 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode)
 	}
 	struct stat st;
 	if (fstatat(dirfd, path, &st, 0) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int mkdir_p_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		bool made = mkdir(p, mode) == 0;
+		if (!made && errno != EEXIST)
+			return -errno;
+		if ((made || !c) && uid != (uid_t)-1 && chown(p, uid, gid) < 0)
+			return -errno;
+		*s = c;
+		if (!c)
+			break;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0)
 		return -errno;
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }

@@ -46,8 +46,17 @@ enum {
 int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		      mode_t mode, unsigned flags);
 
+/* Keep dirfd/name as name.acso-bak, atomically and with its mode (what
+ * WRITE_BACKUP does before replacing a file). 1 written, 0 when the backup
+ * already had this content or name does not exist, -errno on failure. */
+int backup_file_at(int dirfd, const char *name, unsigned flags);
+
 /* mkdir -p relative to dirfd. */
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
+/* mkdir -p an absolute path; unless uid is (uid_t)-1, every directory it
+ * creates, and path itself, is given to uid:gid (root making a directory of
+ * SUDO_USER's work directory). */
+int mkdir_p_owned(const char *path, mode_t mode, uid_t uid, gid_t gid);
 /* mkdir -p path, then open it: an O_DIRECTORY fd to use with *at(), or -errno. */
 int mkdir_open(const char *path, mode_t mode);
 /* rm -rf relative to dirfd, never following symlinks. Missing is not an error. */

@@ -18,14 +18,6 @@ static void norm(char *s)
 			*s = '_';
 }
 
-static bool has(const struct strv *v, const char *s)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (!strcmp(v->v[i], s))
-			return true;
-	return false;
-}
-
 static int cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -47,7 +39,7 @@ int localmods_collect(int rootfd, const char *release, struct localmods *out, st
 	for (char *save = NULL, *l = strtok_r(mods, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *name = xstrndup(l, strcspn(l, " \t"));
 		norm(name);
-		if (*name && !has(&out->mods, name)) {
+		if (*name && !strv_has(&out->mods, name)) {
 			strv_push(&out->mods, name);
 			out->loaded++;
 		}
@@ -95,7 +87,7 @@ int localmods_collect(int rootfd, const char *release, struct localmods *out, st
 			mod[strcspn(mod, " \t")] = 0;
 			norm(mod);
 			for (size_t i = 0; i < aliases.n; i++)
-				if (fnmatch(pat, aliases.v[i], 0) == 0 && !has(&out->mods, mod)) {
+				if (fnmatch(pat, aliases.v[i], 0) == 0 && !strv_has(&out->mods, mod)) {
 					strv_push(&out->mods, mod);
 					out->from_pci++;
 				}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,11 @@ int lock_work_dir(const char *work_dir, const char *what, struct acso_err *e)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return err_set(e, -errno, "cannot open '%s': %s", path, strerror(errno));
+	/* Under sudo root locks a user's work directory: the lock file is the
+	 * directory owner's, or the user's own runs could not open it later. */
+	struct stat st;
+	if (geteuid() == 0 && stat(work_dir, &st) == 0 && st.st_uid != 0)
+		(void)!fchown(fd, st.st_uid, st.st_gid);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int err = errno;
 		_cleanup_free_ char *holder = NULL;

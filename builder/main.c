@@ -165,6 +165,7 @@ static int apply_global(struct acso_ctx *ctx, int key, const char *arg)
 		return 0;
 	case G_WORK_DIR:
 		ctx->work_dir = arg;
+		ctx->work_dir_given = true;
 		return 0;
 	case G_CONFIG:
 		ctx->config_path = arg;

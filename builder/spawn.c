@@ -19,11 +19,22 @@ static const char *const allowed_env[] = {
 	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL,
 };
 
+/* Does the NULL-terminated list of "K=V" set the name of entry? */
+static bool env_sets(const char *const *list, const char *entry)
+{
+	size_t n = strcspn(entry, "=");
+	for (; list && *list; list++)
+		if (!strncmp(*list, entry, n) && (*list)[n] == '=')
+			return true;
+	return false;
+}
+
 static void build_env(const struct spawn_opts *o, struct strv *env)
 {
 	if (o && o->inherit_env) {
 		for (char **e = environ; *e; e++)
-			strv_push(env, *e);
+			if (!env_sets(o->env, *e))
+				strv_push(env, *e);
 	} else {
 		for (const char *const *k = allowed_env; *k; k++) {
 			const char *v = getenv(*k);

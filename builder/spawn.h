@@ -15,7 +15,7 @@
 
 struct spawn_opts {
 	const char *const *env;  /* extra "K=V" entries, NULL-terminated, may be NULL */
-	bool inherit_env;        /* pass our whole environment (plus env) instead */
+	bool inherit_env;        /* pass our whole environment instead (env's names replaced) */
 	const char *cwd;         /* chdir before exec */
 	int log_fd;              /* >=0: stdout+stderr appended here */
 	bool quiet;              /* <0 log_fd and quiet: discard output */

@@ -166,6 +166,16 @@ const char *buf_str(struct buf *b)
 	return b->data;
 }
 
+char *buf_take(struct buf *b, size_t *len)
+{
+	buf_str(b);
+	char *r = b->data;
+	if (len)
+		*len = b->len;
+	memset(b, 0, sizeof(*b));
+	return r;
+}
+
 void buf_free(struct buf *b)
 {
 	free(b->data);
@@ -191,6 +201,14 @@ void strv_pushf(struct strv *s, const char *fmt, ...)
 	va_end(ap);
 	strv_push(s, p);
 	free(p);
+}
+
+bool strv_has(const struct strv *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], str))
+			return true;
+	return false;
 }
 
 void strv_free(struct strv *s)

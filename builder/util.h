@@ -52,6 +52,9 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 void buf_free(struct buf *b);
 /* NUL-terminated view (the terminator is not counted in len). */
 const char *buf_str(struct buf *b);
+/* The NUL-terminated contents, now the caller's to free (its length in
+ * *len when len is not NULL); b is left empty. */
+char *buf_take(struct buf *b, size_t *len);
 
 /* A NULL-terminated list of strings. */
 struct strv {
@@ -61,3 +64,4 @@ struct strv {
 void strv_push(struct strv *s, const char *str);   /* copies */
 void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strv_free(struct strv *s);
+bool strv_has(const struct strv *s, const char *str); /* an entry equal to str */

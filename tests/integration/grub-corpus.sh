@@ -166,14 +166,27 @@ touch "$R/usr/sbin/kernelstub"
 : >"$T/calls"
 t_exit 0 "kernelstub: exits 0" "$ACSO" grub --root "$R"
 t_grep "kernelstub: -a with the parameters, never -o" "^$R kernelstub -a pcie_acs_override=downstream intel_iommu=on\$" "$T/calls"
+t_grep "kernelstub: the parameters given are recorded" '^pcie_acs_override=downstream intel_iommu=on$' "$R/var/lib/acso/boot-params"
+t_exit 0 "kernelstub: a second add with --iommu-pt" "$ACSO" grub --root "$R" --iommu-pt
 t_exit 0 "kernelstub: --remove" "$ACSO" grub --root "$R" --remove
-t_grep "kernelstub: --remove uses -d" "^$R kernelstub -d " "$T/calls"
+t_grep "kernelstub: --remove takes out with -d what acso added" "^$R kernelstub -d pcie_acs_override=downstream intel_iommu=on iommu=pt\$" "$T/calls"
+: >"$T/calls"
+t_exit 0 "kernelstub: a second --remove" "$ACSO" grub --root "$R" --remove
+t_grep "kernelstub: a second --remove has nothing to do" '^Nothing to remove: acso had added nothing$' "$T/.out"
+[ ! -s "$T/calls" ] && t_pass "kernelstub: a second --remove runs nothing" || t_fail "kernelstub: a second --remove runs nothing" "$(cat "$T/calls")"
 R=$T/r/fedora
 mkroot debian-12 "$R"
 touch "$R/usr/sbin/grubby"
 : >"$T/calls"
+touch "$T/fail-update"
+t_exit 1 "grubby failing: exit 1" "$ACSO" grub --root "$R"
+rm -f "$T/fail-update"
+[ ! -e "$R/var/lib/acso/boot-params" ] && t_pass "grubby failing: nothing recorded" || t_fail "grubby failing: nothing recorded"
 t_exit 0 "grubby: exits 0" "$ACSO" grub --root "$R"
 t_grep "grubby: --args for all kernels" "^$R grubby --update-kernel=ALL --args=pcie_acs_override=downstream intel_iommu=on\$" "$T/calls"
+t_exit 0 "grubby: --remove" "$ACSO" grub --root "$R" --remove
+t_grep "grubby: --remove-args with the names acso added" "^$R grubby --update-kernel=ALL --remove-args=pcie_acs_override intel_iommu\$" "$T/calls"
+[ ! -e "$R/var/lib/acso/boot-params" ] && t_pass "grubby: the record is gone after --remove" || t_fail "grubby: the record is gone after --remove"
 R=$T/r/sdboot
 mkdir -p "$R/etc/kernel" "$R/proc"
 printf 'vendor_id\t: GenuineIntel\n' >"$R/proc/cpuinfo"

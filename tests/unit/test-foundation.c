@@ -160,6 +160,17 @@ static void test_spawn(void **state)
 	assert_int_equal(spawn_run(env, &o2, &st), 0);
 	assert_string_equal(buf_str(&out), "unset yes\n");
 	buf_free(&out);
+
+	/* The whole environment, with env's names replaced (not repeated). */
+	setenv("ACSO_OVERRIDE", "parent", 1);
+	const char *printenv[] = {"env", NULL};
+	const char *over[] = {"ACSO_OVERRIDE=child", NULL};
+	struct spawn_opts o3 = {.log_fd = -1, .capture = &out, .env = over, .inherit_env = true};
+	assert_int_equal(spawn_run(printenv, &o3, &st), 0);
+	assert_non_null(strstr(buf_str(&out), "ACSO_SECRET=x\n"));
+	assert_non_null(strstr(buf_str(&out), "ACSO_OVERRIDE=child\n"));
+	assert_null(strstr(buf_str(&out), "ACSO_OVERRIDE=parent"));
+	buf_free(&out);
 }
 
 static void test_lock(void **state)

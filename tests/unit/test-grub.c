@@ -1,6 +1,6 @@
 /* Unit tests for grub.c: the pcie_acs_override grammar, command-line words,
  * CPU vendor, planning (drop-in, fallback edit, remove) and its error paths,
- * boot entries, boot manager detection, /etc/kernel/cmdline. */
+ * boot entries, boot manager detection, /etc/kernel/cmdline and its undo. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -272,26 +272,80 @@ static void test_entries_and_bootmgr(void **state)
 	assert_int_equal(bootmgr_detect(rfd), BOOT_KERNELSTUB);
 	assert_string_equal(bootmgr_name(BOOT_KERNELSTUB), "kernelstub");
 
+	/* /etc/kernel/cmdline: add, second add, exact undo */
 	struct strv p = {0};
 	strv_push(&p, "pcie_acs_override=downstream");
-	char *old = NULL, *nt = NULL;
-	assert_int_equal(kernel_cmdline_plan(rfd, &p, false, &old, &nt, &e), 0);
-	assert_string_equal(nt, "root=/dev/sda1 quiet pcie_acs_override=downstream\n");
-	free(old);
-	free(nt);
-	assert_int_equal(kernel_cmdline_plan(rfd, &p, true, &old, &nt, &e), 0);
-	assert_string_equal(nt, "root=/dev/sda1 quiet\n");
-	free(old);
-	free(nt);
+	struct kcmdline_plan kp = {0};
+	put(root, "etc/kernel/cmdline", "root=/dev/sda1  quiet");
+	assert_int_equal(kcmdline_prepare(rfd, &p, false, &kp, &e), 0);
+	assert_string_equal(kp.text, "root=/dev/sda1 quiet pcie_acs_override=downstream\n");
+	assert_true(kp.changed && kp.backup && kp.record);
+	assert_int_equal(kcmdline_commit(rfd, &kp, &e), 0);
+	kcmdline_plan_free(&kp);
+	assert_int_equal(kcmdline_prepare(rfd, &p, false, &kp, &e), 0);
+	assert_false(kp.changed || kp.record_changed); /* nothing to write */
+	kcmdline_plan_free(&kp);
+	assert_int_equal(kcmdline_prepare(rfd, &p, true, &kp, &e), 0);
+	assert_int_equal(kp.undo, KC_UNDO_RESTORE);
+	assert_string_equal(kp.text, "root=/dev/sda1  quiet");
+	assert_int_equal(kcmdline_commit(rfd, &kp, &e), 0);
+	kcmdline_plan_free(&kp);
+	assert_int_equal(root_exists(rfd, KCMDLINE_RECORD), -ENOENT);
+	assert_int_equal(kcmdline_prepare(rfd, &p, true, &kp, &e), 0);
+	assert_int_equal(kp.undo, KC_UNDO_NONE); /* acso added nothing now */
+	assert_false(kp.changed);
+	kcmdline_plan_free(&kp);
+
+	/* changed after acso's add: only acso's words go, the rest byte for byte */
+	assert_int_equal(kcmdline_prepare(rfd, &p, false, &kp, &e), 0);
+	assert_int_equal(kcmdline_commit(rfd, &kp, &e), 0);
+	kcmdline_plan_free(&kp);
+	put(root, "etc/kernel/cmdline", "pcie_acs_override=downstream\troot=/dev/sda1 quiet  mine=1\n");
+	assert_int_equal(kcmdline_prepare(rfd, &p, true, &kp, &e), 0);
+	assert_int_equal(kp.undo, KC_UNDO_WORDS);
+	assert_string_equal(kp.text, "root=/dev/sda1 quiet  mine=1\n");
+	kcmdline_plan_free(&kp);
+
+	/* a record that is not acso's */
+	put(root, "var/lib/acso/kernel-cmdline", "something else\n\n");
+	assert_int_equal(kcmdline_prepare(rfd, &p, true, &kp, &e), -ACSO_E_PARSE);
+	kcmdline_plan_free(&kp);
+	_cleanup_free_ char *rec = path_join(root, "var/lib/acso/kernel-cmdline");
+	unlink(rec);
+
+	/* no file: what kernel-install would use without it */
 	_cleanup_free_ char *kc = path_join(root, "etc/kernel/cmdline");
 	unlink(kc);
-	assert_int_equal(kernel_cmdline_plan(rfd, &p, false, &old, &nt, &e), -ENOENT);
+	assert_int_equal(kcmdline_prepare(rfd, &p, false, &kp, &e), -ENOENT);
+	kcmdline_plan_free(&kp);
 	put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 initrd=\\initrd.img ro\n");
-	assert_int_equal(kernel_cmdline_plan(rfd, &p, false, &old, &nt, &e), 0);
-	assert_null(old);
-	assert_string_equal(nt, "root=/dev/sda1 ro pcie_acs_override=downstream\n");
-	free(nt);
+	assert_int_equal(kcmdline_prepare(rfd, &p, false, &kp, &e), 0);
+	assert_null(kp.cur);
+	assert_string_equal(kp.text, "root=/dev/sda1 ro pcie_acs_override=downstream\n");
+	kcmdline_plan_free(&kp);
+	put(root, "usr/lib/kernel/cmdline", "root=/dev/vda2 rw\n");
+	assert_int_equal(kcmdline_prepare(rfd, &p, false, &kp, &e), 0);
+	assert_string_equal(kp.text, "root=/dev/vda2 rw pcie_acs_override=downstream\n");
+	assert_false(kp.backup);
+	kcmdline_plan_free(&kp);
 	strv_free(&p);
+
+	/* kernelstub, grubby: the record of what acso gave them */
+	struct strv bp = {0}, got = {0};
+	assert_int_equal(boot_params_read(rfd, &got, &e), -ENOENT);
+	strv_push(&bp, "pcie_acs_override=downstream");
+	strv_push(&bp, "iommu=pt");
+	assert_int_equal(boot_params_write(rfd, &bp, &e), 0);
+	assert_int_equal(boot_params_read(rfd, &got, &e), 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.v[1], "iommu=pt");
+	strv_free(&got);
+	assert_int_equal(boot_params_write(rfd, NULL, &e), 0);
+	assert_int_equal(boot_params_read(rfd, &got, &e), -ENOENT);
+	put(root, "var/lib/acso/boot-params", "pcie_acs_override=downstream\n");
+	assert_int_equal(boot_params_read(rfd, &got, &e), -ACSO_E_PARSE);
+	strv_free(&got);
+	strv_free(&bp);
 
 	struct strv argv = {0};
 	assert_int_equal(grub_regen_argv(root, rfd, &argv, &e), -ACSO_E_NOTFOUND);
