@@ -280,14 +280,16 @@ int mkdir_p_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
 		bool made = mkdir(p, mode) == 0;
 		if (!made && errno != EEXIST)
 			return -errno;
-		if ((made || !c) && uid != (uid_t)-1 && chown(p, uid, gid) < 0)
+		/* never through a symlink: root works inside a directory the
+		 * user owns, where a planted link would hand over its target */
+		if ((made || !c) && uid != (uid_t)-1 && fchownat(AT_FDCWD, p, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 		*s = c;
 		if (!c)
 			break;
 	}
 	struct stat st;
-	if (stat(path, &st) < 0)
+	if (lstat(path, &st) < 0)
 		return -errno;
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }

@@ -13,7 +13,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/acso-test.XXXXXX")
 # Children's temp files (acso grub's scratch trees, mktemp in stubs) go under
 # $T too, so what a process killed with SIGKILL leaves is removed with $T.
 export TMPDIR=$T/tmp
-mkdir -p "$TMPDIR"
+mkdir -p "$TMPDIR" && chmod 1777 "$TMPDIR" # as /tmp: tests also run children as nobody
 export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache
 mkdir -p "$HOME"
 export NO_COLOR=1

@@ -93,6 +93,29 @@ static void test_atomic_write(void **state)
 	close(dfd);
 }
 
+/* mkdir_p_owned gives what it makes to the user, and never follows a
+ * symlink planted where a directory should be. */
+static void test_mkdir_p_owned(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	_cleanup_free_ char *made = xasprintf("%s/a/b", d);
+	uid_t uid = getuid() == 0 ? 65534 : (uid_t)-1;
+	assert_int_equal(mkdir_p_owned(made, 0755, uid, uid), 0);
+	struct stat st;
+	assert_int_equal(stat(made, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	if (uid != (uid_t)-1)
+		assert_int_equal(st.st_uid, uid);
+	_cleanup_free_ char *target = xasprintf("%s/target", d);
+	_cleanup_free_ char *link = xasprintf("%s/a/link", d);
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(symlink(target, link), 0);
+	assert_true(mkdir_p_owned(link, 0755, 65534, 65534) < 0);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_uid, getuid()); /* the link's target was not handed over */
+	assert_int_equal(rm_rf_at(AT_FDCWD, d), 0);
+}
+
 static void test_root_relative(void **state)
 {
 	_cleanup_free_ char *d = tmpdir();
@@ -211,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_mkdir_p_owned),
 		cmocka_unit_test(test_root_relative),
 		cmocka_unit_test(test_spawn),
 		cmocka_unit_test(test_lock),
