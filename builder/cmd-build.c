@@ -307,6 +307,9 @@ static void print_report(const struct manifest *m, const char *manifest_path)
 /* Point WORK/build/current at the release's directory. */
 static void set_current(const char *build_dir, const char *release)
 {
+	_cleanup_close_ int dfd = open(build_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		remove_dead_temps(dfd, ".current."); /* of a build cut off here */
 	_cleanup_free_ char *tmp = xasprintf("%s/.current.%d", build_dir, (int)getpid());
 	_cleanup_free_ char *cur = path_join(build_dir, "current");
 	unlink(tmp);
