@@ -189,7 +189,7 @@ cut() {
 	done
 	[ -z "$alive" ] || bad="$bad survivors-of-the-cut($alive)"
 	local what
-	what=$(sed -E 's#(^| )[^ ]*/#\1#g' "$T/held" 2>/dev/null || echo "$how $arg")
+	what=$(sed -E 's#(^| )[^ ]*/#\1#g' "$T/held" 2>/dev/null || echo "$how${arg:+ $arg}")
 	rm -f "$T/bin/make.hold" "$T/bin/chroot.hold" "$KR/acso-test-hold" "$KR/acso-test-held"
 	# The cut happened inside STEP: the state file says it is running.
 	[ "$(jq -r ".steps.$step.state" "$KW/state/auto.json" 2>/dev/null)" = running ] || bad="$bad not-inside-$step($(states "$KW/state/auto.json" 2>/dev/null | tr '\n' ' '))"
