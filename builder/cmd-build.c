@@ -19,6 +19,7 @@
 #include "deb.h"
 #include "err.h"
 #include "fileio.h"
+#include "hash.h"
 #include "kbuild.h"
 #include "lock.h"
 #include "manifest.h"
@@ -29,7 +30,7 @@
 #define CONFIG_MAX (8u << 20)
 #define LOG_TAIL_MAX (16u << 20) /* how much of a failed log is diagnosed */
 
-enum { O_SOURCE = 256, O_LOCALVERSION, O_CCACHE, O_DISTCC, O_ICECC, O_ALLOW_ROOT };
+enum { O_SOURCE = 256, O_LOCALVERSION, O_CCACHE, O_DISTCC, O_ICECC, O_ALLOW_ROOT, O_REUSE_KEY };
 
 const struct acso_option build_options[] = {
 	{"source-dir", O_SOURCE, "DIR", "the prepared kernel tree (default WORK/src/current)"},
@@ -39,6 +40,7 @@ const struct acso_option build_options[] = {
 	{"distcc", O_DISTCC, "HOSTS", "compile on distcc hosts, e.g. '127.0.0.1:3632/4 box2/8' (config: distcc)"},
 	{"icecc", O_ICECC, NULL, "compile through an existing icecream (icecc) cluster"},
 	{"allow-root", O_ALLOW_ROOT, NULL, "build even as plain root (not recommended)"},
+	{"reuse-key", O_REUSE_KEY, "KEY", "record KEY; if the last build was made with KEY, the same .config and is intact, report it instead (acso run)"},
 	{0},
 };
 
@@ -48,6 +50,7 @@ struct build_args {
 	unsigned jobs;
 	bool ccache, icecc, allow_root;
 	const char *distcc;
+	const char *reuse_key;
 };
 
 static int on_opt(void *priv, int key, const char *arg)
@@ -77,6 +80,13 @@ static int on_opt(void *priv, int key, const char *arg)
 		return 0;
 	case O_ALLOW_ROOT:
 		a->allow_root = true;
+		return 0;
+	case O_REUSE_KEY:
+		if (!*arg || strlen(arg) > 128) {
+			msg_error("build: --reuse-key '%s': expected 1 to 128 characters", arg);
+			return EXIT_USAGE;
+		}
+		a->reuse_key = arg;
 		return 0;
 	}
 	return EXIT_USAGE;
@@ -282,14 +292,18 @@ static int collect_debs(const char *parent, const char *pkgversion, time_t since
 	return r;
 }
 
-static void print_report(const struct manifest *m, const char *manifest_path)
+static void print_report(const struct manifest *m, const char *manifest_path, bool reused)
 {
 	if (m->n == 0)
 		return;
 	char dur[32];
 	fmt_duration(m->seconds, dur, sizeof(dur));
-	printf("%sbuilt %s%s (Debian version %s) in %s, %llu objects compiled\n", sty(ST_BOLD), m->release,
-	       sty(ST_RESET), m->debian_version, dur, (unsigned long long)m->objects);
+	if (reused)
+		printf("%sreused the build of %s%s (Debian version %s) of %s: same key, same .config, packages intact\n",
+		       sty(ST_BOLD), m->release, sty(ST_RESET), m->debian_version, m->built_at ? m->built_at : "?");
+	else
+		printf("%sbuilt %s%s (Debian version %s) in %s, %llu objects compiled\n", sty(ST_BOLD), m->release,
+		       sty(ST_RESET), m->debian_version, dur, (unsigned long long)m->objects);
 	for (size_t i = 0; i < m->n; i++) {
 		char size[32];
 		fmt_size(m->pkgs[i].info.size, size, sizeof(size));
@@ -299,9 +313,54 @@ static void print_report(const struct manifest *m, const char *manifest_path)
 	printf("manifest: %s\nlog: %s\n", manifest_path, m->log);
 }
 
+/* The report of a build (or of the one reused), as text or JSON. */
+static void report(const struct acso_ctx *ctx, const struct manifest *m, const char *manifest_path, bool reused,
+		   const char *distcc_log, uint64_t remote, uint64_t local)
+{
+	if (ctx->json) {
+		json_object *o = manifest_to_json(m);
+		json_object_object_add(o, "manifest", json_object_new_string(manifest_path));
+		json_object_object_add(o, "reused", json_object_new_boolean(reused));
+		if (distcc_log) {
+			json_object_object_add(o, "distcc_jobs", json_object_new_int64((int64_t)remote));
+			json_object_object_add(o, "distcc_local", json_object_new_int64((int64_t)local));
+		}
+		out_json(o);
+		json_object_put(o);
+		return;
+	}
+	print_report(m, manifest_path, reused);
+	if (distcc_log)
+		printf("distcc: %llu jobs compiled on the hosts, %llu locally\n", (unsigned long long)remote,
+		       (unsigned long long)local);
+}
+
+/* The last build of this release, if --reuse-key names it: built with that
+ * key from the same tree and .config, its packages as the manifest lists
+ * them. acso run passes the key of an attempt the run was cut off in: a
+ * build that finished before the run could record it is reported, not made
+ * again (a rebuild would bump the Debian version). */
+static bool reusable(const char *out_dir, const char *key, const char *src, const char *localversion,
+		     const char *config_sha256, struct manifest *m)
+{
+	_cleanup_free_ char *mp = path_join(out_dir, MANIFEST_NAME);
+	if (manifest_read(mp, m, NULL) < 0)
+		return false;
+	bool same = m->reuse_key && !strcmp(m->reuse_key, key) && m->config_sha256 &&
+		    !strcmp(m->config_sha256, config_sha256) && m->source_dir && !strcmp(m->source_dir, src) &&
+		    m->localversion && !strcmp(m->localversion, localversion);
+	if (same && manifest_verify(out_dir, m, NULL) == 0)
+		return true;
+	manifest_free(m);
+	return false;
+}
+
 /* Point WORK/build/current at the release's directory. */
 static void set_current(const char *build_dir, const char *release)
 {
+	_cleanup_close_ int dfd = open(build_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		remove_dead_temps(dfd, ".current."); /* of a build cut off here */
 	_cleanup_free_ char *tmp = xasprintf("%s/.current.%d", build_dir, (int)getpid());
 	_cleanup_free_ char *cur = path_join(build_dir, "current");
 	unlink(tmp);
@@ -360,11 +419,35 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 		return fail(&e, r, "build: source tree '%s'", src);
 	_cleanup_free_ char *config_path = path_join(src, ".config");
 	_cleanup_free_ char *config = NULL;
-	r = read_file_at(AT_FDCWD, config_path, CONFIG_MAX, &config, NULL);
+	size_t config_len = 0;
+	r = read_file_at(AT_FDCWD, config_path, CONFIG_MAX, &config, &config_len);
 	if (r < 0) {
 		msg_error("build: '%s': %s", config_path, acso_strerror(r));
 		msg_hint("write the configuration first: acso config --source-dir %s", src);
 		return EXIT_FAIL;
+	}
+	char config_sha256[HASH_HEX_MAX];
+	hash_buf_hex("sha256", config, config_len, config_sha256);
+
+	_cleanup_free_ char *build_dir = path_join(ctx->work_dir, "build");
+	_cleanup_free_ char *out_dir = path_join(build_dir, release);
+	struct manifest done = {0};
+	if (a.reuse_key && reusable(out_dir, a.reuse_key, src, a.localversion, config_sha256, &done)) {
+		_cleanup_free_ char *mp = path_join(out_dir, MANIFEST_NAME);
+		if (!ctx->dry_run) {
+			int lock = lock_work_dir(ctx->work_dir, "acso build", &e);
+			if (lock < 0) {
+				manifest_free(&done);
+				return fail(&e, lock, "build");
+			}
+			set_current(build_dir, done.release);
+			unlock_work_dir(lock);
+		}
+		msg_info("build: %s (Debian version %s) was built with this key and is intact: not building it again",
+			 done.release, done.debian_version);
+		report(ctx, &done, mp, true, NULL, 0, 0);
+		manifest_free(&done);
+		return EXIT_OK;
 	}
 
 	/* Preflight: tools, then disk. */
@@ -381,8 +464,6 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	}
 	strv_free(&missing);
 
-	_cleanup_free_ char *build_dir = path_join(ctx->work_dir, "build");
-	_cleanup_free_ char *out_dir = path_join(build_dir, release);
 	_cleanup_free_ char *prev_path = path_join(out_dir, MANIFEST_NAME);
 	struct manifest prev = {0};
 	bool have_prev = manifest_read(prev_path, &prev, NULL) == 0;
@@ -560,7 +641,10 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	char iso[32];
 	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	m.built_at = xstrdup(iso);
+	m.config_sha256 = xstrdup(config_sha256);
+	m.reuse_key = a.reuse_key ? xstrdup(a.reuse_key) : NULL;
 	m.objects = bp.objects;
+	m.jobs = (unsigned)jobs;
 	m.seconds = seconds;
 	_cleanup_free_ char *parent = xstrdup(src);
 	*strrchr(parent, '/') = '\0';
@@ -588,22 +672,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	unlock_work_dir(lock);
 	dprintf(log_fd, "acso: %zu packages in %s\n", m.n, out_dir);
 	_cleanup_free_ char *manifest_path = path_join(out_dir, MANIFEST_NAME);
-	if (ctx->json) {
-		json_object *o = manifest_to_json(&m);
-		json_object_object_add(o, "manifest", json_object_new_string(manifest_path));
-		json_object_object_add(o, "jobs", json_object_new_int(jobs));
-		if (distcc_log) {
-			json_object_object_add(o, "distcc_jobs", json_object_new_int64((int64_t)remote));
-			json_object_object_add(o, "distcc_local", json_object_new_int64((int64_t)local));
-		}
-		out_json(o);
-		json_object_put(o);
-	} else {
-		print_report(&m, manifest_path);
-		if (distcc_log)
-			printf("distcc: %llu jobs compiled on the hosts, %llu locally\n", (unsigned long long)remote,
-			       (unsigned long long)local);
-	}
+	report(ctx, &m, manifest_path, false, distcc_log, remote, local);
 	manifest_free(&m);
 	return EXIT_OK;
 }

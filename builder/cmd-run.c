@@ -80,13 +80,14 @@ static int on_opt(void *priv, int key, const char *arg)
 struct step {
 	const char *name;
 	bool privileged; /* changes the system: root, or an image we may write */
+	bool keyed;      /* gets --reuse-key: the key of this attempt (see attempt_key) */
 };
 static const struct step build_steps[] = {
-	{"resolve", false}, {"fetch", false}, {"patch", false}, {"config", false}, {"build", false},
-	{"snapshot", true}, {"install", true}, {"grub", true},
+	{"resolve", false, false}, {"fetch", false, false}, {"patch", false, false}, {"config", false, false},
+	{"build", false, true}, {"snapshot", true, false}, {"install", true, false}, {"grub", true, false},
 };
 static const struct step prebuilt_steps[] = {
-	{"snapshot", true}, {"prebuilt", true}, {"grub", true},
+	{"snapshot", true, false}, {"prebuilt", true, false}, {"grub", true, false},
 };
 
 /* ---- the state record ----------------------------------------------------- */
@@ -125,6 +126,24 @@ static char *digest(const char *s)
 		h *= 1099511628211ULL;
 	}
 	return xasprintf("%016llx", (unsigned long long)h);
+}
+
+/* The key a keyed step is run with. A step is cut off (kill -9, power
+ * loss) between finishing its work and the run recording it: its record
+ * still says running. Run again with the same inputs, that attempt goes on
+ * under its key, and `acso build` reports the build it finished instead of
+ * building again under the next Debian version. Any other run of the step
+ * (first, after a failure, forced by --from/--only, changed inputs) is a
+ * new attempt with a new key. */
+static char *attempt_key(struct json_object *rec, const char *inputs, bool forced)
+{
+	const char *state = jstr(rec, "state"), *was = jstr(rec, "inputs"), *key = jstr(rec, "reuse_key");
+	if (!forced && state && !strcmp(state, "running") && was && !strcmp(was, inputs) && key)
+		return xstrdup(key);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	_cleanup_free_ char *seed = xasprintf("%s %lld.%09ld %d", inputs, (long long)ts.tv_sec, ts.tv_nsec, (int)getpid());
+	return digest(seed);
 }
 
 static bool path_is(const char *p, mode_t type)
@@ -322,7 +341,7 @@ static char *shell_quote(const char *s)
 /* ---- the run -------------------------------------------------------------- */
 
 /* Run one step; returns 0 or an exit code. */
-static int run_step(struct runner *rn, const struct step *s, struct strv *argv, const char *inputs)
+static int run_step(struct runner *rn, const struct step *s, struct strv *argv, const char *inputs, const char *key)
 {
 	struct acso_err e = {0};
 	struct json_object *steps = NULL;
@@ -342,6 +361,8 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 	_cleanup_free_ char *started = now_iso();
 	json_object_object_add(rec, "state", json_object_new_string("running"));
 	json_object_object_add(rec, "inputs", json_object_new_string(inputs));
+	if (key)
+		json_object_object_add(rec, "reuse_key", json_object_new_string(key));
 	json_object_object_add(rec, "argv", json_from_strv(argv));
 	json_object_object_add(rec, "started", json_object_new_string(started));
 	json_object_object_add(rec, "log", json_object_new_string(log));
@@ -514,6 +535,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		const struct step *s = &steps[i];
 		struct json_object *rec = step_rec(rn.st, s->name);
 		char *pd = NULL, *inputs = NULL;
+		_cleanup_free_ char *key = NULL;
 		if (only >= 0 && (int)i != only) {
 			if ((int)i < only && (!rec || strcmp(jstr(rec, "state") ? jstr(rec, "state") : "", "done"))) {
 				msg_error("run: --only %s: step '%s' before it is not done", o.only, s->name);
@@ -549,6 +571,9 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 			    jstr(rec, "inputs") && !strcmp(jstr(rec, "inputs"), inputs) &&
 			    outputs_intact(s->name, outputs_of(rn.st, s->name));
 		bool forced = (o.from && (int)i >= from) || only == (int)i;
+		key = s->keyed ? attempt_key(rec, inputs, forced) : NULL;
+		if (key)
+			strv_pushf(&full, "--reuse-key=%s", key);
 		struct json_object *jr = json_object_new_object();
 		json_object_object_add(jr, "step", json_object_new_string(s->name));
 		if (done && !forced) {
@@ -603,7 +628,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 			free(inputs);
 			goto out;
 		}
-		r = run_step(&rn, s, &full, inputs);
+		r = run_step(&rn, s, &full, inputs, key);
 		strv_free(&full);
 		json_object_object_add(jr, "action", json_object_new_string(r ? "failed" : "ran"));
 		json_object_array_add(report, jr);

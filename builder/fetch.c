@@ -147,10 +147,15 @@ static void on_progress(void *priv, uint64_t done, uint64_t total)
 		p->o->progress(p->o->priv, "download", done, total);
 }
 
-/* A private staging directory beside the final one. */
+/* A private staging directory beside the final one (named after this
+ * process, so that the next fetch removes it if we are cut off). */
 static char *make_stage(const char *src_dir, const char *name, struct acso_err *e)
 {
-	char *t = xasprintf("%s/.%s.stage-XXXXXX", src_dir, name);
+	_cleanup_free_ char *prefix = xasprintf(".%s.stage-", name);
+	_cleanup_close_ int dfd = open(src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		remove_dead_temps(dfd, prefix);
+	char *t = xasprintf("%s/%s%d-XXXXXX", src_dir, prefix, (int)getpid());
 	if (!mkdtemp(t)) {
 		err_set(e, -errno, "create a staging directory in '%s': %s", src_dir, strerror(errno));
 		free(t);
@@ -166,6 +171,13 @@ static int commit_tree(const char *src_dir, const char *stage, const char *name,
 {
 	_cleanup_free_ char *final = path_join(src_dir, name);
 	_cleanup_free_ char *old = xasprintf("%s/.%s.old-%ld", src_dir, name, (long)getpid());
+	_cleanup_free_ char *old_prefix = xasprintf(".%s.old-", name);
+	_cleanup_close_ int dfd = open(src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		/* what a fetch cut off between these renames left */
+		remove_dead_temps(dfd, old_prefix);
+		remove_dead_temps(dfd, ".current.");
+	}
 	bool had_old = false;
 	if (rename(final, old) == 0)
 		had_old = true;
@@ -187,7 +199,6 @@ static int commit_tree(const char *src_dir, const char *stage, const char *name,
 		unlink(tmp);
 		return err_set(e, r, "update '%s': %s", cur, strerror(-r));
 	}
-	_cleanup_close_ int dfd = open(src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0)
 		fsync(dfd);
 	return 0;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -196,6 +197,54 @@ int backup_file_at(int dirfd, const char *name, unsigned flags)
 	return write_file_atomic(dirfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
 }
 
+/* Is process pid gone? A zombie counts as gone: it will never finish what
+ * it started. */
+static bool pid_gone(pid_t pid)
+{
+	if (pid <= 0 || pid == getpid())
+		return false;
+	if (kill(pid, 0) < 0)
+		return errno == ESRCH;
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')'); /* the name may hold spaces and ')' */
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+void remove_dead_temps(int dfd, const char *prefix)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	size_t pl = strlen(prefix);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, pl))
+			continue;
+		const char *num = de->d_name + pl;
+		size_t digits = strspn(num, "0123456789");
+		uint32_t pid;
+		_cleanup_free_ char *pidtext = xstrndup(num, digits);
+		if (!digits || (num[digits] && num[digits] != '-') || parse_u32(pidtext, 10, &pid) < 0)
+			continue;
+		if (pid_gone((pid_t)pid))
+			rm_rf_at(dirfd(d), de->d_name);
+	}
+	closedir(d);
+}
+
 int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		      mode_t mode, unsigned flags)
 {
@@ -223,6 +272,9 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 	if (fstatat(pfd, base, &st, 0) == 0)
 		mode = st.st_mode & 07777;
 
+	/* temp files of earlier writes of this file, cut off before the rename */
+	_cleanup_free_ char *stale = xasprintf(".%s.acso-tmp.", base);
+	remove_dead_temps(pfd, stale);
 	_cleanup_free_ char *tmp = xasprintf(".%s.acso-tmp.%d", base, (int)getpid());
 	int fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)

@@ -40,7 +40,9 @@ enum {
 	WRITE_NOSYNC  = 1 << 1, /* skip fsync (caches, tests of big files) */
 };
 /* Atomic write of dirfd/name: temp file in the same directory, write, fsync,
- * rename, fsync the directory. Unchanged content is not rewritten.
+ * rename, fsync the directory. Unchanged content is not rewritten. Temp
+ * files of earlier writes of name whose process is gone (kill -9, power
+ * loss) are removed.
  * Returns 1 when the file was written, 0 when it already had this content,
  * -errno on failure (the old file untouched, the temp file removed). */
 int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
@@ -50,6 +52,11 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
  * WRITE_BACKUP does before replacing a file). 1 written, 0 when the backup
  * already had this content or name does not exist, -errno on failure. */
 int backup_file_at(int dirfd, const char *name, unsigned flags);
+
+/* What an acso process cut off (kill -9, power loss) left in dirfd: every
+ * entry named PREFIX<pid> or PREFIX<pid>-<anything> whose process is gone
+ * (or a zombie) is removed, recursively. Entries of living processes stay. */
+void remove_dead_temps(int dirfd, const char *prefix);
 
 /* mkdir -p relative to dirfd. */
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);

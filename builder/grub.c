@@ -678,6 +678,35 @@ out:
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* Make the missing directory dir (grub.d) with the file base already in
+ * it: a staging directory renamed into place. A power cut leaves either no
+ * directory (the next run still knows that acso makes it, and says so in
+ * the drop-in) or the directory with the file, never an empty one. 1 when
+ * done, 0 when the directory appeared meanwhile (write into it), -errno. */
+static int put_file_in_new_dir(int rootfd, const char *dir, const char *base, const char *text, size_t len)
+{
+	_cleanup_free_ char *up = xstrndup(dir, (size_t)(strrchr(dir, '/') - dir));
+	const char *name = strrchr(dir, '/') + 1;
+	_cleanup_close_ int ufd = root_opendir_fd(rootfd, *up ? up : "/");
+	if (ufd < 0)
+		return ufd;
+	_cleanup_free_ char *stage = xasprintf(".%s.acso-tmp.%d", name, (int)getpid());
+	rm_rf_at(ufd, stage);
+	if (mkdirat(ufd, stage, 0755) < 0)
+		return -errno;
+	_cleanup_close_ int sfd = openat(ufd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int r = sfd < 0 ? -errno : write_file_atomic(sfd, base, text, len, 0644, 0);
+	if (r >= 0 && renameat(ufd, stage, ufd, name) < 0)
+		r = errno == EEXIST || errno == ENOTEMPTY ? 0 : -errno;
+	else if (r >= 0)
+		r = 1;
+	if (r <= 0)
+		rm_rf_at(ufd, stage);
+	else
+		fsync(ufd);
+	return r;
+}
+
 /* Write (or, for NULL text, delete) one root path through its directory. */
 static int put_file(int rootfd, const char *path, const char *text, size_t len, unsigned flags)
 {
@@ -685,13 +714,9 @@ static int put_file(int rootfd, const char *path, const char *text, size_t len, 
 	const char *base = strrchr(path, '/') + 1;
 	_cleanup_close_ int dfd = root_opendir_fd(rootfd, *dir ? dir : "/");
 	if (dfd == -ENOENT && text) {
-		/* grub.d itself may be missing: create it below /etc/default */
-		_cleanup_free_ char *up = xstrndup(dir, (size_t)(strrchr(dir, '/') - dir));
-		_cleanup_close_ int ufd = root_opendir_fd(rootfd, *up ? up : "/");
-		if (ufd < 0)
-			return ufd;
-		if (mkdirat(ufd, strrchr(dir, '/') + 1, 0755) < 0 && errno != EEXIST)
-			return -errno;
+		int r = put_file_in_new_dir(rootfd, dir, base, text, len);
+		if (r != 0)
+			return r < 0 ? r : 0;
 		dfd = root_opendir_fd(rootfd, dir);
 	}
 	if (dfd < 0)
@@ -766,7 +791,8 @@ int grub_rollback(int rootfd, struct grub_plan *p, struct acso_err *e)
 }
 
 /* Temp files of an atomic write interrupted by kill -9 or power loss
- * (".NAME.acso-tmp.PID"): never sourced (not *.cfg), but not ours to keep. */
+ * (".NAME.acso-tmp.PID"), and staging directories of a grub.d that was not
+ * renamed into place: never sourced (not *.cfg), but not ours to keep. */
 static void remove_stale_temps(int rootfd, const char *dir)
 {
 	DIR *d = root_opendir(rootfd, dir);
@@ -775,7 +801,7 @@ static void remove_stale_temps(int rootfd, const char *dir)
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (de->d_name[0] == '.' && strstr(de->d_name, ".acso-tmp."))
-			unlinkat(dirfd(d), de->d_name, 0);
+			rm_rf_at(dirfd(d), de->d_name);
 	closedir(d);
 }
 

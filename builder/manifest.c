@@ -26,7 +26,10 @@ struct json_object *manifest_to_json(const struct manifest *m)
 	add_str(o, "source_dir", m->source_dir);
 	add_str(o, "log", m->log);
 	add_str(o, "built_at", m->built_at);
+	add_str(o, "config_sha256", m->config_sha256);
+	add_str(o, "reuse_key", m->reuse_key);
 	json_object_object_add(o, "objects", json_object_new_int64((int64_t)m->objects));
+	json_object_object_add(o, "jobs", json_object_new_int((int)m->jobs));
 	json_object_object_add(o, "seconds", json_object_new_double(m->seconds));
 	json_object *a = json_object_new_array();
 	for (size_t i = 0; i < m->n; i++) {
@@ -111,11 +114,15 @@ int manifest_read(const char *path, struct manifest *m, struct acso_err *e)
 	m->source_dir = get_str(o, "source_dir");
 	m->log = get_str(o, "log");
 	m->built_at = get_str(o, "built_at");
+	m->config_sha256 = get_str(o, "config_sha256");
+	m->reuse_key = get_str(o, "reuse_key");
 	json_object *v, *a;
 	if (json_object_object_get_ex(o, "objects", &v))
 		m->objects = (uint64_t)json_object_get_int64(v);
 	if (json_object_object_get_ex(o, "seconds", &v))
 		m->seconds = json_object_get_double(v);
+	if (json_object_object_get_ex(o, "jobs", &v) && json_object_get_int(v) > 0)
+		m->jobs = (unsigned)json_object_get_int(v);
 	r = 0;
 	if (!m->release || !json_object_object_get_ex(o, "packages", &a) || !json_object_is_type(a, json_type_array)) {
 		r = err_set(e, -ACSO_E_PARSE, "'%s': no release or packages", path);
@@ -149,6 +156,24 @@ put:
 	return r;
 }
 
+int manifest_verify(const char *dir, const struct manifest *m, struct acso_err *e)
+{
+	if (!m->n)
+		return err_set(e, -ACSO_E_NOTFOUND, "'%s': the manifest lists no package", dir);
+	for (size_t i = 0; i < m->n; i++) {
+		_cleanup_free_ char *p = path_join(dir, m->pkgs[i].file);
+		char hex[65];
+		uint64_t size = 0;
+		int r = sha256_file(p, hex, &size, e);
+		if (r < 0)
+			return r;
+		if (size != m->pkgs[i].info.size || strcmp(hex, m->pkgs[i].info.sha256))
+			return err_set(e, -ACSO_E_HASH, "'%s' changed since the build: SHA-256 %s, manifest says %s", p, hex,
+				       m->pkgs[i].info.sha256);
+	}
+	return 0;
+}
+
 void manifest_free(struct manifest *m)
 {
 	free(m->release);
@@ -158,6 +183,8 @@ void manifest_free(struct manifest *m)
 	free(m->source_dir);
 	free(m->log);
 	free(m->built_at);
+	free(m->config_sha256);
+	free(m->reuse_key);
 	for (size_t i = 0; i < m->n; i++) {
 		free(m->pkgs[i].file);
 		deb_info_free(&m->pkgs[i].info);

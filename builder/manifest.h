@@ -24,7 +24,10 @@ struct manifest {
 	char *source_dir;
 	char *log;
 	char *built_at;      /* ISO 8601 UTC */
+	char *config_sha256; /* of the .config it was built from */
+	char *reuse_key;     /* the --reuse-key it was built with, or NULL */
 	uint64_t objects;    /* objects compiled (the next build's estimate) */
+	unsigned jobs;       /* make -j */
 	double seconds;
 	struct manifest_pkg *pkgs;
 	size_t n;
@@ -40,4 +43,8 @@ int manifest_write(const char *dir, const struct manifest *m, struct acso_err *e
  * architecture, size and sha256 (-ACSO_E_PARSE otherwise). */
 int manifest_read(const char *path, struct manifest *m, struct acso_err *e);
 void manifest_add(struct manifest *m, const char *file, struct deb_info *info); /* takes info */
+/* Are the packages of m, a manifest read from dir, still there, each with
+ * its recorded size and SHA-256? 0 when they are; -ACSO_E_HASH or -errno
+ * with e naming the first that is not. */
+int manifest_verify(const char *dir, const struct manifest *m, struct acso_err *e);
 void manifest_free(struct manifest *m);

@@ -606,15 +606,51 @@ static int doc_position(const char *doc, size_t len, const char *name, size_t *a
 	return 0;
 }
 
+/* The documentation entry in its alphabetical place, unless the tree has
+ * no kernel-parameters.txt or the entry is there. */
+static int place_doc(const struct quirks_fragments *f, const char *doc, size_t doc_len,
+		     struct quirks_result *out, struct acso_err *e)
+{
+	if (!doc || !f->doc) {
+		out->doc = QDOC_MISSING_FILE;
+		return 0;
+	}
+	_cleanup_free_ char *needle = xasprintf("\t%s=", f->doc_param);
+	if (memmem(doc, doc_len, needle, strlen(needle))) {
+		out->doc = QDOC_PRESENT;
+		return 0;
+	}
+	size_t at = 0;
+	int r = doc_position(doc, doc_len, f->doc_param, &at, e);
+	if (r < 0)
+		return r;
+	struct buf db = {0};
+	buf_append(&db, doc, at);
+	out->doc_line = line_of(doc, at);
+	buf_append(&db, f->doc, strlen(f->doc));
+	buf_append(&db, doc + at, doc_len - at);
+	buf_str(&db);
+	out->doc_text = db.data;
+	out->doc_len = db.len;
+	out->doc = QDOC_PLACED;
+	return 0;
+}
+
 int quirks_place(const struct quirks_fragments *f, const char *code, size_t code_len,
 		 const char *doc, size_t doc_len, struct quirks_result *out, struct acso_err *e)
 {
 	*out = (struct quirks_result){0};
 	if (memmem(code, code_len, f->marker, strlen(f->marker))) {
-		out->state = memmem(code, code_len, "(placed by acso)", 16) ? QUIRKS_ALREADY_ACSO
-									    : QUIRKS_ALREADY_OTHER;
-		out->doc = !doc ? QDOC_MISSING_FILE : QDOC_PRESENT;
-		return 0;
+		if (!memmem(code, code_len, "(placed by acso)", 16)) {
+			out->state = QUIRKS_ALREADY_OTHER;
+			out->doc = !doc ? QDOC_MISSING_FILE : QDOC_PRESENT;
+			return 0;
+		}
+		/* An earlier acso run placed the code; it may have been cut
+		 * off (kill -9, power loss) before it wrote the documentation,
+		 * which is the second file: finish its work. */
+		out->state = QUIRKS_ALREADY_ACSO;
+		return place_doc(f, doc, doc_len, out, e);
 	}
 	struct quirks_table t;
 	int r = quirks_find_table(code, code_len, f->table, &t, e);
@@ -701,30 +737,8 @@ int quirks_place(const struct quirks_fragments *f, const char *code, size_t code
 	out->state = QUIRKS_PLACED;
 	out->code = nb.data;
 	out->code_len = nb.len;
-
-	if (!doc || !f->doc) {
-		out->doc = QDOC_MISSING_FILE;
-		return 0;
-	}
-	_cleanup_free_ char *needle = xasprintf("\t%s=", f->doc_param);
-	if (memmem(doc, doc_len, needle, strlen(needle))) {
-		out->doc = QDOC_PRESENT;
-		return 0;
-	}
-	size_t at = 0;
-	r = doc_position(doc, doc_len, f->doc_param, &at, e);
-	if (r < 0) {
+	r = place_doc(f, doc, doc_len, out, e);
+	if (r < 0)
 		quirks_result_free(out);
-		return r;
-	}
-	struct buf db = {0};
-	buf_append(&db, doc, at);
-	out->doc_line = line_of(doc, at);
-	buf_append(&db, f->doc, strlen(f->doc));
-	buf_append(&db, doc + at, doc_len - at);
-	buf_str(&db);
-	out->doc_text = db.data;
-	out->doc_len = db.len;
-	out->doc = QDOC_PLACED;
-	return 0;
+	return r;
 }

@@ -52,7 +52,7 @@ void quirks_table_free(struct quirks_table *t);
 
 enum quirks_state {
 	QUIRKS_PLACED,          /* the override was added */
-	QUIRKS_ALREADY_ACSO,    /* an earlier acso run placed it */
+	QUIRKS_ALREADY_ACSO,    /* an earlier acso run placed it (the doc entry is added if missing) */
 	QUIRKS_ALREADY_OTHER,   /* the tree carries someone else's override */
 };
 enum quirks_doc {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # acso build with a stub `make` on PATH (tests/stubs/make records its argv):
 # the command line, the packages read back into manifest.json, the Debian
-# version bump, refusal as root, the preflight, and a diagnosis for each
-# known failure class.
+# version bump, --reuse-key, refusal as root, the preflight, and a diagnosis
+# for each known failure class.
 . "$(dirname "$0")/../lib.sh"
 
 . "$TOP/tests/stubs/setup.sh"
@@ -56,6 +56,43 @@ t_grep "rebuild bumps KDEB_PKGVERSION" '^KDEB_PKGVERSION=6\.1\.192-acso-2$' "$ST
 t_grep "text report names the release" '^built 6\.1\.192-acso .*6\.1\.192-acso-2' "$T/.out"
 t_grep "text report lists hashes" '^    [0-9a-f]{64}$' "$T/.out"
 [ "$(jq -r .debian_version "$W/build/6.1.192-acso/manifest.json")" = 6.1.192-acso-2 ] && t_pass "manifest updated" || t_fail "manifest updated"
+
+# --reuse-key (acso run resuming a cut-off build): the same key, the same
+# .config and intact packages report that build without make and without a
+# bump; another key, a changed package or a changed .config build again.
+M=$W/build/6.1.192-acso/manifest.json
+t_exit 0 "a build with --reuse-key" "${B[@]}" --allow-root --reuse-key k1 --json
+[ "$(jq -r '.debian_version, .reuse_key, .reused' "$T/.out" | tr '\n' ' ')" = "6.1.192-acso-3 k1 false " ] &&
+	t_pass "--reuse-key: built (-3) and the key recorded" || t_fail "--reuse-key recorded" "$(cat "$T/.out")"
+t_ok "--reuse-key: the manifest records the key" jq -e '.reuse_key == "k1" and (.config_sha256 | length) == 64' "$M"
+cp "$M" "$T/manifest.k1"
+rm -f "$STUB_DIR/make.argv"
+ln -sfn elsewhere "$W/build/current"
+t_exit 0 "same key: exits 0" "${B[@]}" --allow-root --reuse-key k1 --json
+[ ! -e "$STUB_DIR/make.argv" ] && t_pass "same key: make does not run" || t_fail "same key: make does not run"
+[ "$(jq -r '.debian_version, .reused' "$T/.out" | tr '\n' ' ')" = "6.1.192-acso-3 true " ] &&
+	t_pass "same key: the same build is reported (no bump), as reused" || t_fail "same key: reported" "$(cat "$T/.out")"
+jq -e --slurpfile m "$T/manifest.k1" '.packages == $m[0].packages and .built_at == $m[0].built_at' "$T/.out" >/dev/null &&
+	t_pass "same key: the report is the build's (packages, hashes, time)" || t_fail "same key: the build's report"
+cmp -s "$M" "$T/manifest.k1" && t_pass "same key: the manifest is left alone" || t_fail "same key: manifest left alone"
+[ "$(readlink "$W/build/current")" = 6.1.192-acso ] && t_pass "same key: WORK/build/current points at the build again" || t_fail "same key: build/current"
+t_exit 0 "same key, text report" "${B[@]}" --allow-root --reuse-key k1
+t_grep "same key: the text report says reused" '^reused the build of 6\.1\.192-acso \(Debian version 6\.1\.192-acso-3\)' "$T/.out"
+t_exit 0 "another key builds" "${B[@]}" --allow-root --reuse-key k2 --json
+t_grep "another key: make runs, the version goes up" '^KDEB_PKGVERSION=6\.1\.192-acso-4$' "$STUB_DIR/make.argv"
+[ "$(jq -r .reused "$T/.out")" = false ] && t_pass "another key: not reused" || t_fail "another key: not reused"
+img4=$W/build/6.1.192-acso/linux-image-6.1.192-acso_6.1.192-acso-4_amd64.deb
+printf 'x' >>"$img4"
+rm -f "$STUB_DIR/make.argv"
+t_exit 0 "same key, a package changed since: builds" "${B[@]}" --allow-root --reuse-key k2
+t_grep "a changed package: make runs, the version goes up" '^KDEB_PKGVERSION=6\.1\.192-acso-5$' "$STUB_DIR/make.argv"
+cp "$SRC/.config" "$T/config.save"
+echo 'CONFIG_NR_CPUS=8' >>"$SRC/.config"
+rm -f "$STUB_DIR/make.argv"
+t_exit 0 "same key, .config changed since: builds" "${B[@]}" --allow-root --reuse-key k2
+t_grep "a changed .config: make runs, the version goes up" '^KDEB_PKGVERSION=6\.1\.192-acso-6$' "$STUB_DIR/make.argv"
+cp "$T/config.save" "$SRC/.config"
+t_exit 2 "an empty --reuse-key" "${B[@]}" --allow-root --reuse-key ''
 
 # Suffix, ccache, distcc, icecc reach make.
 t_exit 0 "--localversion" "${B[@]}" --allow-root --localversion -vfio

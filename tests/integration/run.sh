@@ -2,9 +2,9 @@
 # acso run / status / clean with stubbed steps (tests/integration/stubs/acso-steps,
 # through ACSO_RUN_STEP_PROGRAM) and the real `acso grub` as the boot step,
 # against fixture roots: every step in order, state after each step, a second
-# run does nothing, --from/--only, a failing step resumes, garbage state, two
-# concurrent runs, no root (exit 9 and the exact command), kill -9 at 24
-# random points, and clean.
+# run does nothing, the build's attempt key, --from/--only, a failing step
+# resumes, garbage state, two concurrent runs, no root (exit 9 and the exact
+# command), kill -9 at 24 random points, and clean.
 . "$(dirname "$0")/../lib.sh"
 
 CORPUS=$TOP/tests/grub-corpus
@@ -47,7 +47,7 @@ mkroot "$R"
 t_exit 0 "run: every step runs and exits 0" "$ACSO" --work-dir "$W" run --root "$R"
 [ "$(cut -d' ' -f1 "$T/steps" | tr '\n' ' ')" = "$ALL " ] && t_pass "run: steps in order" || t_fail "run: steps in order" "$(cat "$T/steps")"
 t_grep "run: fetch gets the resolved version" '^fetch 6\.1\.192$' "$T/steps"
-t_grep "run: patch/config/build get the fetched tree" "^build --source-dir=$W/src/linux-6.1.192\$" "$T/steps"
+t_grep "run: patch/config/build get the fetched tree; build a key for its attempt" "^build --source-dir=$W/src/linux-6.1.192 --reuse-key=[0-9a-f]{16}\$" "$T/steps"
 t_grep "run: the snapshot is taken with --before" '^snapshot --before$' "$T/steps"
 t_grep "run: says reboot and verify" "reboot into 6.1.192-acso, then run 'acso verify'" "$T/.out"
 t_grep "run: the boot step registered the parameter" 'pcie_acs_override=downstream' "$R/etc/default/grub.d/99-acso.cfg"
@@ -76,6 +76,19 @@ t_exit 0 "a package removed: run exits 0" "$ACSO" --work-dir "$W" run --root "$R
 t_exit 0 "after the rebuild, a run does nothing" "$ACSO" --work-dir "$W" run --root "$R"
 [ ! -s "$T/steps" ] && t_pass "after the rebuild, no step runs" || t_fail "after the rebuild, no step runs" "$(cat "$T/steps")"
 rm -f "$T/deb.save"
+
+# A build cut off after its work (its record still says running) goes on
+# under the key of that attempt, so that acso build can report what it
+# finished; any other run of the step (--from) is a new attempt, a new key.
+key1=$(jq -r .steps.build.reuse_key "$W/state/auto.json")
+jq '.steps.build.state = "running"' "$W/state/auto.json" >"$T/st" && mv "$T/st" "$W/state/auto.json"
+: >"$T/steps"
+t_exit 0 "a build left running: run exits 0" "$ACSO" --work-dir "$W" run --root "$R"
+t_grep "a build left running resumes under its attempt's key" "^build .* --reuse-key=$key1\$" "$T/steps"
+: >"$T/steps"
+t_exit 0 "--from build" "$ACSO" --work-dir "$W" run --root "$R" --from build
+t_grep "--from build: a new key" "^build .* --reuse-key=[0-9a-f]{16}\$" "$T/steps"
+t_nogrep "--from build: not the old attempt's key" "--reuse-key=$key1" "$T/steps"
 
 # status
 t_exit 0 "status exits 0" "$ACSO" --work-dir "$W" status

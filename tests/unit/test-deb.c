@@ -197,7 +197,8 @@ static void test_manifest(void **state)
 	_cleanup_free_ char *p = make_deb("m", CONTROL, "xz");
 	struct manifest m = {.release = xstrdup("6.1.192-acso"), .version = xstrdup("6.1.192"),
 			     .localversion = xstrdup("-acso"), .debian_version = xstrdup("6.1.192-acso-1"),
-			     .objects = 968, .seconds = 1.5};
+			     .reuse_key = xstrdup("0123456789abcdef"), .config_sha256 = xstrdup("c0ffee"),
+			     .objects = 968, .jobs = 4, .seconds = 1.5};
 	struct deb_info d;
 	assert_int_equal(deb_read(p, &d, NULL), 0);
 	manifest_add(&m, "m.deb", &d);
@@ -209,10 +210,23 @@ static void test_manifest(void **state)
 	assert_string_equal(back.release, "6.1.192-acso");
 	assert_string_equal(back.debian_version, "6.1.192-acso-1");
 	assert_int_equal(back.objects, 968);
+	assert_int_equal(back.jobs, 4);
+	assert_string_equal(back.reuse_key, "0123456789abcdef");
+	assert_string_equal(back.config_sha256, "c0ffee");
 	assert_int_equal(back.n, 1);
 	assert_string_equal(back.pkgs[0].file, "m.deb");
 	assert_string_equal(back.pkgs[0].info.sha256, m.pkgs[0].info.sha256);
 	assert_int_equal(back.pkgs[0].info.size, m.pkgs[0].info.size);
+	/* the packages as listed: intact; one changed or gone is named */
+	assert_int_equal(manifest_verify(dir, &back, &e), 0);
+	FILE *f = fopen(p, "a");
+	assert_non_null(f);
+	fputc('x', f);
+	fclose(f);
+	assert_int_equal(manifest_verify(dir, &back, &e), -ACSO_E_HASH);
+	assert_non_null(strstr(e.msg, "m.deb' changed since the build"));
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(manifest_verify(dir, &back, &e), -ENOENT);
 	manifest_free(&back);
 	manifest_free(&m);
 

@@ -84,6 +84,27 @@ static void test_atomic_write(void **state)
 	struct stat st;
 	assert_int_equal(fstatat(dfd, "f", &st, 0), 0);
 	assert_int_equal(st.st_mode & 0777, 0640); /* the mode of the replaced file is kept */
+	/* A temp file of f left by a writer that is gone (kill -9, power
+	 * loss) is removed by the next write of f; a living writer's, and
+	 * another file's, are not. */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	waitpid(dead, NULL, 0);
+	_cleanup_free_ char *stale = xasprintf(".f.acso-tmp.%d", (int)dead);
+	_cleanup_free_ char *live = xasprintf(".f.acso-tmp.%d", (int)getppid());
+	_cleanup_free_ char *other = xasprintf(".g.acso-tmp.%d", (int)dead);
+	const char *const temps[] = {stale, live, other};
+	for (size_t i = 0; i < ARRAY_SIZE(temps); i++) {
+		int t = openat(dfd, temps[i], O_WRONLY | O_CREAT | O_EXCL, 0600);
+		assert_true(t >= 0);
+		close(t);
+	}
+	assert_int_equal(write_file_atomic(dfd, "f", "three\n", 6, 0600, 0), 1);
+	assert_int_equal(faccessat(dfd, stale, F_OK, 0), -1);
+	assert_int_equal(faccessat(dfd, live, F_OK, 0), 0);
+	assert_int_equal(faccessat(dfd, other, F_OK, 0), 0);
 	/* A write into a missing directory fails and leaves nothing. */
 	assert_true(write_file_atomic(dfd, "missing/f", "x", 1, 0644, 0) < 0);
 	/* Bounded read refuses a larger file. */

@@ -156,6 +156,17 @@ static void test_plan_dropin_and_remove(void **state)
 	assert_int_equal(grub_commit(rfd, &p, false, &e), 0);
 	grub_plan_free(&p);
 	assert_int_equal(root_exists(rfd, GRUB_DROPIN_DIR), -ENOENT);
+
+	/* A commit cut off while it made grub.d leaves its staging directory,
+	 * never an empty grub.d: the next plan still makes grub.d (and says
+	 * so in the drop-in), and its commit removes the leftover. */
+	put(root, "etc/default/.grub.d.acso-tmp.999999/99-acso.cfg", "half\n");
+	plan(root, rfd, false, &p, 0);
+	assert_non_null(strstr(p.dropin_text, "acso created /etc/default/grub.d"));
+	assert_int_equal(grub_commit(rfd, &p, false, &e), 0);
+	grub_plan_free(&p);
+	assert_int_equal(root_exists(rfd, GRUB_DROPIN), 0);
+	assert_int_equal(root_exists(rfd, "/etc/default/.grub.d.acso-tmp.999999"), -ENOENT);
 	close(rfd);
 	cleanup_root(root);
 }

@@ -252,6 +252,25 @@ static void test_documentation(void **state)
 	/* a doc file without entries acso recognises */
 	assert_int_equal(place(acs_struct, "nothing here\n", &r, &e), -ACSO_E_NOTFOUND);
 	assert_non_null(strstr(e.msg, "no alphabetical place"));
+
+	/* an earlier run placed the code and was cut off before the
+	 * documentation: the code stays, the entry is added */
+	struct quirks_result first, again;
+	assert_int_equal(place(acs_struct, doc, &first, &e), 0);
+	assert_int_equal(quirks_place(&frags, first.code, first.code_len, doc, strlen(doc), &again, &e), 0);
+	assert_int_equal(again.state, QUIRKS_ALREADY_ACSO);
+	assert_null(again.code);
+	assert_int_equal(again.doc, QDOC_PLACED);
+	assert_int_equal(again.doc_line, 4);
+	assert_string_equal(again.doc_text, first.doc_text);
+	quirks_result_free(&again);
+	/* and once both are there, nothing is left to do */
+	assert_int_equal(quirks_place(&frags, first.code, first.code_len, first.doc_text, first.doc_len, &again, &e), 0);
+	assert_int_equal(again.state, QUIRKS_ALREADY_ACSO);
+	assert_int_equal(again.doc, QDOC_PRESENT);
+	assert_null(again.doc_text);
+	quirks_result_free(&again);
+	quirks_result_free(&first);
 }
 
 static void test_fragments_file(void **state)
