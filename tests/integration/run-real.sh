@@ -158,7 +158,7 @@ cut() {
 	cp -a "$T/before/$step/root" "$KR"
 	rm -f "$T/held" "$T/bin/make.hold" "$T/bin/make.held" "$T/bin/chroot.hold" "$T/bin/chroot.held"
 	case $how in
-	rename) held=$T/held env=(LD_PRELOAD="$T/crashpoint.so" ACSO_CRASH_STEP="${arg%:*}" ACSO_CRASH_AT="${arg#*:}" ACSO_CRASH_HELD="$T/held") ;;
+	rename) held=$T/held env=(LD_PRELOAD="$T/crashpoint.so" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" ACSO_CRASH_STEP="${arg%:*}" ACSO_CRASH_AT="${arg#*:}" ACSO_CRASH_HELD="$T/held") ;;
 	make) held=$T/bin/make.held; echo "$arg" >"$T/bin/make.hold" ;;
 	chroot) held=$T/bin/chroot.held; echo "$arg" >"$T/bin/chroot.hold" ;;
 	postinst) held=$KR/acso-test-held; : >"$KR/acso-test-hold" ;;
