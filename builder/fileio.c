@@ -197,9 +197,7 @@ int backup_file_at(int dirfd, const char *name, unsigned flags)
 	return write_file_atomic(dirfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
 }
 
-/* Is process pid gone? A zombie counts as gone: it will never finish what
- * it started. */
-static bool pid_gone(pid_t pid)
+bool process_gone(pid_t pid)
 {
 	if (pid <= 0 || pid == getpid())
 		return false;
@@ -239,7 +237,7 @@ void remove_dead_temps(int dfd, const char *prefix)
 		_cleanup_free_ char *pidtext = xstrndup(num, digits);
 		if (!digits || (num[digits] && num[digits] != '-') || parse_u32(pidtext, 10, &pid) < 0)
 			continue;
-		if (pid_gone((pid_t)pid))
+		if (process_gone((pid_t)pid))
 			rm_rf_at(dirfd(d), de->d_name);
 	}
 	closedir(d);

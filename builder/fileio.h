@@ -57,6 +57,9 @@ int backup_file_at(int dirfd, const char *name, unsigned flags);
  * entry named PREFIX<pid> or PREFIX<pid>-<anything> whose process is gone
  * (or a zombie) is removed, recursively. Entries of living processes stay. */
 void remove_dead_temps(int dirfd, const char *prefix);
+/* Is process pid gone? A zombie counts as gone: it will never finish what
+ * it started. Never true for ourselves. */
+bool process_gone(pid_t pid);
 
 /* mkdir -p relative to dirfd. */
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);

@@ -792,16 +792,20 @@ int grub_rollback(int rootfd, struct grub_plan *p, struct acso_err *e)
 
 /* Temp files of an atomic write interrupted by kill -9 or power loss
  * (".NAME.acso-tmp.PID"), and staging directories of a grub.d that was not
- * renamed into place: never sourced (not *.cfg), but not ours to keep. */
+ * renamed into place: never sourced (not *.cfg), but not ours to keep once
+ * their process is gone (a running acso may still be writing its own). */
 static void remove_stale_temps(int rootfd, const char *dir)
 {
 	DIR *d = root_opendir(rootfd, dir);
 	if (!d)
 		return;
 	struct dirent *de;
-	while ((de = readdir(d)))
-		if (de->d_name[0] == '.' && strstr(de->d_name, ".acso-tmp."))
+	while ((de = readdir(d))) {
+		const char *mark = de->d_name[0] == '.' ? strstr(de->d_name, ".acso-tmp.") : NULL;
+		uint32_t pid;
+		if (mark && parse_u32(mark + strlen(".acso-tmp."), 10, &pid) == 0 && process_gone((pid_t)pid))
 			rm_rf_at(dirfd(d), de->d_name);
+	}
 	closedir(d);
 }
 

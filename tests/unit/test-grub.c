@@ -161,12 +161,17 @@ static void test_plan_dropin_and_remove(void **state)
 	 * never an empty grub.d: the next plan still makes grub.d (and says
 	 * so in the drop-in), and its commit removes the leftover. */
 	put(root, "etc/default/.grub.d.acso-tmp.999999/99-acso.cfg", "half\n");
+	/* a temp of a process still running (our parent) is left to it */
+	_cleanup_free_ char *live = xasprintf("etc/default/.grub.acso-tmp.%d", (int)getppid());
+	put(root, live, "being written\n");
 	plan(root, rfd, false, &p, 0);
 	assert_non_null(strstr(p.dropin_text, "acso created /etc/default/grub.d"));
 	assert_int_equal(grub_commit(rfd, &p, false, &e), 0);
 	grub_plan_free(&p);
 	assert_int_equal(root_exists(rfd, GRUB_DROPIN), 0);
 	assert_int_equal(root_exists(rfd, "/etc/default/.grub.d.acso-tmp.999999"), -ENOENT);
+	_cleanup_free_ char *live_abs = xasprintf("/%s", live);
+	assert_int_equal(root_exists(rfd, live_abs), 0);
 	close(rfd);
 	cleanup_root(root);
 }
