@@ -35,19 +35,22 @@ BUILD     := build
 ACSO_BIN  := acso
 endif
 
-CORE_SRC  := $(filter-out builder/main.c builder/cmd-%.c builder/fuzz-%.c,$(wildcard builder/*.c))
-CMD_SRC   := builder/main.c $(wildcard builder/cmd-*.c)
-CORE_OBJ  := $(CORE_SRC:builder/%.c=$(BUILD)/%.o)
-CMD_OBJ   := $(CMD_SRC:builder/%.c=$(BUILD)/%.o)
+# builder/ has a folder per step of the job (builder/README.md); cli/ is the
+# command layer, fuzz/ the libFuzzer targets, every other folder the core.
+CMD_SRC   := $(wildcard builder/cli/*.c)
+CORE_SRC  := $(filter-out builder/cli/% builder/fuzz/%,$(wildcard builder/*/*.c))
+CORE_OBJ  := $(CORE_SRC:builder/%.c=$(BUILD)/obj/%.o)
+CMD_OBJ   := $(CMD_SRC:builder/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-FUZZ_SRC  := $(wildcard builder/fuzz-*.c)
 
 .PHONY: all test check slow e2e demo bench fuzz install clean units ready
 all: $(ACSO_BIN)
 
-$(BUILD)/%.o: builder/%.c $(wildcard builder/*.h) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
+# Header dependencies come from -MMD alone (the .d files included below).
+$(BUILD)/obj/%.o: builder/%.c | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD):
 	mkdir -p $(BUILD)/tests
@@ -59,8 +62,8 @@ $(BUILD)/libacso.a: $(CORE_OBJ)
 $(ACSO_BIN): $(CMD_OBJ) $(BUILD)/libacso.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libacso.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libacso.a $(wildcard builder/*.h) | $(BUILD)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(BUILD)/libacso.a $(LDLIBS) -lcmocka
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libacso.a | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -o $@ $< $(BUILD)/libacso.a $(LDLIBS) -lcmocka
 
 units: $(UNIT_BIN)
 
@@ -94,7 +97,7 @@ demo:
 bench: $(ACSO_BIN)
 	scripts/bench
 
-# libFuzzer targets: builder/fuzz-*.c, each run for FUZZ_SECONDS.
+# libFuzzer targets: builder/fuzz/fuzz-*.c, each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 20
 fuzz:
 	scripts/fuzz $(FUZZ_SECONDS)
@@ -109,4 +112,4 @@ install: $(ACSO_BIN)
 clean:
 	rm -rf build build-san acso tests/out
 
--include $(wildcard $(BUILD)/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d)

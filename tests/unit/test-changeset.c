@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "changeset.h"
-#include "err.h"
-#include "fileio.h"
-#include "util.h"
+#include "kernel/changeset.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/util.h"
 
 static char *tmp;
 static int dfd = -1;

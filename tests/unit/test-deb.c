@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "deb.h"
-#include "err.h"
-#include "fileio.h"
-#include "manifest.h"
-#include "spawn.h"
-#include "util.h"
+#include "package/deb.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "package/manifest.h"
+#include "base/spawn.h"
+#include "base/util.h"
 
 static char *dir;
 

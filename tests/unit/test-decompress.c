@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "decompress.h"
-#include "err.h"
-#include "util.h"
+#include "base/decompress.h"
+#include "base/err.h"
+#include "base/util.h"
 
 static const unsigned char hello_gz[] = {
 	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0x48,

@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "diff.h"
-#include "err.h"
-#include "util.h"
+#include "kernel/diff.h"
+#include "base/err.h"
+#include "base/util.h"
 
 static const char base[] = "one\ntwo\nthree\nfour\nfive\nsix\nseven\n";
 

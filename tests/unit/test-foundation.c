@@ -12,12 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "err.h"
-#include "fileio.h"
-#include "lock.h"
-#include "spawn.h"
-#include "util.h"
+#include "base/conf.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/lock.h"
+#include "base/spawn.h"
+#include "base/util.h"
 
 static char *tmpdir(void)
 {

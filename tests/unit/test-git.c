@@ -13,11 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fileio.h"
-#include "git.h"
-#include "spawn.h"
-#include "util.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "source/git.h"
+#include "base/spawn.h"
+#include "base/util.h"
 
 static char *tmp;
 

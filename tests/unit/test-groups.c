@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "iommu.h"
-#include "pci.h"
-#include "sysinfo.h"
-#include "util.h"
+#include "base/fileio.h"
+#include "machine/iommu.h"
+#include "machine/pci.h"
+#include "machine/sysinfo.h"
+#include "base/util.h"
 
 static void put16(uint8_t *c, size_t off, uint16_t v) { c[off] = v & 0xff; c[off + 1] = v >> 8; }
 static void put32(uint8_t *c, size_t off, uint32_t v) { for (int i = 0; i < 4; i++) c[off + i] = (v >> (8 * i)) & 0xff; }

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fileio.h"
-#include "grub.h"
-#include "util.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "boot/grub.h"
+#include "base/util.h"
 
 static char *mkroot(void)
 {

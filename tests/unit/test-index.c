@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "index.h"
-#include "util.h"
+#include "base/err.h"
+#include "package/index.h"
+#include "base/util.h"
 
 #define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define PKG(file, name) "{\"file\": \"" file "\", \"package\": \"" name "\", \"version\": \"6.1.192-acso-1\", \"size\": 100, \"sha256\": \"" SHA "\"}"

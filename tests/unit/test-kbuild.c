@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fileio.h"
-#include "kbuild.h"
-#include "util.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "kernel/kbuild.h"
+#include "base/util.h"
 
 static char *tmpdir(void)
 {

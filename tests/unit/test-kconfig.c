@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "err.h"
-#include "kconfig.h"
-#include "util.h"
+#include "base/err.h"
+#include "kernel/kconfig.h"
+#include "base/util.h"
 
 static const char cfg[] =
 	"#\n# Automatically generated file; DO NOT EDIT.\n#\n"

@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fileio.h"
-#include "hash.h"
-#include "pgp-int.h"
-#include "pgp.h"
-#include "util.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/hash.h"
+#include "pgp/pgp-int.h"
+#include "pgp/pgp.h"
+#include "base/util.h"
 
 #define KO "tests/data/kernel.org/"
 #define PD "tests/data/pgp/"

@@ -19,11 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fileio.h"
-#include "quirks.h"
-#include "spawn.h"
-#include "util.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "kernel/quirks.h"
+#include "base/spawn.h"
+#include "base/util.h"
 
 #define FRAGS "patches/acs-override"
 

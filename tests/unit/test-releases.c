@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "releases.h"
-#include "util.h"
+#include "base/err.h"
+#include "source/releases.h"
+#include "base/util.h"
 
 static const char good[] =
 	"{ \"latest_stable\": { \"version\": \"6.6.5\" },\n"

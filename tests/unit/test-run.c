@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fileio.h"
-#include "state.h"
-#include "util.h"
-#include "virtpkgs.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "run/state.h"
+#include "base/util.h"
+#include "machine/virtpkgs.h"
 
 static void test_state(void **state)
 {

@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fileio.h"
-#include "hash.h"
-#include "http.h"
-#include "unpack.h"
-#include "util.h"
+#include "base/err.h"
+#include "base/fileio.h"
+#include "base/hash.h"
+#include "source/http.h"
+#include "source/unpack.h"
+#include "base/util.h"
 
 static char *dir;
 

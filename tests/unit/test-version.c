@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-#include "err.h"
-#include "version.h"
+#include "base/err.h"
+#include "source/version.h"
 
 static struct kver V(const char *s)
 {

@@ -1,0 +1,69 @@
+/* decompress.c — a compressed file as a plain byte stream (see decompress.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+
+#include "base/decompress.h"
+#include "base/util.h"
+
+struct decomp {
+	struct archive *a;
+	const char *filter;
+};
+
+static const char *const suffixes[] = {".xz", ".gz", ".bz2", ".zst", ".lz4", ".lzma"};
+
+int decomp_suffix(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++)
+		if (endswith(name, suffixes[i]))
+			return 1;
+	return 0;
+}
+
+int decomp_open_fd(int fd, struct decomp **out, struct acso_err *e)
+{
+	*out = NULL;
+	struct archive *a = archive_read_new();
+	if (!a)
+		abort();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	struct archive_entry *ent;
+	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
+		int r = err_set(e, -ACSO_E_PARSE, "cannot decompress: %s", archive_error_string(a) ?
+				archive_error_string(a) : "unknown format");
+		archive_read_free(a);
+		return r;
+	}
+	struct decomp *d = xcalloc(1, sizeof(*d));
+	d->a = a;
+	d->filter = archive_filter_name(a, 0);
+	*out = d;
+	return 0;
+}
+
+ssize_t decomp_read(struct decomp *d, void *buf, size_t n, struct acso_err *e)
+{
+	la_ssize_t r = archive_read_data(d->a, buf, n);
+	if (r < 0)
+		return err_set(e, -ACSO_E_PARSE, "decompress: %s", archive_error_string(d->a) ?
+			       archive_error_string(d->a) : "corrupt data");
+	return r;
+}
+
+const char *decomp_filter(struct decomp *d)
+{
+	return d->filter ? d->filter : "none";
+}
+
+void decomp_close(struct decomp *d)
+{
+	if (!d)
+		return;
+	archive_read_free(d->a);
+	free(d);
+}

@@ -1,0 +1,410 @@
+/* fileio.c — see fileio.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/util.h"
+
+static const char *rel(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+static int openat2_in_root(int rootfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, rootfd, rel(path), &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS)
+		return -errno;
+	/* Kernels before 5.6: plain openat, still relative to the root. */
+	fd = openat(rootfd, rel(path), flags | O_CLOEXEC, mode);
+	return fd < 0 ? -errno : fd;
+}
+
+int root_open_dir(const char *root)
+{
+	int fd = open(root && *root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int root_open(int rootfd, const char *path, int flags, mode_t mode)
+{
+	return openat2_in_root(rootfd, path, flags, mode);
+}
+
+int root_opendir_fd(int rootfd, const char *path)
+{
+	return openat2_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0);
+}
+
+DIR *root_opendir(int rootfd, const char *path)
+{
+	int fd = root_opendir_fd(rootfd, path);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int err = errno;
+		close(fd);
+		errno = err;
+	}
+	return d;
+}
+
+int root_exists(int rootfd, const char *path)
+{
+	int fd = openat2_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+int root_readlink(int rootfd, const char *path, char **out)
+{
+	/* Resolve the parent inside the root, then readlink the last part. */
+	_cleanup_free_ char *copy = xstrdup(rel(path));
+	char *slash = strrchr(copy, '/');
+	const char *base = copy;
+	_cleanup_close_ int dfd = -1;
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+		dfd = openat2_in_root(rootfd, copy, O_PATH | O_DIRECTORY, 0);
+		if (dfd < 0)
+			return dfd;
+	}
+	char tmp[4096];
+	ssize_t n = readlinkat(slash ? dfd : rootfd, base, tmp, sizeof(tmp) - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(tmp) - 1)
+		return -ENAMETOOLONG;
+	tmp[n] = '\0';
+	*out = xstrdup(tmp);
+	return 0;
+}
+
+int read_fd_bounded(int fd, size_t max, char **out, size_t *len)
+{
+	struct buf b = {0};
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int r = -errno;
+			buf_free(&b);
+			return r;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			buf_free(&b);
+			return -EFBIG;
+		}
+		buf_append(&b, chunk, (size_t)n);
+	}
+	buf_str(&b);
+	*out = b.data;
+	if (len)
+		*len = b.len;
+	return 0;
+}
+
+int root_read_file(int rootfd, const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = root_open(rootfd, path, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	return read_fd_bounded(fd, max, out, len);
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return read_fd_bounded(fd, max, out, len);
+}
+
+int root_read_attr(int rootfd, const char *path, char **out)
+{
+	char *s;
+	int r = root_read_file(rootfd, path, 4096, &s, NULL);
+	if (r < 0)
+		return r;
+	strip_trailing(s);
+	*out = s;
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static bool same_content(int dirfd, const char *name, const void *data, size_t len)
+{
+	_cleanup_free_ char *old = NULL;
+	size_t olen;
+	if (read_file_at(dirfd, name, len + 1, &old, &olen) < 0)
+		return false;
+	return olen == len && memcmp(old, data, len) == 0;
+}
+
+int backup_file_at(int dirfd, const char *name, unsigned flags)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	_cleanup_free_ char *bak = xasprintf("%s.acso-bak", name);
+	_cleanup_free_ char *old = NULL;
+	size_t olen;
+	int r = read_file_at(dirfd, name, (size_t)64 << 20, &old, &olen);
+	if (r < 0)
+		return r;
+	return write_file_atomic(dirfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
+}
+
+bool process_gone(pid_t pid)
+{
+	if (pid <= 0 || pid == getpid())
+		return false;
+	if (kill(pid, 0) < 0)
+		return errno == ESRCH;
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')'); /* the name may hold spaces and ')' */
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+void remove_dead_temps(int dfd, const char *prefix)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	size_t pl = strlen(prefix);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, pl))
+			continue;
+		const char *num = de->d_name + pl;
+		size_t digits = strspn(num, "0123456789");
+		uint32_t pid;
+		_cleanup_free_ char *pidtext = xstrndup(num, digits);
+		if (!digits || (num[digits] && num[digits] != '-') || parse_u32(pidtext, 10, &pid) < 0)
+			continue;
+		if (process_gone((pid_t)pid))
+			rm_rf_at(dirfd(d), de->d_name);
+	}
+	closedir(d);
+}
+
+int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
+		      mode_t mode, unsigned flags)
+{
+	if (same_content(dirfd, name, data, len))
+		return 0;
+
+	_cleanup_free_ char *dir = NULL;
+	const char *base = name;
+	const char *slash = strrchr(name, '/');
+	_cleanup_close_ int pfd = -1;
+	if (slash) {
+		dir = xstrndup(name, (size_t)(slash - name));
+		base = slash + 1;
+		pfd = openat(dirfd, *dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			return -errno;
+	} else {
+		pfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+		if (pfd < 0)
+			return -errno;
+	}
+
+	/* Keep the mode of a file we replace. */
+	struct stat st;
+	if (fstatat(pfd, base, &st, 0) == 0)
+		mode = st.st_mode & 07777;
+
+	/* temp files of earlier writes of this file, cut off before the rename */
+	_cleanup_free_ char *stale = xasprintf(".%s.acso-tmp.", base);
+	remove_dead_temps(pfd, stale);
+	_cleanup_free_ char *tmp = xasprintf(".%s.acso-tmp.%d", base, (int)getpid());
+	int fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	int r = write_all(fd, data, len);
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && !(flags & WRITE_NOSYNC) && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && (flags & WRITE_BACKUP)) {
+		r = backup_file_at(pfd, base, flags);
+		r = r < 0 ? r : 0;
+	}
+	if (r == 0 && renameat(pfd, tmp, pfd, base) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(pfd, tmp, 0);
+		return r;
+	}
+	if (!(flags & WRITE_NOSYNC))
+		fsync(pfd);
+	return 1;
+}
+
+int mkdir_p_at(int dirfd, const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdirat(dirfd, p, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	struct stat st;
+	if (fstatat(dirfd, path, &st, 0) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int mkdir_p_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		bool made = mkdir(p, mode) == 0;
+		if (!made && errno != EEXIST)
+			return -errno;
+		/* never through a symlink: root works inside a directory the
+		 * user owns, where a planted link would hand over its target */
+		if ((made || !c) && uid != (uid_t)-1 && fchownat(AT_FDCWD, p, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		*s = c;
+		if (!c)
+			break;
+	}
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int mkdir_open(const char *path, mode_t mode)
+{
+	int r = mkdir_p_at(AT_FDCWD, path, mode);
+	if (r < 0)
+		return r;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int rm_rf_fd(int dfd)
+{
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				int q = rm_rf_fd(sub);
+				if (q < 0 && !r)
+					r = q;
+				if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && !r)
+					r = -errno;
+				continue;
+			}
+		}
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && !r)
+			r = -errno;
+	}
+	closedir(d);
+	return r;
+}
+
+int rm_rf_at(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(dirfd, path, 0) < 0 ? -errno : 0;
+		return -errno;
+	}
+	int r = rm_rf_fd(fd);
+	if (r < 0)
+		return r;
+	return unlinkat(dirfd, path, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	while (*b == '/')
+		b++;
+	if (n && a[n - 1] == '/')
+		return xasprintf("%s%s", a, b);
+	return xasprintf("%s/%s", a, b);
+}

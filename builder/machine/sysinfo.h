@@ -1,0 +1,57 @@
+/* sysinfo.h — what `acso check` and `acso verify` read about the machine,
+ * all through the root: CPU flags, KVM, libvirt, the distribution, the
+ * kernel's release and command line, kernel log lines about the IOMMU and
+ * the ACS override, /sys/class/iommu and the Secure Boot state. */
+#pragma once
+#include <stdbool.h>
+
+#include "machine/pci.h"   /* enum tri */
+#include "base/util.h"
+
+#define KLOG_MAX_LINES 20000
+
+struct sysinfo {
+	/* /proc/cpuinfo: processors with the flag; -1 when unreadable. */
+	int vmx, svm, lm, ncpu;
+	bool intel, amd;             /* vendor_id */
+	/* KVM */
+	enum tri dev_kvm;
+	enum tri kvm_loaded;         /* kvm plus kvm_intel or kvm_amd in /proc/modules */
+	/* libvirt */
+	enum tri libvirt_installed;
+	char *user;                  /* the invoking user ($SUDO_USER, $USER, uid) */
+	enum tri user_in_libvirt;
+	/* /etc/os-release */
+	char *os_id, *os_version_id, *os_pretty;
+	char *install_cmd;           /* exact command for this distribution */
+	/* kernel */
+	char *release;               /* /proc/sys/kernel/osrelease */
+	char *version;               /* /proc/version */
+	char *version_signature;     /* /proc/version_signature (Ubuntu) */
+	char *cmdline;               /* NULL when /proc/cmdline is absent */
+	char *acs_param;             /* value of pcie_acs_override= on the command line */
+	bool cmd_intel_iommu_on, cmd_intel_iommu_off, cmd_amd_iommu_on, cmd_iommu_pt;
+	/* kernel log */
+	char *klog_source;           /* "/dev/kmsg", "/var/log/dmesg", ... NULL: none readable */
+	struct strv klog;            /* relevant lines only */
+	bool log_dmar, log_amdvi, log_iommu_enabled;
+	enum tri irq_remap;
+	bool log_acs_enabled;        /* "PCIe ACS overrides enabled" */
+	bool log_acs_parse_error;    /* "PCIe ACS ID parse error" / "PCIe ACS invalid ID" */
+	bool log_acs_unknown_param;  /* reported among unknown parameters: stock kernel */
+	int iommu_units;             /* entries in /sys/class/iommu; -1 unreadable */
+	enum tri acs_supported;      /* the running kernel knows pcie_acs_override */
+	enum tri secure_boot;
+};
+
+/* Read everything; never fails (what cannot be read stays unknown).
+ * live: the root is the running system (read /dev/kmsg as a device). */
+void sysinfo_read(int rootfd, bool live, struct sysinfo *s);
+void sysinfo_free(struct sysinfo *s);
+
+/* Core helpers, exposed for the unit tests. */
+void sysinfo_parse_cpuinfo(const char *text, struct sysinfo *s);
+void sysinfo_parse_cmdline(const char *cmdline, struct sysinfo *s);
+void sysinfo_scan_log_line(const char *line, struct sysinfo *s);
+/* The KVM/libvirt install command for ID / VERSION_ID of os-release. */
+char *sysinfo_install_cmd(const char *id, const char *version_id);
