@@ -200,7 +200,7 @@ int cmd_prebuilt(struct acso_ctx *ctx, int argc, char **argv)
 	bool allow_http = a.allow_http || !strcmp(ah, "yes") || !strcmp(ah, "true");
 	if (!url || !key) {
 		msg_error("prebuilt: no prebuilt channel is configured");
-		msg_hint("pass --index URL --key FILE, or set prebuilt_index and prebuilt_key in acso.conf (see the README)");
+		msg_hint("pass --index URL --key FILE, or set prebuilt_index and prebuilt_key in acso.conf (see docs/guide.md)");
 		return EXIT_FAIL;
 	}
 	struct index ix;
