@@ -557,6 +557,16 @@ static char *replace_all(const char *s, const char *from, const char *to)
 	return b.data;
 }
 
+void quirks_locate_doc(struct quirks_fragments *f, int treefd)
+{
+	if (!f->doc_file || faccessat(treefd, f->doc_file, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return;
+	if (faccessat(treefd, QUIRKS_OLD_DOC_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		free(f->doc_file);
+		f->doc_file = xstrdup(QUIRKS_OLD_DOC_FILE);
+	}
+}
+
 /* Name of a kernel-parameters.txt entry starting at line l, or NULL. */
 static char *doc_entry_name(const char *l, const char *end)
 {

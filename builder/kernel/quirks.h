@@ -29,6 +29,11 @@ struct quirks_fragments {
 /* Load dir/placement and the fragments it names. */
 int quirks_load_fragments(const char *dir, struct quirks_fragments *f, struct acso_err *e);
 void quirks_fragments_free(struct quirks_fragments *f);
+/* Trees before 4.10 keep the parameter documentation in
+ * Documentation/kernel-parameters.txt, not admin-guide/: when the tree at
+ * treefd has only the old file, f->doc_file names it. */
+#define QUIRKS_OLD_DOC_FILE "Documentation/kernel-parameters.txt"
+void quirks_locate_doc(struct quirks_fragments *f, int treefd);
 
 /* Where a table is, as found by the scanner (byte offsets into the text). */
 struct quirks_table {

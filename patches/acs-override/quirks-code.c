@@ -14,15 +14,27 @@ static struct {
 	unsigned short device;
 } pcie_acs_override_ids[PCIE_ACS_OVERRIDE_MAX_IDS] __read_mostly;
 
-/* Exactly four hex digits: "10de" yes; "10d", "0x10", "10de0" no. */
+/*
+ * Exactly four hex digits: "10de" yes; "10d", "0x10", "10de0" no. Parsed
+ * here rather than with hex_to_bin(), whose header (<linux/hex.h>) kernel.h
+ * stopped including in 7.0 and which older trees do not have: this code
+ * needs nothing beyond what quirks.c includes on every series from 3.10.
+ */
 static int __init pcie_acs_override_hex4(const char *s, unsigned short *out)
 {
 	unsigned int v = 0;
 	int i, d;
 
 	for (i = 0; i < 4; i++) {
-		d = hex_to_bin(s[i]);
-		if (d < 0)
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
 			return -EINVAL;
 		v = (v << 4) | d;
 	}

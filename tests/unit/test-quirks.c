@@ -273,6 +273,29 @@ static void test_documentation(void **state)
 	quirks_result_free(&first);
 }
 
+/* Trees before 4.10 keep the entries in Documentation/kernel-parameters.txt
+ * (the same tab layout): the entry goes there when only that file exists. */
+static void test_old_doc_location(void **state)
+{
+	char tmpl[] = "/tmp/acso-unit-olddoc.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	int fd = open(tmpl, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(mkdir_p_at(fd, "Documentation/admin-guide", 0755), 0);
+	quirks_locate_doc(&frags, fd); /* neither file: the fragments' own name stays */
+	assert_string_equal(frags.doc_file, "Documentation/admin-guide/kernel-parameters.txt");
+	assert_true(write_file_atomic(fd, QUIRKS_OLD_DOC_FILE, doc, strlen(doc), 0644, WRITE_NOSYNC) >= 0);
+	quirks_locate_doc(&frags, fd); /* 4.9: only the old file */
+	assert_string_equal(frags.doc_file, QUIRKS_OLD_DOC_FILE);
+	free(frags.doc_file);
+	frags.doc_file = xstrdup("Documentation/admin-guide/kernel-parameters.txt");
+	assert_true(write_file_atomic(fd, frags.doc_file, doc, strlen(doc), 0644, WRITE_NOSYNC) >= 0);
+	quirks_locate_doc(&frags, fd); /* 4.10 on: the admin-guide file wins */
+	assert_string_equal(frags.doc_file, "Documentation/admin-guide/kernel-parameters.txt");
+	close(fd);
+	assert_int_equal(rm_rf_at(AT_FDCWD, tmpl), 0);
+}
+
 static void test_fragments_file(void **state)
 {
 	char tmpl[] = "/tmp/acso-frag.XXXXXX";
@@ -496,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_broken_trees),
 		cmocka_unit_test(test_already_patched),
 		cmocka_unit_test(test_documentation),
+		cmocka_unit_test(test_old_doc_location),
 		cmocka_unit_test(test_fragments_file),
 	};
 	const struct CMUnitTest code[] = {

@@ -32,16 +32,6 @@ struct pci_dev {
 	int type;
 };
 
-/* the kernel's hex_to_bin(): 0..15, or -1 */
-static int hex_to_bin(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch |= 0x20;
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
 static bool pci_is_pcie(struct pci_dev *d) { return d->is_pcie; }
 static int pci_pcie_type(struct pci_dev *d) { return d->type; }
 static int pci_find_ext_capability(struct pci_dev *d, int cap)
