@@ -5,10 +5,10 @@
  * by regex alone: every candidate set of files is written to a scratch copy
  * and evaluated with /bin/sh the way grub-mkconfig does, and only a candidate
  * whose effective command line holds each parameter exactly once is written
- * to the real files. The code acso adds removes earlier values of the same
- * parameters before appending its own, so any combination of acso's drop-in
- * and acso's appended block (say after a kill -9 between two renames) still
- * yields each parameter once.
+ * to the real files. The code acso adds leaves a parameter that is already
+ * right where it is and replaces another value of it in place, so any
+ * combination of acso's drop-in and acso's appended block (say after a kill
+ * -9 between two renames) still yields each parameter once.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -138,23 +138,42 @@ size_t cmdline_count_word(const char *cmdline, const char *word)
 char *cmdline_apply(const char *cmdline, const struct strv *params, bool add)
 {
 	struct buf b = {0};
+	/* per parameter: 0 not placed yet, 1 placed; have: right somewhere already */
+	_cleanup_free_ char *placed = xcalloc(params->n + 1, 1);
+	_cleanup_free_ char *have = xcalloc(params->n + 1, 1);
+	for (size_t i = 0; add && i < params->n; i++)
+		have[i] = cmdline_count_word(cmdline, params->v[i]) > 0;
 	for (const char *p = cmdline; p && *p;) {
 		p += strspn(p, " \t\n");
 		size_t len = strcspn(p, " \t\n");
-		bool drop = false;
+		const char *word = p;
+		size_t wlen = len;
 		for (size_t i = 0; i < params->n && len; i++) {
 			_cleanup_free_ char *name = xstrndup(params->v[i], name_len(params->v[i]));
-			if (word_is(p, len, name))
-				drop = true;
+			if (!word_is(p, len, name))
+				continue;
+			bool same = len == strlen(params->v[i]) && !memcmp(p, params->v[i], len);
+			/* keep the first right word, or replace the first other
+			 * value where it is; every further word of the name goes */
+			if (add && !placed[i] && (!have[i] || same)) {
+				placed[i] = 1;
+				word = params->v[i];
+				wlen = strlen(word);
+			} else {
+				wlen = 0;
+			}
+			break;
 		}
-		if (len && !drop) {
+		if (wlen) {
 			if (b.len)
 				buf_append(&b, " ", 1);
-			buf_append(&b, p, len);
+			buf_append(&b, word, wlen);
 		}
 		p += len;
 	}
 	for (size_t i = 0; add && i < params->n; i++) {
+		if (placed[i])
+			continue;
 		if (b.len)
 			buf_append(&b, " ", 1);
 		buf_append(&b, params->v[i], strlen(params->v[i]));
@@ -483,44 +502,53 @@ bool grub_reads_dropins(int rootfd)
 	return true;
 }
 
-/* Shell code that removes earlier values of the parameters from both
- * variables and appends ours to GRUB_CMDLINE_LINUX_DEFAULT. Words are split
- * with globbing off; GRUB_CMDLINE_LINUX is reassigned only when a word was
- * removed from it, so its value is otherwise untouched. */
+/* Shell code that puts each parameter on the command line exactly once,
+ * disturbing as little of the user's as it can: a parameter already present
+ * with our value, in either variable, stays where the user put it (the first
+ * such word is kept); otherwise the first word with another value is
+ * replaced where it is; any further word of the same name goes; a parameter
+ * found nowhere is appended to GRUB_CMDLINE_LINUX_DEFAULT. A variable is
+ * reassigned only when one of its words changed, so its value is otherwise
+ * untouched (GRUB_CMDLINE_LINUX also feeds the recovery entries). Words are
+ * split with globbing off. */
 static void emit_code(struct buf *b, const struct grub_plan *p)
 {
-	struct buf pat = {0};
-	for (size_t i = 0; i < p->params.n; i++) {
-		_cleanup_free_ char *name = xstrndup(p->params.v[i], name_len(p->params.v[i]));
-		buf_printf(&pat, "%s%s|%s=*", i ? "|" : "", name, name);
-	}
+	static const char *const vars[] = {"GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"};
 	if (p->set_default_saved)
 		buf_printf(b, "GRUB_DEFAULT=saved\n");
-	buf_printf(b,
-		   "case $- in *f*) acso_noglob= ;; *) acso_noglob=1; set -f ;; esac\n"
-		   "acso_keep= acso_hit=\n"
-		   "for acso_word in ${GRUB_CMDLINE_LINUX-}; do\n"
-		   "\tcase $acso_word in\n"
-		   "\t%s) acso_hit=1 ;;\n"
-		   "\t*) acso_keep=\"${acso_keep:+$acso_keep }$acso_word\" ;;\n"
-		   "\tesac\n"
-		   "done\n"
-		   "[ -z \"$acso_hit\" ] || GRUB_CMDLINE_LINUX=$acso_keep\n"
-		   "acso_keep=\n"
-		   "for acso_word in ${GRUB_CMDLINE_LINUX_DEFAULT-}; do\n"
-		   "\tcase $acso_word in\n"
-		   "\t%s) ;;\n"
-		   "\t*) acso_keep=\"${acso_keep:+$acso_keep }$acso_word\" ;;\n"
-		   "\tesac\n"
-		   "done\n",
-		   buf_str(&pat), buf_str(&pat));
-	buf_printf(b, "GRUB_CMDLINE_LINUX_DEFAULT=\"${acso_keep:+$acso_keep }");
+	buf_printf(b, "case $- in *f*) acso_noglob= ;; *) acso_noglob=1; set -f ;; esac\n"
+		      "for acso_param in");
 	for (size_t i = 0; i < p->params.n; i++)
-		buf_printf(b, "%s%s", i ? " " : "", p->params.v[i]);
-	buf_printf(b, "\"\n"
+		buf_printf(b, " %s", p->params.v[i]);
+	buf_printf(b, "; do\n"
+		      "\tacso_name=${acso_param%%%%=*} acso_have= acso_done=\n"
+		      "\tfor acso_word in ${GRUB_CMDLINE_LINUX-} ${GRUB_CMDLINE_LINUX_DEFAULT-}; do\n"
+		      "\t\t[ \"$acso_word\" != \"$acso_param\" ] || acso_have=1\n"
+		      "\tdone\n");
+	for (size_t v = 0; v < ARRAY_SIZE(vars); v++)
+		buf_printf(b,
+			   "\tacso_keep= acso_hit=\n"
+			   "\tfor acso_word in ${%s-}; do\n"
+			   "\t\tcase $acso_word in\n"
+			   "\t\t\"$acso_name\"|\"$acso_name\"=*)\n"
+			   "\t\t\tif [ -z \"$acso_done\" ] && { [ -z \"$acso_have\" ] || [ \"$acso_word\" = \"$acso_param\" ]; }; then\n"
+			   "\t\t\t\tacso_done=1\n"
+			   "\t\t\t\t[ \"$acso_word\" = \"$acso_param\" ] || acso_hit=1\n"
+			   "\t\t\t\tacso_word=$acso_param\n"
+			   "\t\t\telse\n"
+			   "\t\t\t\tacso_hit=1\n"
+			   "\t\t\t\tcontinue\n"
+			   "\t\t\tfi ;;\n"
+			   "\t\tesac\n"
+			   "\t\tacso_keep=\"${acso_keep:+$acso_keep }$acso_word\"\n"
+			   "\tdone\n"
+			   "\t[ -z \"$acso_hit\" ] || %s=$acso_keep\n",
+			   vars[v], vars[v]);
+	buf_printf(b, "\t[ -n \"$acso_done\" ] ||\n"
+		      "\t\tGRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT:+$GRUB_CMDLINE_LINUX_DEFAULT }$acso_param\"\n"
+		      "done\n"
 		      "[ -z \"$acso_noglob\" ] || set +f\n"
-		      "unset acso_noglob acso_keep acso_word acso_hit\n");
-	buf_free(&pat);
+		      "unset acso_noglob acso_param acso_name acso_have acso_done acso_keep acso_hit acso_word\n");
 }
 
 static char *dropin_text(const struct grub_plan *p, bool made_dir)
@@ -528,9 +556,10 @@ static char *dropin_text(const struct grub_plan *p, bool made_dir)
 	struct buf b = {0};
 	buf_printf(&b, DROPIN_HEAD "%s", made_dir ? DROPIN_MADE_DIR : "");
 	buf_printf(&b, ""
-		   "# Boot parameters for GPU passthrough: earlier values of the same parameters\n"
-		   "# are removed from GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT, then\n"
-		   "# they are appended to GRUB_CMDLINE_LINUX_DEFAULT.\n");
+		   "# Boot parameters for GPU passthrough, each once: one already right in\n"
+		   "# GRUB_CMDLINE_LINUX or GRUB_CMDLINE_LINUX_DEFAULT stays where it is, another\n"
+		   "# value is replaced where it is, a missing one is appended to\n"
+		   "# GRUB_CMDLINE_LINUX_DEFAULT.\n");
 	emit_code(&b, p);
 	char *r = xstrdup(buf_str(&b));
 	buf_free(&b);
@@ -1165,7 +1194,7 @@ int kcmdline_prepare(int rootfd, const struct strv *params, bool remove, struct 
 		     struct acso_err *e)
 {
 	struct kc_record rec = {0};
-	_cleanup_free_ char *bak = NULL, *base = NULL, *line = NULL;
+	_cleanup_free_ char *bak = NULL, *base = NULL, *line = NULL, *same = NULL;
 	p->remove = remove;
 	size_t bak_len = 0;
 	int r = root_read_file(rootfd, KCMDLINE_FILE, KC_MAX, &p->cur, &p->cur_len);
@@ -1225,8 +1254,15 @@ int kcmdline_prepare(int rootfd, const struct strv *params, bool remove, struct 
 		return r;
 	}
 	line = cmdline_apply(base, params, true);
-	p->text = xasprintf("%s\n", line);
-	p->text_len = strlen(p->text);
+	struct strv none = {0};
+	if (p->cur)
+		same = cmdline_apply(base, &none, false);
+	if (same && !strcmp(same, line)) /* every parameter right already: the file as it is */
+		set_bytes(&p->text, &p->text_len, p->cur, p->cur_len);
+	else {
+		p->text = xasprintf("%s\n", line);
+		p->text_len = strlen(p->text);
+	}
 	for (size_t i = 0; i < params->n; i++)
 		strv_push(&p->words, params->v[i]);
 	p->changed = !same_bytes(p->cur, p->cur_len, p->text, p->text_len);

@@ -25,8 +25,11 @@ const char *cpu_vendor(int rootfd);
 /* Command-line helpers on white-space separated words. */
 size_t cmdline_count(const char *cmdline, const char *name);   /* "name" or "name=..." */
 size_t cmdline_count_word(const char *cmdline, const char *word); /* exactly word */
-/* A copy of cmdline with every "name"/"name=..." word of each params[i]'s
- * name removed, then params appended (each "name=value"). */
+/* A copy of cmdline, words joined by one space. add: each params[i]
+ * ("name=value") ends up exactly once and the user's words stay where they
+ * are: a word already equal to it is kept in place, else the first word with
+ * another value of its name is replaced in place, else it is appended; any
+ * further word of the name goes. !add: every "name"/"name=..." word goes. */
 char *cmdline_apply(const char *cmdline, const struct strv *params, bool add);
 
 /* The sourced files of one evaluation and the values after each. */

@@ -60,6 +60,8 @@ struct json_object *resolve_report(const struct resolve_res *r, const char *mirr
 	json_object_object_add(j, "series", json_object_new_string(s));
 	json_object_object_add(j, "upstream", jver(r->id.upstream_known, &r->id.upstream));
 	json_object_object_add(j, "upstream_from", r->id.upstream_from ? json_object_new_string(r->id.upstream_from) : NULL);
+	json_object_object_add(j, "upstream_unknown_why",
+			       r->id.upstream_unknown_why ? json_object_new_string(r->id.upstream_unknown_why) : NULL);
 	json_object_object_add(j, "target", jver(r->have_target, &r->target));
 	json_object_object_add(j, "target_from", r->target_from ? json_object_new_string(r->target_from) : NULL);
 	if (r->have_target) {
@@ -110,7 +112,8 @@ static void render_text(struct json_object *j, const struct resolve_res *r)
 	if (up)
 		printf("%-10s %s (from %s)\n", "Upstream:", up, jstr(j, "upstream_from"));
 	else
-		printf("%-10s unknown (the release string does not carry the sublevel)\n", "Upstream:");
+		printf("%-10s unknown (%s)\n", "Upstream:",
+		       r->id.upstream_unknown_why ? r->id.upstream_unknown_why : "the release string does not carry the sublevel");
 	if (tg)
 		printf("%-10s %s%s%s (%s)\n", "Target:", sty(ST_BOLD), tg, sty(ST_RESET), jstr(j, "target_from"));
 	else

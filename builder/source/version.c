@@ -315,13 +315,20 @@ int kident_parse(const char *release, const char *version, const char *signature
 			return err_set(e, -ACSO_E_PARSE, "'%.64s' is not an Ubuntu version_signature", signature);
 		return 0;
 	}
-	if (strstr(p, ".fc") || strstr(p, ".el")) {
-		/* Fedora (and RHEL clones) name the upstream version first. */
+	if (strstr(p, ".fc") || strstr(p, ".el") || strstr(p, ".vz")) {
+		/* Fedora and the RHEL family (clones, Oracle UEK, Nutanix AHV,
+		 * Virtuozzo) name the upstream version first. A non-zero
+		 * sublevel is the upstream one (4.19.84-2.el7.nutanix...). On an
+		 * enterprise kernel X.Y.0 is the frozen base the vendor backports
+		 * into (3.10.0-1160.el7): no upstream point release matches it. */
 		k->distro = strstr(p, ".fc") ? "fedora" : "rhel";
-		if (k->distro[0] == 'f') {
+		if (k->distro[0] == 'f' || v.sub) {
 			k->upstream = v;
 			k->upstream_known = true;
 			k->upstream_from = "uname -r";
+		} else {
+			k->upstream_unknown_why = "on an enterprise kernel X.Y.0 is the frozen base its vendor "
+						  "backports into, not an upstream point release";
 		}
 		return 0;
 	}

@@ -51,11 +51,12 @@ int kver_from_tarball(const char *name, struct kver *v);
 /* A kernel identified from what it says about itself. */
 struct kident {
 	char given[256];          /* the release (uname -r) or the string given */
-	const char *distro;       /* "debian" "ubuntu" "fedora" "arch" "upstream" "unknown" */
+	const char *distro;       /* "debian" "ubuntu" "fedora" "rhel" "arch" "upstream" "unknown" */
 	struct kver series;       /* X.Y */
 	bool upstream_known;
 	struct kver upstream;     /* exact upstream version when knowable */
 	const char *upstream_from;/* "version_signature" "uname -v" "uname -r" or NULL */
+	const char *upstream_unknown_why; /* why not, when the release string says why; else NULL */
 	char local[128];          /* the part after X.Y.Z in uname -r ("-24-generic") */
 };
 

@@ -44,6 +44,9 @@ effective() {
 val() { sed -n "s/^$1=//p" "$2"; }
 # words of a value without the parameters acso manages
 others() { tr ' \t' '\n\n' | grep -v -E '^(pcie_acs_override|intel_iommu)(=|$)' | grep -v '^$' | tr -d '\r'; }
+# one word a line; the words of the parameters acso manages as their names
+words() { tr ' \t\r' '\n\n\n' | grep -v '^$'; }
+shape() { words | sed -E 's/^(pcie_acs_override|intel_iommu)(=.*)?$/\1/'; }
 tree_sum() { (cd "$1" && find etc/default -type f ! -name '*.acso-bak' -printf '%p %s %T@\n' | sort; find etc/default -type f ! -name '*.acso-bak' -exec md5sum {} + | sort); }
 
 for dir in "$CORPUS"/*/; do
@@ -75,6 +78,26 @@ for dir in "$CORPUS"/*/; do
 		fi
 	done
 	t_pass "$c: the other words of both command-line variables are kept in order"
+	# Issue 17: a parameter stays where the user put it. When no managed name
+	# appears twice, each variable keeps its words in place (another value is
+	# replaced where it is), GRUB_CMDLINE_LINUX gains nothing, and a
+	# GRUB_CMDLINE_LINUX whose managed words are all right stays byte for byte.
+	bl=$(val GRUB_CMDLINE_LINUX "$T/before") bd=$(val GRUB_CMDLINE_LINUX_DEFAULT "$T/before")
+	al=$(val GRUB_CMDLINE_LINUX "$T/after") ad=$(val GRUB_CMDLINE_LINUX_DEFAULT "$T/after")
+	if [ -z "$(printf '%s\n%s\n' "$bl" "$bd" | shape | grep -x -E 'pcie_acs_override|intel_iommu' | sort | uniq -d)" ]; then
+		nbd=$(printf '%s' "$bd" | shape | wc -l)
+		if [ "$(printf '%s' "$bl" | shape)" = "$(printf '%s' "$al" | shape)" ] &&
+			[ "$(printf '%s' "$bd" | shape)" = "$(printf '%s' "$ad" | shape | head -n "$nbd")" ]; then
+			t_pass "$c: each parameter already set stays in its variable and place"
+		else
+			t_fail "$c: each parameter already set stays in its variable and place" \
+				"before: LINUX='$bl' DEFAULT='$bd'" "after: LINUX='$al' DEFAULT='$ad'"
+		fi
+		if [ -z "$(printf '%s' "$bl" | words | grep -E '^(pcie_acs_override|intel_iommu)(=|$)' | grep -v -x -F "$(printf '%s\n' $PARAMS)")" ]; then
+			[ "$al" = "$bl" ] && t_pass "$c: GRUB_CMDLINE_LINUX, already right, is untouched" ||
+				t_fail "$c: GRUB_CMDLINE_LINUX, already right, is untouched" "before: '$bl'" "after: '$al'"
+		fi
+	fi
 	if [ -e "$R/usr/sbin/update-grub" ]; then want="$R update-grub"; else want="$R grub-mkconfig -o /boot/grub/grub.cfg"; fi
 	if [ "$(cat "$T/calls")" = "$want" ]; then t_pass "$c: regenerated once with '$want'"; else
 		t_fail "$c: regenerated once" "calls: $(cat "$T/calls")"
@@ -126,7 +149,7 @@ mkroot debian-12 "$R"
 tree_sum "$R" >"$T/s1"
 : >"$T/calls"
 t_exit 0 "--dry-run exits 0" "$ACSO" grub --root "$R" --dry-run --acs id:10de:1e07,downstream --iommu-pt
-t_grep "--dry-run prints the drop-in" '^GRUB_CMDLINE_LINUX_DEFAULT=.*pcie_acs_override=id:10de:1e07,downstream intel_iommu=on iommu=pt' "$T/.out"
+t_grep "--dry-run prints the drop-in" '^for acso_param in pcie_acs_override=id:10de:1e07,downstream intel_iommu=on iommu=pt; do$' "$T/.out"
 t_grep "--dry-run prints the effective command line" '^Kernel command line after: +quiet pcie_acs_override=id:10de:1e07,downstream intel_iommu=on iommu=pt$' "$T/.out"
 tree_sum "$R" >"$T/s2"
 cmp -s "$T/s1" "$T/s2" && [ ! -s "$T/calls" ] && t_pass "--dry-run changes nothing" || t_fail "--dry-run changes nothing"
@@ -192,7 +215,17 @@ mkdir -p "$R/etc/kernel" "$R/proc"
 printf 'vendor_id\t: GenuineIntel\n' >"$R/proc/cpuinfo"
 printf 'root=UUID=abcd rw quiet intel_iommu=off\n' >"$R/etc/kernel/cmdline"
 t_exit 0 "systemd-boot: exits 0" "$ACSO" grub --root "$R"
-t_grep "systemd-boot: /etc/kernel/cmdline edited, old value replaced" '^root=UUID=abcd rw quiet pcie_acs_override=downstream intel_iommu=on$' "$R/etc/kernel/cmdline"
+t_grep "systemd-boot: /etc/kernel/cmdline edited, old value replaced where it is" '^root=UUID=abcd rw quiet intel_iommu=on pcie_acs_override=downstream$' "$R/etc/kernel/cmdline"
+# Issue 17: parameters already right stay as they are: the file is not rewritten.
+R=$T/r/sdboot-right
+mkdir -p "$R/etc/kernel" "$R/proc"
+printf 'vendor_id\t: GenuineIntel\n' >"$R/proc/cpuinfo"
+printf 'root=UUID=abcd  intel_iommu=on rw pcie_acs_override=downstream quiet' >"$R/etc/kernel/cmdline"
+cp "$R/etc/kernel/cmdline" "$T/sdboot-right"
+t_exit 0 "systemd-boot, already right: exits 0" "$ACSO" grub --root "$R"
+t_grep "systemd-boot, already right: says so" '^Already registered' "$T/.out"
+cmp -s "$T/sdboot-right" "$R/etc/kernel/cmdline" && t_pass "systemd-boot, already right: the file is byte for byte as it was" ||
+	t_fail "systemd-boot, already right: the file is unchanged" "$(cat "$R/etc/kernel/cmdline")"
 
 # Bad input: not valid shell — nothing changed, nothing run.
 R=$T/r/bad

@@ -38,7 +38,7 @@ t_exit 1 "AMD chipset group: --vfio without a split is refused" "$ACSO" grub --r
 t_grep "the refusal names the default-route NIC" 'holds 02:0a.0 \(the default-route network interface\)' "$T/.err"
 t_exit 0 "AMD chipset group: --acs auto --vfio (the override splits it)" "$ACSO" grub --root "$R" --acs auto --vfio
 t_grep "AMD: update-grub through the stub chroot" "^$R update-grub\$" "$T/calls"
-t_grep "AMD: no intel_iommu, the override and the GPU ids in the drop-in" 'GRUB_CMDLINE_LINUX_DEFAULT="\$\{acso_keep:\+\$acso_keep \}pcie_acs_override=id:1022:1483 vfio-pci.ids=1002:73bf,1002:ab28"' "$R/etc/default/grub.d/99-acso.cfg"
+t_grep "AMD: no intel_iommu, the override and the GPU ids in the drop-in" '^for acso_param in pcie_acs_override=id:1022:1483 vfio-pci.ids=1002:73bf,1002:ab28; do$' "$R/etc/default/grub.d/99-acso.cfg"
 t_exit 0 "AMD: --remove" "$ACSO" grub --root "$R" --remove
 [ ! -e "$R/etc/default/grub.d/99-acso.cfg" ] && t_pass "AMD: --remove takes the drop-in back" || t_fail "AMD: --remove"
 R=$T/clean

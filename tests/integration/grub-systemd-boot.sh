@@ -115,8 +115,8 @@ sed -i 's/quiet/quiet  mitigations=off/' "$R/$KC"
 t_exit 0 "user edit: --remove exits 0" "${G[@]}" --root "$R" --remove --json
 t_grep "user edit: the warning says only acso's parameters were taken out" "changed since acso wrote it: took out only acso's parameters \(pcie_acs_override=downstream\)" "$T/.err"
 [ "$(jq -r .undo "$T/.out")" = parameters ] && t_pass "user edit: JSON undo is 'parameters'" || t_fail "user edit: JSON undo" "$(cat "$T/.out")"
-t_grep "user edit: the user's change is kept, acso's parameter gone, intel_iommu=on (the user's) kept" \
-	'^root=UUID=abcd quiet  mitigations=off intel_iommu=on$' "$R/$KC"
+t_grep "user edit: the user's change is kept, acso's parameter gone, intel_iommu=on (the user's) kept where it was" \
+	'^root=UUID=abcd intel_iommu=on quiet  mitigations=off$' "$R/$KC"
 [ ! -e "$R/var/lib/acso/kernel-cmdline" ] && t_pass "user edit: the record is gone after --remove" || t_fail "user edit: record gone"
 # An add on top of a user's change, then --remove: the change stays.
 printf 'root=UUID=abcd quiet\n' >"$R/$KC"

@@ -52,6 +52,33 @@ t_ok "--longterm from 6.2 -> 6.1.192" jq -e '.target == "6.1.192"' "$T/.out"
 t_exit 0 "--offline contacts no mirror" "$ACSO" --work-dir "$T/off" resolve --offline --json --mirror http://127.0.0.1:9 "Ubuntu 5.3.0-24.26-generic 5.3.13"
 t_ok "--offline reports what the strings say" jq -e '.series == "5.3" and .upstream == "5.3.13" and .target == "5.3.13" and .eol == null' "$T/.out"
 
+# Issue 17: a non-zero sublevel is the upstream one on every distribution;
+# X.Y.0 on an enterprise kernel stays unknown, with the reason. Real release
+# strings (their sources: tests/unit/test-version.c, test_ident).
+while read -r rel up; do
+	t_exit 0 "--offline $rel" "$ACSO" --work-dir "$T/off" resolve --offline --json "$rel"
+	cp "$T/.out" "$T/rel.json" # t_ok writes $T/.out
+	if [ "$up" = - ]; then
+		t_ok "$rel: upstream unknown, the reason given" \
+			jq -e '.upstream == null and .target == null and (.upstream_unknown_why | test("frozen base"))' "$T/rel.json"
+	else
+		t_ok "$rel: upstream $up" jq -e --arg u "$up" '.upstream == $u and .target == $u and .upstream_unknown_why == null' "$T/rel.json"
+	fi
+done <<'EOF'
+4.19.84-2.el7.nutanix.20190916.276.x86_64 4.19.84
+4.4.77-1.el7.nutanix.20191030.415.x86_64 4.4.77
+5.4.17-2136.300.7.el8uek.x86_64 5.4.17
+4.14.336-257.562.amzn2.x86_64 4.14.336
+5.4.129-63.229.amzn2.x86_64 5.4.129
+6.9.7-200.fc40.x86_64 6.9.7
+3.10.0-1160.el7.x86_64 -
+4.18.0-513.el8 -
+5.14.0-362.el9 -
+3.10.0-1160.80.1.vz7.191.4 -
+EOF
+t_exit 0 "--offline, text: an el7 frozen base" "$ACSO" --work-dir "$T/off" resolve --offline 3.10.0-1160.el7.x86_64
+t_grep "... says why the upstream is unknown" '^Upstream: +unknown \(on an enterprise kernel X\.Y\.0 is the frozen base' "$T/.out"
+
 # releases.json cache: ETag, then 304.
 "$ACSO" --work-dir "$T/etag" resolve --mirror "$H/etag" --json 6.6.1 >"$T/e1" 2>&1
 "$ACSO" --work-dir "$T/etag" resolve --mirror "$H/etag" --json 6.6.1 >"$T/e2" 2>&1

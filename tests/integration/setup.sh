@@ -77,7 +77,7 @@ mkroot "$R" "$DEB12" GenuineIntel
 SUDO_USER=alice t_exit 0 "Debian 12 setup exits 0" "$ACSO" setup --root "$R"
 t_grep "apt-get ran in the root" "^$R apt-get install -y qemu-system-x86 libvirt-daemon-system libvirt-clients bridge-utils\$" "$T/calls"
 t_grep "usermod ran in the root" "^$R usermod -a -G libvirt alice\$" "$T/calls"
-t_grep "intel_iommu=on registered in the drop-in" '"\$\{acso_keep:\+\$acso_keep \}intel_iommu=on"' "$R/etc/default/grub.d/99-acso.cfg"
+t_grep "intel_iommu=on registered in the drop-in" '^for acso_param in intel_iommu=on; do$' "$R/etc/default/grub.d/99-acso.cfg"
 t_nogrep "setup adds no pcie_acs_override" 'pcie_acs_override=[a-z]' "$R/etc/default/grub.d/99-acso.cfg"
 t_grep "update-grub ran" "^$R update-grub\$" "$T/calls"
 SUDO_USER=alice t_exit 0 "setup --json" "$ACSO" setup --root "$R" --json --no-packages --no-group

@@ -83,12 +83,28 @@ static void test_cmdline_words(void **state)
 	struct strv p = {0};
 	strv_push(&p, "pcie_acs_override=downstream");
 	strv_push(&p, "intel_iommu=on");
-	_cleanup_free_ char *a = cmdline_apply("  quiet\tpcie_acs_override=multifunction intel_iommu splash ", &p, true);
-	assert_string_equal(a, "quiet splash pcie_acs_override=downstream intel_iommu=on");
-	_cleanup_free_ char *b = cmdline_apply("quiet intel_iommu=on", &p, false);
-	assert_string_equal(b, "quiet");
-	_cleanup_free_ char *c = cmdline_apply("", &p, false);
-	assert_string_equal(c, "");
+	static const struct {
+		const char *in;
+		bool add;
+		const char *want;
+	} cases[] = {
+		{"  quiet\tpcie_acs_override=multifunction intel_iommu splash ", true,
+		 "quiet pcie_acs_override=downstream intel_iommu=on splash"}, /* replaced in place */
+		{"quiet intel_iommu=on", false, "quiet"},
+		{"", false, ""},
+		/* issue 17: a parameter already right stays where it is; another
+		 * value is replaced where it is; a further copy goes */
+		{"root=ZFS=rpool/ROOT/pve-1 intel_iommu=on boot=zfs", true,
+		 "root=ZFS=rpool/ROOT/pve-1 intel_iommu=on boot=zfs pcie_acs_override=downstream"},
+		{"a intel_iommu=off b pcie_acs_override=multifunction c", true, "a intel_iommu=on b pcie_acs_override=downstream c"},
+		{"intel_iommu=off a intel_iommu=on b intel_iommu=on", true, "a intel_iommu=on b pcie_acs_override=downstream"},
+		{"intel_iommu=off a intel_iommu b", true, "intel_iommu=on a b pcie_acs_override=downstream"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		_cleanup_free_ char *got = cmdline_apply(cases[i].in, &p, cases[i].add);
+		if (strcmp(got, cases[i].want))
+			fail_msg("'%s' (add %d): '%s', want '%s'", cases[i].in, cases[i].add, got, cases[i].want);
+	}
 	strv_free(&p);
 }
 
@@ -128,7 +144,7 @@ static void test_plan_dropin_and_remove(void **state)
 	struct grub_plan p;
 	plan(root, rfd, false, &p, 0);
 	assert_int_equal(p.method, GRUB_METHOD_DROPIN);
-	assert_string_equal(p.after.cmdline, "quiet pcie_acs_override=downstream intel_iommu=on");
+	assert_string_equal(p.after.cmdline, "quiet intel_iommu=on pcie_acs_override=downstream"); /* in place */
 	assert_string_equal(p.before.cmdline, "quiet intel_iommu=off");
 	assert_int_equal(p.changed.n, 1);
 	assert_string_equal(p.changed.v[0], GRUB_DROPIN);

@@ -138,6 +138,51 @@ static void test_ident(void **state)
 	ident("6.1.0-18-cloud-amd64", NULL, NULL, "debian", "6.1", NULL);
 	ident("5.15.0-91-lowlatency", "#101-Ubuntu SMP", NULL, "ubuntu", "5.15", NULL);
 	ident("4.18.0-513.el8.x86_64", NULL, NULL, "rhel", "4.18", NULL);
+	/* Issue 17: a non-zero sublevel is the upstream one on every
+	 * distribution; X.Y.0 on an enterprise kernel is a frozen base. Real
+	 * release strings, each from public material (found through the
+	 * project's code search, which gives a file's text but not its
+	 * repository and path, so each is named by what it quotes), or named in
+	 * issue 17 and its brief. Fedora 40, quoted in issue 17. */
+	ident("6.9.7-200.fc40.x86_64", NULL, NULL, "fedora", "6.9", "6.9.7");
+	/* Nutanix CE AHV: a blog post on the ACS override on a Lenovo m75s
+	 * ("使用しているkernelはNutanix CEのAHVに付属の4.19.84-2.el7.nutanix.20190916.276.x86_64") */
+	ident("4.19.84-2.el7.nutanix.20190916.276.x86_64", NULL, NULL, "rhel", "4.19", "4.19.84");
+	/* Nutanix AHV in a test harness: AHV_KERNEL = "vmlinuz-4.19.84-2.el7.nutanix.20190916.123.x86_64" */
+	ident("4.19.84-2.el7.nutanix.20190916.123.x86_64", NULL, NULL, "rhel", "4.19", "4.19.84");
+	/* Nutanix CE grub.cfg: 'Nutanix Community Edition AHV (4.4.77-1.el7.nutanix.20191030.415.x86_64)' */
+	ident("4.4.77-1.el7.nutanix.20191030.415.x86_64", NULL, NULL, "rhel", "4.4", "4.4.77");
+	/* Oracle UEK: `uname -r` in a LibreNMS install note, and a btrfs list
+	 * report ("Linux sm07b 5.4.17-2136.311.6.1.el8uek.x86_64 #2 SMP") */
+	ident("5.4.17-2102.201.3.el8uek.x86_64", NULL, NULL, "rhel", "5.4", "5.4.17");
+	ident("5.4.17-2136.311.6.1.el8uek.x86_64", NULL, NULL, "rhel", "5.4", "5.4.17");
+	ident("5.4.17-2136.300.7.el8uek.x86_64", NULL, NULL, "rhel", "5.4", "5.4.17"); /* the brief's example */
+	/* Amazon Linux 2: KASLD's results ("Kernel release: 4.14.171-136.231.amzn2.x86_64"),
+	 * an iperf3 JSON log ("Linux ... 5.4.129-63.229.amzn2.x86_64 #1 SMP") */
+	ident("4.14.171-136.231.amzn2.x86_64", NULL, NULL, "upstream", "4.14", "4.14.171");
+	ident("5.4.129-63.229.amzn2.x86_64", NULL, NULL, "upstream", "5.4", "5.4.129");
+	ident("4.14.336-257.562.amzn2.x86_64", NULL, NULL, "upstream", "4.14", "4.14.336"); /* the brief's example */
+	/* RHEL / CentOS / CentOS Stream X.Y.0: a frozen base, upstream unknown.
+	 * 3.10.0-1062.el7.x86_64 is the HOLO_KERNEL beside the AHV one above. */
+	ident("3.10.0-1160.el7.x86_64", NULL, NULL, "rhel", "3.10", NULL);
+	ident("3.10.0-1062.el7.x86_64", NULL, NULL, "rhel", "3.10", NULL);
+	ident("4.18.0-513.el8", NULL, NULL, "rhel", "4.18", NULL);       /* the brief's examples */
+	ident("5.14.0-362.el9", NULL, NULL, "rhel", "5.14", NULL);
+	/* Oracle UEK 7, X.Y.0 too: a shell simulator's `uname` ("Linux
+	 * 5.15.0-206.153.7.el8uek.x86_64 Oracle Linux 8.9"); Oracle's own
+	 * 5.15.0 base, so unknown like RHEL's */
+	ident("5.15.0-206.153.7.el8uek.x86_64", NULL, NULL, "rhel", "5.15", NULL);
+	/* Virtuozzo 7 (OpenVZ): a hosting provider's uname -a ("Linux
+	 * s97-74-232-20.secureserver.net 3.10.0-1160.80.1.vz7.191.4 #1 SMP"),
+	 * and a vulnerability scanner's OS fingerprints ("3.10.0-327.36.1.vz7.20.18") */
+	ident("3.10.0-1160.80.1.vz7.191.4", NULL, NULL, "rhel", "3.10", NULL);
+	ident("3.10.0-327.36.1.vz7.20.18", NULL, NULL, "rhel", "3.10", NULL);
+	struct kident why;
+	assert_int_equal(kident_parse("3.10.0-1160.el7.x86_64", NULL, NULL, &why, NULL), 0);
+	assert_non_null(why.upstream_unknown_why);
+	assert_non_null(strstr(why.upstream_unknown_why, "frozen base"));
+	assert_int_equal(kident_parse("4.19.84-2.el7.nutanix.20190916.276.x86_64", NULL, NULL, &why, NULL), 0);
+	assert_null(why.upstream_unknown_why);
 
 	static const char *const bad[] = { "", "garbage", "6", "x.y.z", "6.8garbage", "Ubuntu nonsense",
 					   "#1 SMP nothing here", "Linux version " };
