@@ -228,7 +228,10 @@ static int load_sources(struct acso_ctx *ctx, const struct opts *o, struct loade
 				r = load_dir(where, where, out, &e);
 		} else if (is_git) {
 			struct acso_git *g = NULL;
-			bool allow = o->allow_http || !strcmp(ctx_conf(ctx, "allow_http", "no"), "yes");
+			bool allow;
+			if ((r = ctx_conf_bool(ctx, "allow_http", &allow)))
+				return r;
+			allow = allow || o->allow_http;
 			msg_info("fetching patches from '%s'", where);
 			r = acso_git_open(ctx->work_dir, where, allow, &g, &e);
 			if (r == 0)

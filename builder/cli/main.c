@@ -266,6 +266,16 @@ const char *ctx_conf(const struct acso_ctx *ctx, const char *key, const char *de
 	return v ? v : def;
 }
 
+int ctx_conf_bool(const struct acso_ctx *ctx, const char *key, bool *out)
+{
+	struct acso_err e = {0};
+	if (conf_bool(&ctx->conf, key, false, out, &e) == 0)
+		return 0;
+	fail(&e, e.code, "config");
+	msg_hint("set %s = yes or %s = no", key, key);
+	return EXIT_USAGE;
+}
+
 static const char *home_dir(void)
 {
 	const char *h = getenv("HOME");

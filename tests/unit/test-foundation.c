@@ -65,6 +65,38 @@ static void test_conf(void **state)
 	conf_free(&c);
 }
 
+/* One yes/no parser for every boolean key: each spelling in any case, the
+ * default when unset, and anything else an error naming key and file. */
+static void test_conf_bool(void **state)
+{
+	struct conf c = {0};
+	struct acso_err e = {0};
+	bool b = true;
+	static const char *const yes[] = {"yes", "true", "on", "1", "YES", "True", "On"};
+	static const char *const no[] = {"no", "false", "off", "0", "NO", "False", "oFF"};
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		conf_set(&c, "allow_http", yes[i], "t:1");
+		assert_int_equal(conf_bool(&c, "allow_http", false, &b, &e), 0);
+		assert_true(b);
+		conf_set(&c, "allow_http", no[i], "t:1");
+		assert_int_equal(conf_bool(&c, "allow_http", true, &b, &e), 0);
+		assert_false(b);
+	}
+	assert_int_equal(conf_bool(&c, "ccache", true, &b, &e), 0);
+	assert_true(b); /* unset: the default */
+	assert_int_equal(conf_bool(&c, "ccache", false, &b, &e), 0);
+	assert_false(b);
+	static const char *const bad[] = {"maybe", "", "y", "2", "yes please", "truee"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		conf_set(&c, "ccache", bad[i], "/etc/acso.conf:3");
+		b = true;
+		assert_int_equal(conf_bool(&c, "ccache", true, &b, &e), -ACSO_E_PARSE);
+		assert_non_null(strstr(e.msg, "'ccache' in /etc/acso.conf:3"));
+		assert_non_null(strstr(e.msg, "is not a yes/no value"));
+	}
+	conf_free(&c);
+}
+
 static void test_atomic_write(void **state)
 {
 	_cleanup_free_ char *d = tmpdir();
@@ -254,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_conf_bool),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_mkdir_p_owned),
 		cmocka_unit_test(test_root_relative),
