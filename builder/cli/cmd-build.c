@@ -633,9 +633,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	m.debian_version = xstrdup(pkgversion);
 	m.source_dir = xstrdup(src);
 	m.log = xstrdup(log_path);
-	char iso[32];
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	m.built_at = xstrdup(iso);
+	m.built_at = iso_utc_dup(now);
 	m.config_sha256 = xstrdup(config_sha256);
 	m.reuse_key = a.reuse_key ? xstrdup(a.reuse_key) : NULL;
 	m.objects = bp.objects;

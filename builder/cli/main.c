@@ -351,11 +351,9 @@ static int setup_context(struct acso_ctx *ctx)
 	 * the installed share directory. */
 	const char *dd = getenv("ACSO_DATADIR");
 	if (!dd || !*dd) {
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		_cleanup_free_ char *exe = NULL;
 		dd = ACSO_DATADIR;
-		if (n > 0) {
-			exe[n] = '\0';
+		if (self_exe(&exe) == 0) {
 			for (int up = 0; up < 2; up++) {
 				char *slash = strrchr(exe, '/');
 				if (!slash)
