@@ -236,3 +236,10 @@ char *iso_utc_dup(time_t t)
 	iso_utc(t, b, sizeof(b));
 	return xstrdup(b);
 }
+
+double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

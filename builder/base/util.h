@@ -72,3 +72,5 @@ bool strv_has(const struct strv *s, const char *str); /* an entry equal to str *
 #define ISO_UTC_SIZE 32
 bool iso_utc(time_t t, char *buf, size_t len); /* false (buf "") when gmtime cannot */
 char *iso_utc_dup(time_t t);                   /* malloc'ed; "" when gmtime cannot */
+/* Seconds on the monotonic clock, for timing a step. */
+double now_seconds(void);

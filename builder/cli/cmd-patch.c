@@ -15,7 +15,7 @@
 #include "base/err.h"
 #include "base/fileio.h"
 #include "source/git.h"
-#include "cli/kcheck.h"
+#include "kernel/kcheck.h"
 #include "kernel/kmake.h"
 #include "cli/output.h"
 #include "kernel/quirks.h"
@@ -463,6 +463,8 @@ int cmd_patch(struct acso_ctx *ctx, int argc, char **argv)
 		mkdir_p_at(AT_FDCWD, logs, 0755);
 		log = path_join(logs, "patch-compile-check.log");
 	}
+	if (!why)
+		msg_info("compiling drivers/pci/quirks.o (log: %s)", log);
 	json_object *jc = compile_check(src, log, why, &cstate, &e);
 	if (!strcmp(cstate, "failed"))
 		why = e.msg;
