@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/conf.h"
 #include "base/err.h"
@@ -44,6 +45,26 @@ const char *conf_get(const struct conf *c, const char *key)
 		if (!strcmp(c->v[i].key, key))
 			return c->v[i].value;
 	return NULL;
+}
+
+int conf_bool(const struct conf *c, const char *key, bool def, bool *out, struct acso_err *e)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	*out = def;
+	for (size_t i = 0; i < c->n; i++) {
+		if (strcmp(c->v[i].key, key))
+			continue;
+		const char *v = c->v[i].value;
+		for (size_t k = 0; k < ARRAY_SIZE(yes); k++)
+			if (!strcasecmp(v, yes[k]) || !strcasecmp(v, no[k])) {
+				*out = !strcasecmp(v, yes[k]);
+				return 0;
+			}
+		return err_set(e, -ACSO_E_PARSE, "'%s' in %s: '%s' is not a yes/no value (yes, no, true, false, on, off, 1, 0)",
+			       key, c->v[i].origin, v);
+	}
+	return 0;
 }
 
 void conf_free(struct conf *c)

@@ -73,3 +73,5 @@ int mkdir_open(const char *path, mode_t mode);
 int rm_rf_at(int dirfd, const char *path);
 /* Join a directory and a name into a malloc'ed path. */
 char *path_join(const char *a, const char *b);
+/* The path of the running binary (/proc/self/exe), malloc'ed. 0 or -errno. */
+int self_exe(char **out);

@@ -219,3 +219,27 @@ void strv_free(struct strv *s)
 	s->v = NULL;
 	s->n = s->cap = 0;
 }
+
+bool iso_utc(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	if (gmtime_r(&t, &tm) && strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+		return true;
+	if (len)
+		buf[0] = '\0'; /* strftime leaves it undefined */
+	return false;
+}
+
+char *iso_utc_dup(time_t t)
+{
+	char b[ISO_UTC_SIZE];
+	iso_utc(t, b, sizeof(b));
+	return xstrdup(b);
+}
+
+double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -65,3 +66,11 @@ void strv_push(struct strv *s, const char *str);   /* copies */
 void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strv_free(struct strv *s);
 bool strv_has(const struct strv *s, const char *str); /* an entry equal to str */
+
+/* t (seconds since the epoch) as ISO-8601 UTC, "2026-12-05T17:49:40Z", the
+ * form of every timestamp acso writes into its state and reports. */
+#define ISO_UTC_SIZE 32
+bool iso_utc(time_t t, char *buf, size_t len); /* false (buf "") when gmtime cannot */
+char *iso_utc_dup(time_t t);                   /* malloc'ed; "" when gmtime cannot */
+/* Seconds on the monotonic clock, for timing a step. */
+double now_seconds(void);

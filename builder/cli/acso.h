@@ -76,3 +76,6 @@ int cmd_options(struct acso_ctx *ctx, int argc, char **argv,
 
 /* Config value: the command line wins, then ~/.config, then /etc. */
 const char *ctx_conf(const struct acso_ctx *ctx, const char *key, const char *def);
+/* A yes/no key of the config (conf_bool), false when unset. 0, or EXIT_USAGE
+ * after saying what is wrong with the value and where it was set. */
+int ctx_conf_bool(const struct acso_ctx *ctx, const char *key, bool *out);

@@ -92,11 +92,6 @@ static int on_opt(void *priv, int key, const char *arg)
 	return EXIT_USAGE;
 }
 
-static bool conf_yes(const char *v)
-{
-	return v && (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"));
-}
-
 /* A localversion is a release suffix: "-acso", "-vfio1". */
 static bool valid_localversion(const char *s)
 {
@@ -387,8 +382,8 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 		msg_error("build: config 'jobs = %s': expected a positive number", ctx_conf(ctx, "jobs", NULL));
 		return EXIT_USAGE;
 	}
-	if (!a.ccache)
-		a.ccache = conf_yes(ctx_conf(ctx, "ccache", NULL));
+	if (!a.ccache && (r = ctx_conf_bool(ctx, "ccache", &a.ccache)))
+		return r;
 	if (!a.distcc)
 		a.distcc = ctx_conf(ctx, "distcc", NULL);
 	if (a.distcc && a.icecc) {
@@ -638,9 +633,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	m.debian_version = xstrdup(pkgversion);
 	m.source_dir = xstrdup(src);
 	m.log = xstrdup(log_path);
-	char iso[32];
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	m.built_at = xstrdup(iso);
+	m.built_at = iso_utc_dup(now);
 	m.config_sha256 = xstrdup(config_sha256);
 	m.reuse_key = a.reuse_key ? xstrdup(a.reuse_key) : NULL;
 	m.objects = bp.objects;

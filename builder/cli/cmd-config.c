@@ -15,8 +15,8 @@
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/fileio.h"
+#include "kernel/kcheck.h"
 #include "kernel/kconfig.h"
-#include "cli/kcheck.h"
 #include "kernel/kmake.h"
 #include "machine/localmods.h"
 #include "cli/output.h"
@@ -475,6 +475,8 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 		why = "--dry-run";
 	else if (!required_ok)
 		why = "required settings are missing";
+	if (!why)
+		msg_info("compiling drivers/pci/quirks.o (log: %s)", log);
 	json_object *jc = compile_check(src, log, why, &cstate, &e);
 	if (!strcmp(cstate, "failed"))
 		why = e.msg;

@@ -7,7 +7,7 @@
 
 #include "cli/cmd-net.h"
 #include "cli/commands.h"
-#include "cli/distro.h"
+#include "source/distro.h"
 #include "source/fetch.h"
 #include "base/fileio.h"
 #include "cli/output.h"
@@ -135,6 +135,40 @@ static int fetch_failed(const struct acso_err *e, int r, const char *what)
 	return code;
 }
 
+#define DISTRO_DRY_RUN 1
+
+/* --source distro: the core finds, installs and verifies the package; here
+ * are --dry-run and the root check. 0, DISTRO_DRY_RUN after saying what
+ * would happen, or a negative code with e. */
+static int fetch_distro(struct acso_ctx *ctx, const struct kver *want, const struct fetch_opts *fo,
+			struct fetch_result *res, struct acso_err *e)
+{
+	struct distro_src d = {0};
+	int r = distro_find(ctx->rootfd, want, &d, e);
+	if (r == 0 && !d.installed) {
+		if (ctx->dry_run) {
+			printf("would run: apt-get install -y %s\n", d.pkg);
+			printf("then verify it with dpkg --verify and extract it into %s/src/\n", ctx->work_dir);
+			r = DISTRO_DRY_RUN;
+		} else if (!strcmp(ctx->root, "/") && geteuid() != 0) {
+			msg_error("fetch: %s is not installed and installing it needs root", d.pkg);
+			msg_hint("run: sudo apt-get install %s", d.pkg);
+			r = err_set(e, -EPERM, "needs root to install %s", d.pkg);
+		} else {
+			r = distro_install(ctx->root, &d, STDERR_FILENO, e);
+		}
+	}
+	if (r == 0 && ctx->dry_run) {
+		printf("would verify %s%s with dpkg --verify %s and extract it into %s/src/\n",
+		       strcmp(ctx->root, "/") ? ctx->root : "", d.file, d.pkg, ctx->work_dir);
+		r = DISTRO_DRY_RUN;
+	}
+	if (r == 0)
+		r = distro_fetch(ctx->root, &d, fo, res, e);
+	distro_src_free(&d);
+	return r;
+}
+
 int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = {0};
@@ -183,7 +217,7 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 	fo.kr = kr;
 
 	if (distro) {
-		r = distro_fetch(ctx, given ? &want : NULL, &fo, &res, &e);
+		r = fetch_distro(ctx, given ? &want : NULL, &fo, &res, &e);
 		pgp_keyring_free(kr);
 		if (r == DISTRO_DRY_RUN)
 			return out_finish(EXIT_OK);

@@ -42,8 +42,10 @@ int net_setup(const struct acso_ctx *ctx, const struct net_args *n, const char *
 	*mirror = n->mirror ? n->mirror : ctx_conf(ctx, "mirror", NULL);
 	if (*mirror && !**mirror)
 		*mirror = NULL;
-	const char *ah = ctx_conf(ctx, "allow_http", "no");
-	h->allow_http = n->allow_http || !strcmp(ah, "yes") || !strcmp(ah, "true") || !strcmp(ah, "1");
+	int r = ctx_conf_bool(ctx, "allow_http", &h->allow_http);
+	if (r)
+		return r;
+	h->allow_http = h->allow_http || n->allow_http;
 	uint32_t v;
 	if (n->timeout) {
 		if (parse_u32(n->timeout, 10, &v) < 0 || v == 0 || v > 3600) {

@@ -15,7 +15,7 @@
 #include "base/err.h"
 #include "base/fileio.h"
 #include "source/git.h"
-#include "cli/kcheck.h"
+#include "kernel/kcheck.h"
 #include "kernel/kmake.h"
 #include "cli/output.h"
 #include "kernel/quirks.h"
@@ -228,7 +228,10 @@ static int load_sources(struct acso_ctx *ctx, const struct opts *o, struct loade
 				r = load_dir(where, where, out, &e);
 		} else if (is_git) {
 			struct acso_git *g = NULL;
-			bool allow = o->allow_http || !strcmp(ctx_conf(ctx, "allow_http", "no"), "yes");
+			bool allow;
+			if ((r = ctx_conf_bool(ctx, "allow_http", &allow)))
+				return r;
+			allow = allow || o->allow_http;
 			msg_info("fetching patches from '%s'", where);
 			r = acso_git_open(ctx->work_dir, where, allow, &g, &e);
 			if (r == 0)
@@ -460,6 +463,8 @@ int cmd_patch(struct acso_ctx *ctx, int argc, char **argv)
 		mkdir_p_at(AT_FDCWD, logs, 0755);
 		log = path_join(logs, "patch-compile-check.log");
 	}
+	if (!why)
+		msg_info("compiling drivers/pci/quirks.o (log: %s)", log);
 	json_object *jc = compile_check(src, log, why, &cstate, &e);
 	if (!strcmp(cstate, "failed"))
 		why = e.msg;

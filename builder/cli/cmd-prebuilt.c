@@ -196,8 +196,10 @@ int cmd_prebuilt(struct acso_ctx *ctx, int argc, char **argv)
 	struct acso_err e = {0};
 	const char *url = a.index ? a.index : ctx_conf(ctx, "prebuilt_index", NULL);
 	const char *key = a.key ? a.key : ctx_conf(ctx, "prebuilt_key", NULL);
-	const char *ah = ctx_conf(ctx, "allow_http", "no");
-	bool allow_http = a.allow_http || !strcmp(ah, "yes") || !strcmp(ah, "true");
+	bool allow_http;
+	if ((r = ctx_conf_bool(ctx, "allow_http", &allow_http)))
+		return r;
+	allow_http = allow_http || a.allow_http;
 	if (!url || !key) {
 		msg_error("prebuilt: no prebuilt channel is configured");
 		msg_hint("pass --index URL --key FILE, or set prebuilt_index and prebuilt_key in acso.conf (see docs/guide.md)");

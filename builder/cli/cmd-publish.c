@@ -189,10 +189,7 @@ static int build_index(const char *dir, const char *distro, const char *acs, str
 	strv_free(&files);
 	if (r == 0 && ix->n == 0)
 		r = err_set(e, -ACSO_E_NOTFOUND, "no linux-image or linux-headers package in '%s'", dir);
-	char iso[32];
-	time_t now = time(NULL);
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	ix->generated = xstrdup(iso);
+	ix->generated = iso_utc_dup(time(NULL));
 	return r;
 }
 

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "source/fetch.h"
 #include "base/fileio.h"
+#include "base/json.h"
 #include "cli/output.h"
 #include "source/resolve.h"
 #include "base/util.h"
@@ -97,36 +98,30 @@ struct json_object *resolve_report(const struct resolve_res *r, const char *mirr
 	return j;
 }
 
-static const char *jstr(struct json_object *j, const char *k)
-{
-	struct json_object *m;
-	return json_object_object_get_ex(j, k, &m) && m ? json_object_get_string(m) : NULL;
-}
-
 static void render_text(struct json_object *j, const struct resolve_res *r)
 {
-	const char *up = jstr(j, "upstream"), *tg = jstr(j, "target");
-	printf("%-10s %s%s\n", "Kernel:", jstr(j, "given"), r->running ? " (running)" : "");
-	printf("%-10s %s\n", "Distro:", jstr(j, "distro"));
-	printf("%-10s %s\n", "Series:", jstr(j, "series"));
+	const char *up = json_str(j, "upstream"), *tg = json_str(j, "target");
+	printf("%-10s %s%s\n", "Kernel:", json_str(j, "given"), r->running ? " (running)" : "");
+	printf("%-10s %s\n", "Distro:", json_str(j, "distro"));
+	printf("%-10s %s\n", "Series:", json_str(j, "series"));
 	if (up)
-		printf("%-10s %s (from %s)\n", "Upstream:", up, jstr(j, "upstream_from"));
+		printf("%-10s %s (from %s)\n", "Upstream:", up, json_str(j, "upstream_from"));
 	else
 		printf("%-10s unknown (%s)\n", "Upstream:",
 		       r->id.upstream_unknown_why ? r->id.upstream_unknown_why : "the release string does not carry the sublevel");
 	if (tg)
-		printf("%-10s %s%s%s (%s)\n", "Target:", sty(ST_BOLD), tg, sty(ST_RESET), jstr(j, "target_from"));
+		printf("%-10s %s%s%s (%s)\n", "Target:", sty(ST_BOLD), tg, sty(ST_RESET), json_str(j, "target_from"));
 	else
 		printf("%-10s none (offline)\n", "Target:");
-	if (jstr(j, "tarball_url"))
-		printf("%-10s %s\n", "Tarball:", jstr(j, "tarball_url"));
+	if (json_str(j, "tarball_url"))
+		printf("%-10s %s\n", "Tarball:", json_str(j, "tarball_url"));
 	else if (tg)
 		printf("%-10s none: release candidates and linux-next have no signed tarball\n", "Tarball:");
 	if (r->eol_known)
 		printf("%-10s %s%s%s\n", "Status:", r->eol ? sty(ST_WARN) : sty(ST_PASS),
 		       r->eol ? "end of life" : (r->moniker[0] ? r->moniker : "maintained"), sty(ST_RESET));
-	if (jstr(j, "longterm"))
-		printf("%-10s %s (series %s)\n", "Longterm:", jstr(j, "longterm"), jstr(j, "longterm_series"));
+	if (json_str(j, "longterm"))
+		printf("%-10s %s (series %s)\n", "Longterm:", json_str(j, "longterm"), json_str(j, "longterm_series"));
 }
 
 int cmd_resolve(struct acso_ctx *ctx, int argc, char **argv)
@@ -171,7 +166,7 @@ int cmd_resolve(struct acso_ctx *ctx, int argc, char **argv)
 			msg_warn("series %s is end of life: it gets no more fixes", s);
 			if (res.have_longterm)
 				msg_hint("the nearest longterm series is %s: 'acso resolve --longterm' or 'acso fetch %s'",
-					 jstr(j, "longterm_series"), jstr(j, "longterm"));
+					 json_str(j, "longterm_series"), json_str(j, "longterm"));
 		}
 	}
 	json_object_put(j);

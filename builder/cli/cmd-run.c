@@ -28,6 +28,7 @@
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/json.h"
 #include "base/lock.h"
 #include "cli/output.h"
 #include "base/spawn.h"
@@ -101,14 +102,6 @@ static struct json_object *step_rec(struct json_object *st, const char *name)
 	return NULL;
 }
 
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
 static struct json_object *outputs_of(struct json_object *st, const char *name)
 {
 	struct json_object *rec = step_rec(st, name), *out = NULL;
@@ -137,7 +130,7 @@ static char *digest(const char *s)
  * new attempt with a new key. */
 static char *attempt_key(struct json_object *rec, const char *inputs, bool forced)
 {
-	const char *state = jstr(rec, "state"), *was = jstr(rec, "inputs"), *key = jstr(rec, "reuse_key");
+	const char *state = json_str(rec, "state"), *was = json_str(rec, "inputs"), *key = json_str(rec, "reuse_key");
 	if (!forced && state && !strcmp(state, "running") && was && !strcmp(was, inputs) && key)
 		return xstrdup(key);
 	struct timespec ts;
@@ -156,9 +149,9 @@ static bool path_is(const char *p, mode_t type)
 static bool outputs_intact(const char *name, struct json_object *out)
 {
 	if (!strcmp(name, "fetch"))
-		return path_is(jstr(out, "source_dir"), S_IFDIR);
+		return path_is(json_str(out, "source_dir"), S_IFDIR);
 	if (!strcmp(name, "build")) {
-		const char *manifest = jstr(out, "manifest");
+		const char *manifest = json_str(out, "manifest");
 		if (!manifest || manifest[0] != '/' || !path_is(manifest, S_IFREG))
 			return false;
 		/* A package's "file" is a name in the manifest's directory
@@ -170,7 +163,7 @@ static bool outputs_intact(const char *name, struct json_object *out)
 		    json_object_array_length(pk) == 0)
 			return false;
 		for (size_t i = 0; i < json_object_array_length(pk); i++) {
-			const char *file = jstr(json_object_array_get_idx(pk, i), "file");
+			const char *file = json_str(json_object_array_get_idx(pk, i), "file");
 			if (!file || strchr(file, '/'))
 				return false;
 			_cleanup_free_ char *p = path_join(dir, file);
@@ -180,18 +173,8 @@ static bool outputs_intact(const char *name, struct json_object *out)
 		return true;
 	}
 	if (!strcmp(name, "snapshot"))
-		return path_is(jstr(out, "path"), S_IFREG);
+		return path_is(json_str(out, "path"), S_IFREG);
 	return true;
-}
-
-static char *now_iso(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	char b[32];
-	gmtime_r(&t, &tm);
-	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(b);
 }
 
 /* ---- a step's command line ------------------------------------------------ */
@@ -216,8 +199,8 @@ struct runner {
 static int step_args(struct runner *rn, const char *name, struct strv *a, const char **why)
 {
 	struct json_object *st = rn->st;
-	const char *src = jstr(outputs_of(st, "fetch"), "source_dir");
-	const char *target = jstr(outputs_of(st, "resolve"), "target");
+	const char *src = json_str(outputs_of(st, "fetch"), "source_dir");
+	const char *target = json_str(outputs_of(st, "resolve"), "target");
 	if (!strcmp(name, "resolve")) {
 		if (rn->version) {
 			strv_push(a, "--version");
@@ -258,7 +241,7 @@ static int step_args(struct runner *rn, const char *name, struct strv *a, const 
 		if (rn->o->iommu_pt)
 			strv_push(a, "--iommu-pt");
 		if (rn->o->once) {
-			const char *rel = jstr(outputs_of(st, rn->o->prebuilt ? "prebuilt" : "install"), "release");
+			const char *rel = json_str(outputs_of(st, rn->o->prebuilt ? "prebuilt" : "install"), "release");
 			if (!rel) {
 				*why = "the install step reported no release for --once";
 				return -1;
@@ -358,7 +341,7 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 		msg_warn("run: cannot give '%s' to uid %u", log, (unsigned)rn->uid);
 
 	struct json_object *rec = json_object_new_object();
-	_cleanup_free_ char *started = now_iso();
+	_cleanup_free_ char *started = iso_utc_dup(time(NULL));
 	json_object_object_add(rec, "state", json_object_new_string("running"));
 	json_object_object_add(rec, "inputs", json_object_new_string(inputs));
 	if (key)
@@ -389,7 +372,7 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 	r = spawn_run((const char *const *)argv->v, &so, &status);
 	double secs = now_seconds() - t0;
 	json_object_object_add(rec, "seconds", json_object_new_double((double)(long)(secs * 10) / 10));
-	_cleanup_free_ char *fin = now_iso();
+	_cleanup_free_ char *fin = iso_utc_dup(time(NULL));
 	json_object_object_add(rec, "finished", json_object_new_string(fin));
 	if (r < 0) {
 		buf_free(&out);
@@ -459,12 +442,9 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 	if (stub && *stub) {
 		rn.self = xstrdup(stub);
 	} else {
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n <= 0)
-			return fail(NULL, -errno, "run: cannot find my own binary");
-		exe[n] = '\0';
-		rn.self = xstrdup(exe);
+		int se = self_exe(&rn.self);
+		if (se < 0)
+			return fail(NULL, se, "run: cannot find my own binary");
 	}
 
 	/* Privileges: root changes the system; sudo builds as SUDO_USER. An
@@ -537,7 +517,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		char *pd = NULL, *inputs = NULL;
 		_cleanup_free_ char *key = NULL;
 		if (only >= 0 && (int)i != only) {
-			if ((int)i < only && (!rec || strcmp(jstr(rec, "state") ? jstr(rec, "state") : "", "done"))) {
+			if ((int)i < only && (!rec || strcmp(json_str(rec, "state") ? json_str(rec, "state") : "", "done"))) {
 				msg_error("run: --only %s: step '%s' before it is not done", o.only, s->name);
 				rc = EXIT_FAIL;
 				break;
@@ -567,8 +547,8 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		json_object_put(in);
 		strv_free(&args);
 
-		bool done = rec && jstr(rec, "state") && !strcmp(jstr(rec, "state"), "done") &&
-			    jstr(rec, "inputs") && !strcmp(jstr(rec, "inputs"), inputs) &&
+		bool done = rec && json_str(rec, "state") && !strcmp(json_str(rec, "state"), "done") &&
+			    json_str(rec, "inputs") && !strcmp(json_str(rec, "inputs"), inputs) &&
 			    outputs_intact(s->name, outputs_of(rn.st, s->name));
 		bool forced = (o.from && (int)i >= from) || only == (int)i;
 		key = s->keyed ? attempt_key(rec, inputs, forced) : NULL;
@@ -664,7 +644,7 @@ next:
 		else
 			printf("Done: %d step%s ran, %d skipped\n", ran, ran == 1 ? "" : "s", skipped);
 		if (only < 0) {
-			const char *rel = jstr(outputs_of(rn.st, o.prebuilt ? "prebuilt" : "install"), "release");
+			const char *rel = json_str(outputs_of(rn.st, o.prebuilt ? "prebuilt" : "install"), "release");
 			printf("Next: reboot%s%s, then run 'acso verify'\n", rel ? " into " : "", rel ? rel : "");
 		}
 	}

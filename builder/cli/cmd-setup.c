@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/fileio.h"
-#include "boot/grub.h"
+#include "boot/params.h"
 #include "cli/output.h"
 #include "base/spawn.h"
 #include "base/util.h"

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "base/fileio.h"
+#include "base/json.h"
 #include "cli/output.h"
 #include "run/state.h"
 #include "base/util.h"
@@ -16,14 +17,6 @@
 const struct acso_option status_options[] = {
 	{0},
 };
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
 
 static void print_target(struct json_object *st, const char *target)
 {
@@ -36,17 +29,17 @@ static void print_target(struct json_object *st, const char *target)
 	}
 	printf("  %-9s %-8s %-20s %8s  %s\n", "STEP", "STATE", "FINISHED", "SECONDS", "LOG");
 	json_object_object_foreach(steps, name, rec) {
-		const char *state = jstr(rec, "state");
+		const char *state = json_str(rec, "state");
 		struct json_object *secs = NULL;
 		json_object_object_get_ex(rec, "seconds", &secs);
 		enum style c = !state ? ST_DIM : !strcmp(state, "done") ? ST_PASS : !strcmp(state, "failed") ? ST_FAIL : ST_WARN;
 		char sbuf[32] = "-";
 		if (secs)
 			snprintf(sbuf, sizeof(sbuf), "%.1f", json_object_get_double(secs));
-		const char *fin = jstr(rec, "finished");
+		const char *fin = json_str(rec, "finished");
 		printf("  %-9s %s%-8s%s %-20s %8s  %s\n", name, sty(c), state ? state : "?", sty(ST_RESET),
 		       fin ? fin : (state && !strcmp(state, "running") ? "(running or interrupted)" : "-"), sbuf,
-		       jstr(rec, "log") ? jstr(rec, "log") : "-");
+		       json_str(rec, "log") ? json_str(rec, "log") : "-");
 	}
 }
 

@@ -12,6 +12,7 @@
 #include "cli/cmd-install.h"
 #include "cli/commands.h"
 #include "base/err.h"
+#include "base/fileio.h"
 #include "package/install.h"
 #include "base/lock.h"
 #include "cli/output.h"
@@ -37,11 +38,9 @@ static bool grub_remove_exists(const char *self)
 
 static int remove_boot_parameters(const struct acso_ctx *ctx)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	_cleanup_free_ char *self = NULL;
+	if (self_exe(&self) < 0)
 		return EXIT_FAIL;
-	self[n] = '\0';
 	if (!grub_remove_exists(self)) {
 		/* TODO(grub): `acso grub --remove` lands with the grub command. */
 		msg_hint("no ACS kernel is left: remove the boot parameters with 'acso grub --remove'");

@@ -81,9 +81,7 @@ static int exit_for(int rc)
 
 static void fmt_time(long long t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (t <= 0 || !gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (t <= 0 || !iso_utc((time_t)t, buf, len))
 		snprintf(buf, len, "unknown");
 }
 

@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "base/fileio.h"
+#include "boot/bootmgr.h"
 #include "boot/grub.h"
 #include "cli/groups-render.h"
 #include "cli/output.h"

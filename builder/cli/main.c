@@ -266,6 +266,16 @@ const char *ctx_conf(const struct acso_ctx *ctx, const char *key, const char *de
 	return v ? v : def;
 }
 
+int ctx_conf_bool(const struct acso_ctx *ctx, const char *key, bool *out)
+{
+	struct acso_err e = {0};
+	if (conf_bool(&ctx->conf, key, false, out, &e) == 0)
+		return 0;
+	fail(&e, e.code, "config");
+	msg_hint("set %s = yes or %s = no", key, key);
+	return EXIT_USAGE;
+}
+
 static const char *home_dir(void)
 {
 	const char *h = getenv("HOME");
@@ -341,11 +351,9 @@ static int setup_context(struct acso_ctx *ctx)
 	 * the installed share directory. */
 	const char *dd = getenv("ACSO_DATADIR");
 	if (!dd || !*dd) {
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		_cleanup_free_ char *exe = NULL;
 		dd = ACSO_DATADIR;
-		if (n > 0) {
-			exe[n] = '\0';
+		if (self_exe(&exe) == 0) {
 			for (int up = 0; up < 2; up++) {
 				char *slash = strrchr(exe, '/');
 				if (!slash)

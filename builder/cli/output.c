@@ -119,13 +119,6 @@ int out_finish(int code)
 	return code;
 }
 
-double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void fmt_size(uint64_t n, char *buf, size_t len)
 {
 	const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -7,6 +7,7 @@
 
 #include "cli/acso.h"
 #include "base/err.h"
+#include "base/util.h" /* now_seconds */
 
 void out_init(struct acso_ctx *ctx);
 
@@ -49,7 +50,6 @@ void progress_bytes(struct progress *p, const char *name, uint64_t done, uint64_
 /* Free text (already formatted). */
 void progress_text(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void progress_end(struct progress *p);
-double now_seconds(void);
 /* "1.2 MiB" */
 void fmt_size(uint64_t n, char *buf, size_t len);
 /* "1:02:03" / "2:03" */

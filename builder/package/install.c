@@ -12,6 +12,7 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/json.h"
 #include "package/install.h"
 
 #define STATE_MAX (1u << 20)
@@ -175,14 +176,6 @@ void installed_free(struct installed_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static const char *jstr(json_object *o, const char *k)
-{
-	json_object *v;
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 int installed_load(const char *work_dir, struct installed_state *s, struct acso_err *e)
 {
 	memset(s, 0, sizeof(*s));
@@ -200,7 +193,7 @@ int installed_load(const char *work_dir, struct installed_state *s, struct acso_
 	}
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *eo = json_object_array_get_idx(a, i), *pk;
-		const char *rel = jstr(eo, "release"), *root = jstr(eo, "root");
+		const char *rel = json_str(eo, "release"), *root = json_str(eo, "root");
 		if (!rel || !root || !json_object_object_get_ex(eo, "packages", &pk) ||
 		    !json_object_is_type(pk, json_type_array)) {
 			json_object_put(o);
@@ -212,10 +205,10 @@ int installed_load(const char *work_dir, struct installed_state *s, struct acso_
 		memset(en, 0, sizeof(*en));
 		en->release = xstrdup(rel);
 		en->root = xstrdup(root);
-		en->installed_at = xstrdup(jstr(eo, "installed_at") ? jstr(eo, "installed_at") : "");
+		en->installed_at = xstrdup(json_str(eo, "installed_at") ? json_str(eo, "installed_at") : "");
 		for (size_t j = 0; j < json_object_array_length(pk); j++) {
 			json_object *po = json_object_array_get_idx(pk, j);
-			const char *name = jstr(po, "package"), *ver = jstr(po, "version");
+			const char *name = json_str(po, "package"), *ver = json_str(po, "version");
 			if (!name)
 				continue;
 			strv_push(&en->packages, name);
@@ -287,10 +280,7 @@ void installed_record(struct installed_state *s, const char *root, const struct 
 	memset(en, 0, sizeof(*en));
 	en->release = xstrdup(p->release);
 	en->root = xstrdup(root);
-	char iso[32];
-	time_t now = time(NULL);
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	en->installed_at = xstrdup(iso);
+	en->installed_at = iso_utc_dup(time(NULL));
 	for (size_t i = 0; i < p->n; i++) {
 		strv_push(&en->packages, p->v[i].info.package);
 		strv_push(&en->versions, p->v[i].info.version);

@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/json.h"
 #include "package/manifest.h"
 #include "base/util.h"
 
@@ -64,10 +65,8 @@ int manifest_write(const char *dir, const struct manifest *m, struct acso_err *e
 
 static char *get_str(json_object *o, const char *k)
 {
-	json_object *v;
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return xstrdup(json_object_get_string(v));
+	const char *s = json_str(o, k);
+	return s ? xstrdup(s) : NULL;
 }
 
 void manifest_add(struct manifest *m, const char *file, struct deb_info *info)

@@ -1,5 +1,6 @@
-/* pgp-int.h — internals shared by the OpenPGP files (armor.c, pgp-packet.c,
- * keyring.c, pgp-verify.c, cleartext.c). Not for other modules: use pgp.h. */
+/* pgp-int.h — internals shared by the OpenPGP files. Not for other modules:
+ * use pgp.h. The files depend on each other in one direction only (see
+ * pgp.h), and this header is in that order. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -71,12 +72,7 @@ void pgp_sig_clear(struct pgp_sig *s);
 
 void pgp_hex(const uint8_t *d, size_t n, char *out);
 
-/* ---- keyring.c ---- */
-/* The key (primary or subkey) matching the signature's issuer, or NULL. */
-const struct pgp_key *pgp_keyring_lookup(const struct pgp_keyring *kr, const struct pgp_sig *s);
-const struct pgp_key *pgp_keyring_primary(const struct pgp_keyring *kr, const struct pgp_key *k);
-
-/* ---- pgp-verify.c ---- */
+/* ---- signature.c (uses pgp-packet.c) ---- */
 /* Hash-algorithm name for hash.h, NULL if unsupported. */
 const char *pgp_hash_id(int algo);
 struct hash;
@@ -86,6 +82,15 @@ void pgp_hash_trailer(struct hash *h, const struct pgp_sig *s);
  * algorithm mismatch or a wrong digest prefix), <0 error. */
 int pgp_sig_check_digest(const struct pgp_key *k, const struct pgp_sig *s, const uint8_t *dig,
 			 size_t dlen, struct acso_err *e);
+/* Can a key of algorithm keyalgo have made a signature of sigalgo? */
+bool pgp_algo_matches(int keyalgo, int sigalgo);
+
+/* ---- keyring.c (uses signature.c for binding signatures) ---- */
+/* The key (primary or subkey) matching the signature's issuer, or NULL. */
+const struct pgp_key *pgp_keyring_lookup(const struct pgp_keyring *kr, const struct pgp_sig *s);
+const struct pgp_key *pgp_keyring_primary(const struct pgp_keyring *kr, const struct pgp_key *k);
+
+/* ---- pgp-verify.c (uses keyring.c and signature.c) ---- */
 /* Start verification with an already-parsed signature (no copy kept: s must
  * outlive v). */
 int pgp_verify_begin_sig(const struct pgp_sig *s, bool raw, struct pgp_verify **v, struct acso_err *e);

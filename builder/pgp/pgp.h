@@ -7,6 +7,16 @@
  * Verification is pinned to the keys loaded into a keyring: there is no web
  * of trust and no key server. No GnuPG at run time; OpenSSL does the maths.
  *
+ * The files, each using only those above it (no circle; pgp-int.h holds
+ * what they share):
+ *   armor.c       ASCII armor and CRC24
+ *   pgp-packet.c  packets, key and signature packet bodies
+ *   signature.c   one signature's maths: hash trailer, RSA / Ed25519 check
+ *   keyring.c     the keys verification is pinned to (binding signatures
+ *                 of subkeys checked with signature.c): data the verifier reads
+ *   pgp-verify.c  detached signatures over data, against a keyring
+ *   cleartext.c   cleartext-signed messages, through pgp-verify.c
+ *
  * Every function returns 0 (or a count) on success and a negative code:
  *   -ACSO_E_PARSE        malformed input (armor, packet, cleartext)
  *   -ACSO_E_UNSUPPORTED  a well-formed thing we do not handle (v3/v5, DSA...)

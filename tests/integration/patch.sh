@@ -199,6 +199,22 @@ t_exit 1 "--patches with an unknown ref" "$ACSO" patch --source-dir "$T/k" --pat
 t_grep "unknown ref named" "no ref 'v9'" "$T/.err"
 t_exit 1 "--patches git:// refused" "$ACSO" patch --source-dir "$T/k" --patches "git:git://example.invalid/x"
 t_grep "git:// refusal explained" "neither authenticated nor encrypted" "$T/.err"
+# allow_http is read by the one yes/no parser: `allow_http = true` lets
+# --patches git:http:// through to the network as it does for fetch (it was
+# refused: only the spelling "yes" counted here), "no" refuses, and a value
+# that is neither is an error naming the key and the file.
+printf 'allow_http = no\n' >"$T/http-no.conf"
+t_exit 1 "allow_http = no: plain http git refused" "$ACSO" --config "$T/http-no.conf" patch --source-dir "$T/k" --patches "git:http://example.invalid/x"
+t_grep "allow_http = no: refusal explained" "is plain http" "$T/.err"
+for v in true yes On 1; do
+	printf 'allow_http = %s\n' "$v" >"$T/http-yes.conf"
+	t_exit 1 "allow_http = $v: no server there" "$ACSO" --config "$T/http-yes.conf" patch --source-dir "$T/k" --patches "git:http://example.invalid/x"
+	t_nogrep "allow_http = $v: plain http allowed for --patches" "is plain http" "$T/.err"
+done
+printf 'allow_http = maybe\n' >"$T/http-bad.conf"
+t_exit 2 "allow_http = maybe: a usage error" "$ACSO" --config "$T/http-bad.conf" patch --source-dir "$T/k" --patches "git:http://example.invalid/x"
+t_grep "bad yes/no value: key and file named" "^acso: config: 'allow_http' in .*/http-bad.conf:1: 'maybe' is not a yes/no value" "$T/.err"
+t_grep "bad yes/no value: hint" "hint: set allow_http = yes or allow_http = no" "$T/.err"
 
 # --- compile check with a configured tree (stub make) ---
 fresh

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include "base/conf.h"
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/json.h"
 #include "base/lock.h"
 #include "base/spawn.h"
 #include "base/util.h"
@@ -63,6 +65,67 @@ static void test_conf(void **state)
 	assert_true(conf_key_known("mirror"));
 	assert_false(conf_key_known("mirorr"));
 	conf_free(&c);
+}
+
+/* One yes/no parser for every boolean key: each spelling in any case, the
+ * default when unset, and anything else an error naming key and file. */
+static void test_conf_bool(void **state)
+{
+	struct conf c = {0};
+	struct acso_err e = {0};
+	bool b = true;
+	static const char *const yes[] = {"yes", "true", "on", "1", "YES", "True", "On"};
+	static const char *const no[] = {"no", "false", "off", "0", "NO", "False", "oFF"};
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		conf_set(&c, "allow_http", yes[i], "t:1");
+		assert_int_equal(conf_bool(&c, "allow_http", false, &b, &e), 0);
+		assert_true(b);
+		conf_set(&c, "allow_http", no[i], "t:1");
+		assert_int_equal(conf_bool(&c, "allow_http", true, &b, &e), 0);
+		assert_false(b);
+	}
+	assert_int_equal(conf_bool(&c, "ccache", true, &b, &e), 0);
+	assert_true(b); /* unset: the default */
+	assert_int_equal(conf_bool(&c, "ccache", false, &b, &e), 0);
+	assert_false(b);
+	static const char *const bad[] = {"maybe", "", "y", "2", "yes please", "truee"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		conf_set(&c, "ccache", bad[i], "/etc/acso.conf:3");
+		b = true;
+		assert_int_equal(conf_bool(&c, "ccache", true, &b, &e), -ACSO_E_PARSE);
+		assert_non_null(strstr(e.msg, "'ccache' in /etc/acso.conf:3"));
+		assert_non_null(strstr(e.msg, "is not a yes/no value"));
+	}
+	conf_free(&c);
+}
+
+/* The helpers that had a copy in several files: ISO-8601 UTC timestamps,
+ * the JSON string member, the path of the running binary. */
+static void test_shared_helpers(void **state)
+{
+	char b[ISO_UTC_SIZE];
+	assert_true(iso_utc(0, b, sizeof(b)));
+	assert_string_equal(b, "1970-01-01T00:00:00Z");
+	assert_true(iso_utc(1733420980, b, sizeof(b)));
+	assert_string_equal(b, "2024-12-05T17:49:40Z");
+	assert_false(iso_utc(1733420980, b, 10)); /* does not fit: "" */
+	assert_string_equal(b, "");
+	_cleanup_free_ char *d = iso_utc_dup(86400);
+	assert_string_equal(d, "1970-01-02T00:00:00Z");
+
+	struct json_object *o = json_tokener_parse("{\"s\": \"x\", \"n\": 1, \"z\": null, \"o\": {}}");
+	assert_non_null(o);
+	assert_string_equal(json_str(o, "s"), "x");
+	assert_null(json_str(o, "n")); /* not a string */
+	assert_null(json_str(o, "z"));
+	assert_null(json_str(o, "o"));
+	assert_null(json_str(o, "missing"));
+	assert_null(json_str(NULL, "s"));
+	json_object_put(o);
+
+	_cleanup_free_ char *exe = NULL;
+	assert_int_equal(self_exe(&exe), 0);
+	assert_true(exe[0] == '/' && endswith(exe, "/test-foundation"));
 }
 
 static void test_atomic_write(void **state)
@@ -254,6 +317,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_conf_bool),
+		cmocka_unit_test(test_shared_helpers),
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_mkdir_p_owned),
 		cmocka_unit_test(test_root_relative),

@@ -1,4 +1,5 @@
-/* Unit tests for grub.c: the pcie_acs_override grammar, command-line words,
+/* Unit tests for boot/ (params, cmdline, grub-eval, grub, grub-menu,
+ * bootmgr): the pcie_acs_override grammar, command-line words,
  * CPU vendor, planning (drop-in, fallback edit, remove) and its error paths,
  * boot entries, boot manager detection, /etc/kernel/cmdline and its undo. */
 #include <stdarg.h>
@@ -15,7 +16,10 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "boot/bootmgr.h"
+#include "boot/cmdline.h"
 #include "boot/grub.h"
+#include "boot/params.h"
 #include "base/util.h"
 
 static char *mkroot(void)

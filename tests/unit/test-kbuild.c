@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "base/fileio.h"
 #include "kernel/kbuild.h"
+#include "kernel/kcheck.h"
 #include "base/util.h"
 
 static char *tmpdir(void)
@@ -46,6 +47,31 @@ static bool has(const struct strv *s, const char *str)
 		if (!strcmp(s->v[i], str))
 			return true;
 	return false;
+}
+
+/* kcheck.c: a skipped check says why and runs nothing; a tree where make
+ * fails reports "failed" with the log. */
+static void test_compile_check(void **state)
+{
+	struct acso_err e = {0};
+	const char *st = NULL;
+	json_object *j = compile_check("/nonexistent-acso-tree", "/dev/null", "--dry-run", &st, &e);
+	assert_string_equal(st, "skipped");
+	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+			    "{\"status\":\"skipped\",\"reason\":\"--dry-run\"}");
+	json_object_put(j);
+	char tmpl[] = "/tmp/acso-unit-kcheck.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	_cleanup_free_ char *log = path_join(tmpl, "check.log");
+	j = compile_check(tmpl, log, NULL, &st, &e); /* no Makefile: make fails */
+	assert_string_equal(st, "failed");
+	json_object *v;
+	assert_true(json_object_object_get_ex(j, "log", &v));
+	assert_string_equal(json_object_get_string(v), log);
+	assert_true(json_object_object_get_ex(j, "reason", &v));
+	assert_string_equal(json_object_get_string(v), e.msg);
+	json_object_put(j);
+	rm_rf_at(AT_FDCWD, tmpl);
 }
 
 static void test_command_plain(void **state)
@@ -318,6 +344,7 @@ static void test_diagnose(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_compile_check),
 		cmocka_unit_test(test_command_plain),
 		cmocka_unit_test(test_command_distcc),
 		cmocka_unit_test(test_release),

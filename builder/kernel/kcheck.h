@@ -1,4 +1,6 @@
-/* kcheck.h — the command layer's compile check (cmd-kcheck.c). */
+/* kcheck.h — the compile check shared by `acso patch` and `acso config`:
+ * make drivers/pci/quirks.o, timed, before the full build. Core: never
+ * prints; the caller says that the compile starts. */
 #pragma once
 #include <json-c/json.h>
 

@@ -1,17 +1,15 @@
-/* cmd-distro.c — see distro.h. Lives in the command layer: it decides
- * between --dry-run, "needs root" and running apt-get. */
+/* distro.c — see distro.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/distro.h"
 #include "base/err.h"
 #include "base/fileio.h"
-#include "cli/output.h"
 #include "base/spawn.h"
 #include "base/util.h"
+#include "source/distro.h"
 
 static bool os_is_debian_like(int rootfd, char *id, size_t idn)
 {
@@ -40,19 +38,18 @@ static bool os_is_debian_like(int rootfd, char *id, size_t idn)
 	return like;
 }
 
-int distro_fetch(struct acso_ctx *ctx, const struct kver *want, const struct fetch_opts *fo,
-		 struct fetch_result *res, struct acso_err *e)
+int distro_find(int rootfd, const struct kver *want, struct distro_src *d, struct acso_err *e)
 {
-	char id[64];
-	if (!os_is_debian_like(ctx->rootfd, id, sizeof(id)))
-		return err_set(e, -ACSO_E_UNSUPPORTED, "--source distro knows Debian and Ubuntu, not '%s'", id);
+	memset(d, 0, sizeof(*d));
+	if (!os_is_debian_like(rootfd, d->id, sizeof(d->id)))
+		return err_set(e, -ACSO_E_UNSUPPORTED, "--source distro knows Debian and Ubuntu, not '%s'", d->id);
 	struct kver series;
 	if (want) {
 		series = *want;
 	} else {
 		_cleanup_free_ char *rel = NULL;
 		struct kident k;
-		int r = root_read_attr(ctx->rootfd, "/proc/sys/kernel/osrelease", &rel);
+		int r = root_read_attr(rootfd, "/proc/sys/kernel/osrelease", &rel);
 		if (r < 0)
 			return err_set(e, r, "read /proc/sys/kernel/osrelease: %s", acso_strerror(r));
 		if (kident_parse(rel, NULL, NULL, &k, e) < 0)
@@ -67,43 +64,38 @@ int distro_fetch(struct acso_ctx *ctx, const struct kver *want, const struct fet
 	_cleanup_free_ char *deb_file = xasprintf("/usr/src/linux-source-%s.tar.xz", s);
 	_cleanup_free_ char *ubu_pkg = xasprintf("linux-source-%s.0", s);
 	_cleanup_free_ char *ubu_file = xasprintf("/usr/src/linux-source-%s.0/linux-source-%s.0.tar.bz2", s, s);
-	const char *pkg = NULL, *file = NULL;
-	if (root_exists(ctx->rootfd, deb_file) == 0)
-		pkg = deb_pkg, file = deb_file;
-	else if (root_exists(ctx->rootfd, ubu_file) == 0)
-		pkg = ubu_pkg, file = ubu_file;
-	bool root_is_slash = !strcmp(ctx->root, "/");
-	if (!file) {
-		const char *want_pkg = !strcmp(id, "ubuntu") ? ubu_pkg : deb_pkg;
-		if (ctx->dry_run) {
-			printf("would run: apt-get install -y %s\n", want_pkg);
-			printf("then verify it with dpkg --verify and extract it into %s/src/\n", ctx->work_dir);
-			return DISTRO_DRY_RUN;
-		}
-		if (!root_is_slash)
-			return err_set(e, -ACSO_E_NOTFOUND, "%s is not installed in '%s' (install %s there)", deb_file, ctx->root, want_pkg);
-		if (geteuid() != 0) {
-			msg_error("fetch: %s is not installed and installing it needs root", want_pkg);
-			msg_hint("run: sudo apt-get install %s", want_pkg);
-			return err_set(e, -EPERM, "needs root to install %s", want_pkg);
-		}
-		const char *argv[] = { "apt-get", "install", "-y", "--no-install-recommends", want_pkg, NULL };
-		const char *env[] = { "DEBIAN_FRONTEND=noninteractive", NULL };
-		struct spawn_opts so = { .env = env, .log_fd = STDERR_FILENO };
-		int r = spawn_check(argv, &so, e);
-		if (r < 0)
-			return err_wrap(e, r, "apt-get install %s", want_pkg);
-		pkg = want_pkg;
-		file = !strcmp(id, "ubuntu") ? ubu_file : deb_file;
-	}
-	if (ctx->dry_run) {
-		printf("would verify %s%s with dpkg --verify %s and extract it into %s/src/\n",
-		       root_is_slash ? "" : ctx->root, file, pkg, ctx->work_dir);
-		return DISTRO_DRY_RUN;
-	}
+	bool ubuntu = !strcmp(d->id, "ubuntu");
+	if (root_exists(rootfd, deb_file) == 0)
+		ubuntu = false, d->installed = true;
+	else if (root_exists(rootfd, ubu_file) == 0)
+		ubuntu = true, d->installed = true;
+	d->pkg = xstrdup(ubuntu ? ubu_pkg : deb_pkg);
+	d->file = xstrdup(ubuntu ? ubu_file : deb_file);
+	return 0;
+}
+
+int distro_install(const char *root, struct distro_src *d, int log_fd, struct acso_err *e)
+{
+	if (strcmp(root, "/"))
+		return err_set(e, -ACSO_E_NOTFOUND, "%s is not installed in '%s' (install %s there)", d->file, root, d->pkg);
+	const char *argv[] = { "apt-get", "install", "-y", "--no-install-recommends", d->pkg, NULL };
+	const char *env[] = { "DEBIAN_FRONTEND=noninteractive", NULL };
+	struct spawn_opts so = { .env = env, .log_fd = log_fd };
+	int r = spawn_check(argv, &so, e);
+	if (r < 0)
+		return err_wrap(e, r, "apt-get install %s", d->pkg);
+	d->installed = true;
+	return 0;
+}
+
+int distro_fetch(const char *root, const struct distro_src *d, const struct fetch_opts *fo,
+		 struct fetch_result *res, struct acso_err *e)
+{
+	bool root_is_slash = !strcmp(root, "/");
+	const char *pkg = d->pkg, *file = d->file;
 	/* dpkg compares the file with the checksum it recorded at install. */
 	struct buf out = {0};
-	const char *argv_root[] = { "dpkg", "--root", ctx->root, "--verify", pkg, NULL };
+	const char *argv_root[] = { "dpkg", "--root", root, "--verify", pkg, NULL };
 	const char *argv[] = { "dpkg", "--verify", pkg, NULL };
 	struct spawn_opts so = { .capture = &out, .log_fd = -1, .quiet = true };
 	int status;
@@ -117,6 +109,13 @@ int distro_fetch(struct acso_ctx *ctx, const struct kver *want, const struct fet
 	buf_free(&out);
 	if (changed || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return err_set(e, -ACSO_E_HASH, "dpkg --verify %s: %s does not match what dpkg installed", pkg, file);
-	_cleanup_free_ char *path = root_is_slash ? xstrdup(file) : path_join(ctx->root, file + 1);
+	_cleanup_free_ char *path = root_is_slash ? xstrdup(file) : path_join(root, file + 1);
 	return fetch_local(path, NULL, NULL, NULL, "distro", fo, res, e);
+}
+
+void distro_src_free(struct distro_src *d)
+{
+	free(d->pkg);
+	free(d->file);
+	memset(d, 0, sizeof(*d));
 }

@@ -1,13 +1,11 @@
-/* cmd-kcheck.c — the compile check shared by `acso patch` and `acso config`
- * (not a command of its own): make drivers/pci/quirks.o, timed, reported
- * as the "compile_check" JSON object both commands print. */
+/* kcheck.c — see kcheck.h: make drivers/pci/quirks.o, timed, reported as
+ * the "compile_check" JSON object both commands print. */
 #include <string.h>
 
-#include "cli/commands.h"
 #include "base/err.h"
-#include "cli/kcheck.h"
+#include "base/util.h"
+#include "kernel/kcheck.h"
 #include "kernel/kmake.h"
-#include "cli/output.h"
 
 json_object *compile_check(const char *src, const char *log, const char *skip, const char **state,
 			   struct acso_err *e)
@@ -16,7 +14,6 @@ json_object *compile_check(const char *src, const char *log, const char *skip, c
 	const char *why = skip;
 	*state = "skipped";
 	if (!skip) {
-		msg_info("compiling drivers/pci/quirks.o (log: %s)", log);
 		double t0 = now_seconds();
 		if (kmake_quirks_check(src, log, e) < 0) {
 			*state = "failed";
