@@ -83,7 +83,7 @@ int distro_fetch(struct acso_ctx *ctx, const struct kver *want, const struct fet
 		if (!root_is_slash)
 			return err_set(e, -ACSO_E_NOTFOUND, "%s is not installed in '%s' (install %s there)", deb_file, ctx->root, want_pkg);
 		if (geteuid() != 0) {
-			msg_error("fetch: %s is not installed and installing it needs root", want_pkg);
+			msg_error("%s is not installed and installing it needs root", want_pkg);
 			msg_hint("run: sudo apt-get install %s", want_pkg);
 			return err_set(e, -EPERM, "needs root to install %s", want_pkg);
 		}
