@@ -16,6 +16,7 @@
 
 #include "cli/cmd-install.h"
 #include "cli/commands.h"
+#include "base/user.h"
 #include "package/deb.h"
 #include "base/err.h"
 #include "base/fileio.h"
@@ -30,67 +31,37 @@
 #define CONFIG_MAX (8u << 20)
 #define LOG_TAIL_MAX (16u << 20) /* how much of a failed log is diagnosed */
 
-enum { O_SOURCE = 256, O_LOCALVERSION, O_CCACHE, O_DISTCC, O_ICECC, O_ALLOW_ROOT, O_REUSE_KEY };
-
-const struct acso_option build_options[] = {
-	{"source-dir", O_SOURCE, "DIR", "the prepared kernel tree (default WORK/src/current)"},
-	{"localversion", O_LOCALVERSION, "SUFFIX", "release suffix (default -acso; config: localversion)"},
-	{"jobs", 'j', "N", "parallel jobs (default: the CPUs available, or the distcc hosts' slots)"},
-	{"ccache", O_CCACHE, NULL, "compile through ccache (config: ccache = yes)"},
-	{"distcc", O_DISTCC, "HOSTS", "compile on distcc hosts, e.g. '127.0.0.1:3632/4 box2/8' (config: distcc)"},
-	{"icecc", O_ICECC, NULL, "compile through an existing icecream (icecc) cluster"},
-	{"allow-root", O_ALLOW_ROOT, NULL, "build even as plain root (not recommended)"},
-	{"reuse-key", O_REUSE_KEY, "KEY", "record KEY; if the last build was made with KEY, the same .config and is intact, report it instead (acso run)"},
-	{0},
-};
-
 struct build_args {
 	const char *source_dir;
 	const char *localversion;
-	unsigned jobs;
+	uint32_t jobs;
 	bool ccache, icecc, allow_root;
 	const char *distcc;
 	const char *reuse_key;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
+static int opt_reuse_key(void *opts, const char *arg)
 {
-	struct build_args *a = priv;
-	switch (key) {
-	case O_SOURCE:
-		a->source_dir = arg;
-		return 0;
-	case O_LOCALVERSION:
-		a->localversion = arg;
-		return 0;
-	case 'j':
-		if (parse_u32(arg, 10, &a->jobs) < 0 || a->jobs == 0 || a->jobs > 4096) {
-			msg_error("build: --jobs '%s': expected a number from 1 to 4096", arg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case O_CCACHE:
-		a->ccache = true;
-		return 0;
-	case O_DISTCC:
-		a->distcc = arg;
-		return 0;
-	case O_ICECC:
-		a->icecc = true;
-		return 0;
-	case O_ALLOW_ROOT:
-		a->allow_root = true;
-		return 0;
-	case O_REUSE_KEY:
-		if (!*arg || strlen(arg) > 128) {
-			msg_error("build: --reuse-key '%s': expected 1 to 128 characters", arg);
-			return EXIT_USAGE;
-		}
-		a->reuse_key = arg;
-		return 0;
+	if (!*arg || strlen(arg) > 128) {
+		msg_error("--reuse-key '%s': expected 1 to 128 characters", arg);
+		return EXIT_USAGE;
 	}
-	return EXIT_USAGE;
+	((struct build_args *)opts)->reuse_key = arg;
+	return 0;
 }
+
+#define OPTS struct build_args
+const struct acso_option build_options[] = {
+	OPT_STRING(0, "source-dir", source_dir, "DIR", "the prepared kernel tree (default WORK/src/current)"),
+	OPT_STRING(0, "localversion", localversion, "SUFFIX", "release suffix (default -acso; config: localversion)"),
+	OPT_UINT('j', "jobs", jobs, "N", 1, 4096, "parallel jobs (default: the CPUs available, or the distcc hosts' slots)"),
+	OPT_BOOL(0, "ccache", ccache, "compile through ccache (config: ccache = yes)"),
+	OPT_STRING(0, "distcc", distcc, "HOSTS", "compile on distcc hosts, e.g. '127.0.0.1:3632/4 box2/8' (config: distcc)"),
+	OPT_BOOL(0, "icecc", icecc, "compile through an existing icecream (icecc) cluster"),
+	OPT_BOOL(0, "allow-root", allow_root, "build even as plain root (not recommended)"),
+	OPT_CALLBACK(0, "reuse-key", opt_reuse_key, "KEY", "record KEY; if the last build was made with KEY, the same .config and is intact, report it instead (acso run)"),
+	OPT_END,
+};
 
 /* A localversion is a release suffix: "-acso", "-vfio1". */
 static bool valid_localversion(const char *s)
@@ -117,26 +88,26 @@ static int choose_user(struct acso_ctx *ctx, const struct build_args *a, struct 
 	memset(u, 0, sizeof(*u));
 	if (geteuid() != 0)
 		return 0;
-	const char *su = getenv("SUDO_USER");
-	if (su && *su && strcmp(su, "root")) {
-		struct passwd *pw = getpwnam(su);
-		if (!pw || pw->pw_uid == 0) {
-			msg_error("build: SUDO_USER '%s' is not a user of this system", su);
-			return EXIT_FAIL;
-		}
+	struct acso_user who;
+	struct acso_err e = {0};
+	if (user_invoking(&who, &e) < 0) {
+		msg_error("%s", e.msg);
+		return EXIT_FAIL;
+	}
+	if (who.sudo) {
+		/* the work dir followed the user already (CMD_SUDO_HOME) */
 		u->drop = true;
-		u->uid = pw->pw_uid;
-		u->gid = pw->pw_gid;
-		snprintf(u->name, sizeof(u->name), "%s", pw->pw_name);
-		snprintf(u->home, sizeof(u->home), "%s", pw->pw_dir);
-		work_dir_follow_sudo(ctx, u->home);
+		u->uid = who.uid;
+		u->gid = who.gid;
+		snprintf(u->name, sizeof(u->name), "%s", who.name);
+		snprintf(u->home, sizeof(u->home), "%s", who.home);
 		setenv("HOME", u->home, 1);
 		setenv("USER", u->name, 1);
 		setenv("LOGNAME", u->name, 1);
 		return 0;
 	}
 	if (!a->allow_root) {
-		msg_error("build: refusing to build the kernel as root");
+		msg_error("refusing to build the kernel as root");
 		msg_hint("run 'acso build' as a normal user (under sudo it builds as SUDO_USER), or pass --allow-root");
 		return EXIT_FAIL;
 	}
@@ -199,7 +170,7 @@ static void report_failure(const char *what, const char *log_path)
 	_cleanup_free_ char *text = read_log_tail(log_path);
 	struct kbuild_diag d;
 	kbuild_diagnose(text, &d);
-	msg_error("build: %s", what);
+	msg_error("%s", what);
 	for (size_t i = 0; i < d.errors.n; i++)
 		fprintf(stderr, "  | %s\n", d.errors.v[i]);
 	fprintf(stderr, "  cause: %s\n", d.cause);
@@ -367,19 +338,19 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct build_args a = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &a, &first);
+	int r = cmd_options(ctx, argc, argv, &a, &first);
 	if (r)
 		return r;
 	struct acso_err e = {0};
 	if (!a.localversion)
 		a.localversion = ctx_conf(ctx, "localversion", "-acso");
 	if (!valid_localversion(a.localversion)) {
-		msg_error("build: --localversion '%s': expected a suffix of a-z 0-9 - . + such as -acso", a.localversion);
+		msg_error("--localversion '%s': expected a suffix of a-z 0-9 - . + such as -acso", a.localversion);
 		return EXIT_USAGE;
 	}
 	if (!a.jobs && ctx_conf(ctx, "jobs", NULL) &&
 	    (parse_u32(ctx_conf(ctx, "jobs", NULL), 10, &a.jobs) < 0 || !a.jobs)) {
-		msg_error("build: config 'jobs = %s': expected a positive number", ctx_conf(ctx, "jobs", NULL));
+		msg_error("config 'jobs = %s': expected a positive number", ctx_conf(ctx, "jobs", NULL));
 		return EXIT_USAGE;
 	}
 	if (!a.ccache && (r = ctx_conf_bool(ctx, "ccache", &a.ccache)))
@@ -387,11 +358,11 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	if (!a.distcc)
 		a.distcc = ctx_conf(ctx, "distcc", NULL);
 	if (a.distcc && a.icecc) {
-		msg_error("build: --distcc and --icecc exclude each other");
+		msg_error("--distcc and --icecc exclude each other");
 		return EXIT_USAGE;
 	}
 	if (a.distcc && kbuild_distcc_slots(a.distcc, &e) < 0) {
-		fail(&e, e.code, "build: --distcc '%s'", a.distcc);
+		fail(&e, e.code, "--distcc '%s'", a.distcc);
 		return EXIT_USAGE;
 	}
 
@@ -404,20 +375,20 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	_cleanup_free_ char *src_arg = a.source_dir ? xstrdup(a.source_dir) : path_join(ctx->work_dir, "src/current");
 	char src[PATH_MAX];
 	if (!realpath(src_arg, src)) {
-		msg_error("build: source tree '%s': %s", src_arg, strerror(errno));
+		msg_error("source tree '%s': %s", src_arg, strerror(errno));
 		msg_hint("fetch and prepare a tree first (acso fetch, acso patch, acso config), or give --source-dir DIR");
 		return EXIT_FAIL;
 	}
 	_cleanup_free_ char *version = NULL, *release = NULL;
 	r = kbuild_release(src, a.localversion, &version, &release, &e);
 	if (r < 0)
-		return fail(&e, r, "build: source tree '%s'", src);
+		return fail(&e, r, "source tree '%s'", src);
 	_cleanup_free_ char *config_path = path_join(src, ".config");
 	_cleanup_free_ char *config = NULL;
 	size_t config_len = 0;
 	r = read_file_at(AT_FDCWD, config_path, CONFIG_MAX, &config, &config_len);
 	if (r < 0) {
-		msg_error("build: '%s': %s", config_path, acso_strerror(r));
+		msg_error("'%s': %s", config_path, acso_strerror(r));
 		msg_hint("write the configuration first: acso config --source-dir %s", src);
 		return EXIT_FAIL;
 	}
@@ -451,7 +422,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 		struct buf line = {0};
 		for (size_t i = 0; i < missing.n; i++)
 			buf_printf(&line, " %s", missing.v[i]);
-		msg_error("build: build tools are missing:%s", buf_str(&line));
+		msg_error("build tools are missing:%s", buf_str(&line));
 		msg_hint("install them: sudo apt-get install -y%s", buf_str(&line));
 		buf_free(&line);
 		strv_free(&missing);
@@ -472,7 +443,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 		char have_s[32], need_s[32];
 		fmt_size((uint64_t)vfs.f_bavail * vfs.f_frsize, have_s, sizeof(have_s));
 		fmt_size(need, need_s, sizeof(need_s));
-		msg_error("build: not enough disk space for '%s': %s free, about %s needed", src, have_s, need_s);
+		msg_error("not enough disk space for '%s': %s free, about %s needed", src, have_s, need_s);
 		msg_hint("free space there, or trim the configuration (acso config --trim)");
 		return EXIT_FAIL;
 	}
@@ -506,7 +477,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	if (wrapper) {
 		_cleanup_free_ char *w = spawn_which(wrapper);
 		if (!w) {
-			msg_error("build: --%s: '%s' is not installed", wrapper, wrapper);
+			msg_error("--%s: '%s' is not installed", wrapper, wrapper);
 			msg_hint("install it: sudo apt-get install -y %s", a.distcc ? "distcc" : "icecc");
 			strv_free(&mk);
 			strv_free(&env);
@@ -516,7 +487,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	if (a.ccache) {
 		_cleanup_free_ char *w = spawn_which("ccache");
 		if (!w) {
-			msg_error("build: --ccache: 'ccache' is not installed");
+			msg_error("--ccache: 'ccache' is not installed");
 			msg_hint("install it: sudo apt-get install -y ccache");
 			strv_free(&mk);
 			strv_free(&env);
@@ -555,7 +526,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	if (r == 0)
 		r = make_dir(build_dir, &u);
 	if (r < 0) {
-		msg_error("build: work directory '%s': %s", ctx->work_dir, acso_strerror(r));
+		msg_error("work directory '%s': %s", ctx->work_dir, acso_strerror(r));
 		buf_free(&cmdline);
 		strv_free(&mk);
 		strv_free(&env);
@@ -570,7 +541,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	}
 	_cleanup_close_ int log_fd = open(log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (log_fd < 0 || (u.drop && fchown(log_fd, u.uid, u.gid) < 0)) {
-		msg_error("build: log '%s': %s", log_path, strerror(errno));
+		msg_error("log '%s': %s", log_path, strerror(errno));
 		unlock_work_dir(lock);
 		buf_free(&cmdline);
 		strv_free(&mk);
@@ -601,7 +572,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 		summarize_distcc(distcc_log, log_fd, &remote, &local);
 	if (r < 0) {
 		unlock_work_dir(lock);
-		msg_error("build: run 'make': %s", acso_strerror(r));
+		msg_error("run 'make': %s", acso_strerror(r));
 		if (r == -ENOENT)
 			msg_hint("install make: sudo apt-get install -y make");
 		else if (u.drop)
@@ -657,7 +628,7 @@ int cmd_build(struct acso_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		manifest_free(&m);
 		unlock_work_dir(lock);
-		fail(&e, r, "build: packages");
+		fail(&e, r, "packages");
 		msg_hint("full log: %s", log_path);
 		return EXIT_FAIL;
 	}

@@ -8,12 +8,6 @@
 #include "cli/output.h"
 #include "machine/sysinfo.h"
 
-enum { OPT_GPU = 256 };
-
-const struct acso_option check_options[] = {
-	{"gpu", OPT_GPU, "ADDR", "the GPU to pass through (default: judge every GPU)"},
-	{0},
-};
 
 enum status { ST_ITEM_PASS, ST_ITEM_WARN, ST_ITEM_FAIL };
 
@@ -38,14 +32,6 @@ static void add(struct check *c, const char *id, const char *title, enum status 
 		return;
 	}
 	c->items[c->n++] = (struct item){id, title, st, summary, fix};
-}
-
-static int on_opt(void *priv, int key, const char *arg)
-{
-	if (key != OPT_GPU)
-		return EXIT_USAGE;
-	*(const char **)priv = arg;
-	return 0;
 }
 
 static const char *status_name(enum status s)
@@ -204,11 +190,22 @@ static void build_items(struct check *c, const struct sysinfo *s, const struct i
 	buf_free(&b);
 }
 
+/* cmd_check passes &gpu: the struct's only field, at offset 0. */
+struct check_opts {
+	const char *gpu;
+};
+
+#define OPTS struct check_opts
+const struct acso_option check_options[] = {
+	OPT_STRING(0, "gpu", gpu, "ADDR", "the GPU to pass through (default: judge every GPU)"),
+	OPT_END,
+};
+
 int cmd_check(struct acso_ctx *ctx, int argc, char **argv)
 {
 	const char *gpu = NULL;
 	int first;
-	int rc = cmd_options(ctx, argc, argv, on_opt, &gpu, &first);
+	int rc = cmd_options(ctx, argc, argv, &gpu, &first);
 	if (rc)
 		return rc;
 	struct sysinfo s;

@@ -16,26 +16,23 @@
 #include "cli/output.h"
 #include "base/util.h"
 
-enum { O_ALL = 300 };
 
-const struct acso_option clean_options[] = {
-	{"all", O_ALL, NULL, "also remove built packages, logs and run state (downloads stay)"},
-	{0},
+/* cmd_clean passes &all: the struct's only field, at offset 0. */
+struct clean_opts {
+	bool all;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	if (key != O_ALL)
-		return EXIT_USAGE;
-	*(bool *)priv = true;
-	return 0;
-}
+#define OPTS struct clean_opts
+const struct acso_option clean_options[] = {
+	OPT_BOOL(0, "all", all, "also remove built packages, logs and run state (downloads stay)"),
+	OPT_END,
+};
 
 int cmd_clean(struct acso_ctx *ctx, int argc, char **argv)
 {
 	bool all = false;
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &all, &first);
+	int r = cmd_options(ctx, argc, argv, &all, &first);
 	if (r)
 		return r;
 	static const char *const trees[] = {"src"};
@@ -93,7 +90,7 @@ int cmd_clean(struct acso_ctx *ctx, int argc, char **argv)
 			r = rm_rf_at(wfd, gone.v[i]);
 		}
 		if (r < 0) {
-			rc = fail(NULL, r, "clean: remove '%s'", p);
+			rc = fail(NULL, r, "remove '%s'", p);
 			break;
 		}
 	}

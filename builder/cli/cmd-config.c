@@ -23,17 +23,6 @@
 #include "base/spawn.h"
 #include "base/util.h"
 
-enum { O_SOURCE_DIR = 300, O_BASE, O_PROFILE, O_SET, O_TRIM, O_NO_COMPILE };
-
-const struct acso_option config_options[] = {
-	{"source-dir", O_SOURCE_DIR, "DIR", "kernel tree to configure (default WORK/src/current)"},
-	{"base", O_BASE, "BASE", "running (default: /boot/config-RELEASE or /proc/config.gz), defconfig, tinyconfig or a FILE"},
-	{"profile", O_PROFILE, "NAME", "also apply kconfig/NAME.config (e.g. qemu)"},
-	{"set", O_SET, "CONFIG_X=V", "set one symbol after the fragments (repeatable)"},
-	{"trim", O_TRIM, NULL, "localmodconfig: keep only modules in use and those of present PCI devices"},
-	{"no-compile-check", O_NO_COMPILE, NULL, "skip compiling drivers/pci/quirks.o afterwards"},
-	{0},
-};
 
 struct opts {
 	const char *source_dir, *base, *profile;
@@ -41,31 +30,36 @@ struct opts {
 	bool trim, no_compile, bad;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
+static int opt_profile(void *opts, const char *arg)
 {
-	struct opts *o = priv;
-	struct acso_err e = {0};
-	switch (key) {
-	case O_SOURCE_DIR: o->source_dir = arg; return 0;
-	case O_BASE: o->base = arg; return 0;
-	case O_PROFILE:
-		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(arg)) {
-			msg_error("config: --profile '%s': a profile name is lower-case letters, digits, '-' and '_'", arg);
-			return EXIT_USAGE;
-		}
-		o->profile = arg;
-		return 0;
-	case O_SET:
-		if (kconfig_parse_assignment(arg, &o->sets, &e) < 0) {
-			msg_error("config: --set %s", e.msg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case O_TRIM: o->trim = true; return 0;
-	case O_NO_COMPILE: o->no_compile = true; return 0;
+	if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(arg)) {
+		msg_error("--profile '%s': a profile name is lower-case letters, digits, '-' and '_'", arg);
+		return EXIT_USAGE;
 	}
-	return EXIT_USAGE;
+	((struct opts *)opts)->profile = arg;
+	return 0;
 }
+
+static int opt_set(void *opts, const char *arg)
+{
+	struct acso_err e = {0};
+	if (kconfig_parse_assignment(arg, &((struct opts *)opts)->sets, &e) < 0) {
+		msg_error("--set %s", e.msg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+#define OPTS struct opts
+const struct acso_option config_options[] = {
+	OPT_STRING(0, "source-dir", source_dir, "DIR", "kernel tree to configure (default WORK/src/current)"),
+	OPT_STRING(0, "base", base, "BASE", "running (default: /boot/config-RELEASE or /proc/config.gz), defconfig, tinyconfig or a FILE"),
+	OPT_CALLBACK(0, "profile", opt_profile, "NAME", "also apply kconfig/NAME.config (e.g. qemu)"),
+	OPT_CALLBACK(0, "set", opt_set, "CONFIG_X=V", "set one symbol after the fragments (repeatable)"),
+	OPT_BOOL(0, "trim", trim, "localmodconfig: keep only modules in use and those of present PCI devices"),
+	OPT_BOOL(0, "no-compile-check", no_compile, "skip compiling drivers/pci/quirks.o afterwards"),
+	OPT_END,
+};
 
 /* The running kernel's release, read through --root. */
 static char *running_release(const struct acso_ctx *ctx)
@@ -227,7 +221,7 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r) {
 		kc_reqs_free(&o.sets);
 		return r;
@@ -512,7 +506,7 @@ int cmd_config(struct acso_ctx *ctx, int argc, char **argv)
 		printf("compile check: %s%s%s\n", cstate, why ? ": " : "", why ? why : "");
 	}
 	if (!required_ok) {
-		msg_error("config: settings the override needs were reset by olddefconfig (see the warnings above)");
+		msg_error("settings the override needs were reset by olddefconfig (see the warnings above)");
 		ret = EXIT_FAIL;
 	} else if (!strcmp(cstate, "failed")) {
 		msg_hint("drivers/pci/quirks.o does not compile with this config; see %s", log);

@@ -14,34 +14,21 @@
 #include "source/resolve.h"
 #include "base/util.h"
 
-enum { O_TARBALL = 400, O_SHA256, O_SOURCE, O_SIGN };
-
-const struct acso_option fetch_options[] = {
-	{"keyring", NET_KEYRING, "FILE|DIR", "also trust these keys (repeatable; config 'keyring')"},
-	{"tarball", O_TARBALL, "FILE", "use this local tarball instead of downloading (needs --sha256)"},
-	{"sha256", O_SHA256, "HEX", "the SHA-256 the --tarball must have"},
-	{"sign", O_SIGN, "FILE", "the .tar.sign of --tarball (default: the .tar.sign beside it, if any)"},
-	{"source", O_SOURCE, "SRC", "'kernel.org' (default), 'distro' (Debian/Ubuntu linux-source-X.Y) or 'git:URL@TAG' (signed tag verified)"},
-	NET_OPTION_ROWS,
-	{0},
-};
 
 struct opts {
-	struct net_args net;
+	struct strv keyring;
 	const char *tarball, *sha256, *source, *sign;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct opts *o = priv;
-	switch (key) {
-	case O_TARBALL: o->tarball = arg; return 0;
-	case O_SHA256: o->sha256 = arg; return 0;
-	case O_SOURCE: o->source = arg; return 0;
-	case O_SIGN: o->sign = arg; return 0;
-	}
-	return net_option(&o->net, key, arg);
-}
+#define OPTS struct opts
+const struct acso_option fetch_options[] = {
+	OPT_LIST(0, "keyring", keyring, "FILE|DIR", 8, "also trust these keys (repeatable; config 'keyring')"),
+	OPT_STRING(0, "tarball", tarball, "FILE", "use this local tarball instead of downloading (needs --sha256)"),
+	OPT_STRING(0, "sha256", sha256, "HEX", "the SHA-256 the --tarball must have"),
+	OPT_STRING(0, "sign", sign, "FILE", "the .tar.sign of --tarball (default: the .tar.sign beside it, if any)"),
+	OPT_STRING(0, "source", source, "SRC", "'kernel.org' (default), 'distro' (Debian/Ubuntu linux-source-X.Y) or 'git:URL@TAG' (signed tag verified)"),
+	OPT_END,
+};
 
 struct prog {
 	struct progress bar;
@@ -151,7 +138,7 @@ static int fetch_distro(struct acso_ctx *ctx, const struct kver *want, const str
 			printf("then verify it with dpkg --verify and extract it into %s/src/\n", ctx->work_dir);
 			r = DISTRO_DRY_RUN;
 		} else if (!strcmp(ctx->root, "/") && geteuid() != 0) {
-			msg_error("fetch: %s is not installed and installing it needs root", d.pkg);
+			msg_error("%s is not installed and installing it needs root", d.pkg);
 			msg_hint("run: sudo apt-get install %s", d.pkg);
 			r = err_set(e, -EPERM, "needs root to install %s", d.pkg);
 		} else {
@@ -173,7 +160,7 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r)
 		return r;
 	const char *given = first < argc ? argv[first] : NULL;
@@ -181,20 +168,20 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 	if (o.source && !strcmp(o.source, "distro"))
 		distro = true;
 	else if (o.source && strcmp(o.source, "kernel.org") && !startswith(o.source, "git:")) {
-		msg_error("fetch: --source '%s': expected 'kernel.org', 'distro' or 'git:URL@TAG'", o.source);
+		msg_error("--source '%s': expected 'kernel.org', 'distro' or 'git:URL@TAG'", o.source);
 		return EXIT_USAGE;
 	}
 	if ((o.tarball != NULL) != (o.sha256 != NULL)) {
-		msg_error("fetch: --tarball and --sha256 go together");
+		msg_error("--tarball and --sha256 go together");
 		msg_hint("a local tarball is used only with the SHA-256 you expect: sha256sum it from a trusted list");
 		return EXIT_USAGE;
 	}
 	if (o.sign && !o.tarball) {
-		msg_error("fetch: --sign goes with --tarball");
+		msg_error("--sign goes with --tarball");
 		return EXIT_USAGE;
 	}
 	struct fetch_opts fo = { .work_dir = ctx->work_dir };
-	r = net_setup(ctx, &o.net, &fo.mirror, &fo.http);
+	r = net_setup(ctx, &fo.mirror, &fo.http);
 	if (r)
 		return r;
 	struct kver want;
@@ -211,7 +198,7 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 	fo.progress = on_progress;
 	fo.priv = &pg;
 	struct pgp_keyring *kr = NULL;
-	r = net_keyring(ctx, &o.net, &kr);
+	r = net_keyring(ctx, &o.keyring, &kr);
 	if (r)
 		return r;
 	fo.kr = kr;
@@ -264,7 +251,7 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 		r = resolve_run(&q, &rr, &e);
 		if (r < 0) {
 			pgp_keyring_free(kr);
-			return fail(&e, r, "fetch: resolve the running kernel");
+			return fail(&e, r, "resolve the running kernel");
 		}
 		want = rr.target;
 		char s[KVER_STR_MAX];

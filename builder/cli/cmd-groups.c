@@ -8,30 +8,18 @@
 #include "cli/output.h"
 #include "machine/pcinames.h"
 
-enum { OPT_TREE = 256, OPT_GPU };
-
-const struct acso_option groups_options[] = {
-	{"tree", OPT_TREE, NULL, "show the PCI topology as a tree, each device with its group"},
-	{"gpu", OPT_GPU, "ADDR", "judge only this GPU (01:00.0 or 0000:01:00.0); the exit code is its verdict"},
-	{0},
-};
 
 struct groups_opts {
 	bool tree;
 	const char *gpu;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct groups_opts *o = priv;
-	if (key == OPT_TREE)
-		o->tree = true;
-	else if (key == OPT_GPU)
-		o->gpu = arg;
-	else
-		return EXIT_USAGE;
-	return 0;
-}
+#define OPTS struct groups_opts
+const struct acso_option groups_options[] = {
+	OPT_BOOL(0, "tree", tree, "show the PCI topology as a tree, each device with its group"),
+	OPT_STRING(0, "gpu", gpu, "ADDR", "judge only this GPU (01:00.0 or 0000:01:00.0); the exit code is its verdict"),
+	OPT_END,
+};
 
 void render_device_line(FILE *f, const struct pcidev *d)
 {
@@ -356,7 +344,7 @@ int cmd_groups(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct groups_opts o = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r)
 		return r;
 	struct iommu_report rep;

@@ -20,59 +20,6 @@
 #include "base/spawn.h"
 #include "base/util.h"
 
-enum { O_ACS = 300, O_IOMMU_PT, O_NO_INTEL, O_INTEL, O_NO_UPDATE, O_REMOVE, O_ONCE, O_SAVED, O_VFIO, O_GPU };
-
-const struct acso_option grub_options[] = {
-	{"acs", O_ACS, "MODE", "pcie_acs_override= value: downstream (default), multifunction, id:vvvv:dddd, comma-combined, or auto (what 'acso groups' recommends)"},
-	{"vfio", O_VFIO, NULL, "also add vfio-pci.ids= of the GPU's own functions (refused when its group holds the root disk or the default-route NIC)"},
-	{"gpu", O_GPU, "ADDR", "the GPU for --acs auto and --vfio (default: the first that shares its group)"},
-	{"iommu-pt", O_IOMMU_PT, NULL, "also add iommu=pt"},
-	{"intel-iommu", O_INTEL, NULL, "add intel_iommu=on even when the CPU is not Intel"},
-	{"no-intel-iommu", O_NO_INTEL, NULL, "do not add intel_iommu=on (default: added on Intel CPUs)"},
-	{"no-update", O_NO_UPDATE, NULL, "write the files but do not run update-grub"},
-	{"remove", O_REMOVE, NULL, "take back exactly what acso added"},
-	{"once", O_ONCE, "RELEASE", "boot RELEASE once on the next boot (grub-reboot)"},
-	{"set-default-saved", O_SAVED, NULL, "also set GRUB_DEFAULT=saved (needed by --once)"},
-	{0},
-};
-
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct grub_request *rq = priv;
-	switch (key) {
-	case O_ACS:
-		rq->acs = arg;
-		return 0;
-	case O_IOMMU_PT:
-		rq->iommu_pt = true;
-		return 0;
-	case O_INTEL:
-		rq->intel_iommu = 1;
-		return 0;
-	case O_NO_INTEL:
-		rq->intel_iommu = 0;
-		return 0;
-	case O_NO_UPDATE:
-		rq->no_update = true;
-		return 0;
-	case O_REMOVE:
-		rq->remove = true;
-		return 0;
-	case O_ONCE:
-		rq->once = arg;
-		return 0;
-	case O_SAVED:
-		rq->set_default_saved = true;
-		return 0;
-	case O_VFIO:
-		rq->vfio = true;
-		return 0;
-	case O_GPU:
-		rq->gpu = arg;
-		return 0;
-	}
-	return EXIT_USAGE;
-}
 
 struct json_object *json_from_strv(const struct strv *s)
 {
@@ -99,15 +46,6 @@ static int run_tool(const struct strv *argv, struct acso_err *e)
 	return spawn_check((const char *const *)argv->v, &o, e);
 }
 
-static int need_root(const struct acso_ctx *ctx, const char *what)
-{
-	if (ctx->dry_run || geteuid() == 0)
-		return 0;
-	msg_error("%s: changing the boot configuration needs root", what);
-	msg_hint("run it again with sudo, or add --dry-run to see what would change");
-	return EXIT_NEED_ROOT;
-}
-
 /* systemd-boot: /etc/kernel/cmdline, which kernel-install reads. */
 static int systemd_boot(struct acso_ctx *ctx, const struct grub_request *rq, const struct strv *params)
 {
@@ -118,11 +56,11 @@ static int systemd_boot(struct acso_ctx *ctx, const struct grub_request *rq, con
 		r = kcmdline_commit(ctx->rootfd, &p, &e);
 	if (r < 0) {
 		kcmdline_plan_free(&p);
-		return fail(&e, r, "grub: systemd-boot");
+		return fail(&e, r, "systemd-boot");
 	}
 	_cleanup_free_ char *words = argv_join(&p.words);
 	if (p.undo == KC_UNDO_WORDS)
-		msg_warn("grub: '%s' changed since acso wrote it: took out only acso's parameters (%s), kept the rest",
+		msg_warn("'%s' changed since acso wrote it: took out only acso's parameters (%s), kept the rest",
 			 KCMDLINE_FILE, words);
 	if (rq->no_report) {
 		/* the caller (acso setup) reports */
@@ -184,7 +122,7 @@ static int other_bootmgr(struct acso_ctx *ctx, enum bootmgr bm, const struct gru
 	struct strv recorded = {0}, argv = {0}, names = {0};
 	int rc = EXIT_OK, r = boot_params_read(ctx->rootfd, &recorded, &e);
 	if (r < 0 && r != -ENOENT)
-		return fail(&e, r, "grub: %s", bootmgr_name(bm));
+		return fail(&e, r, "%s", bootmgr_name(bm));
 	const struct strv *list = rq->remove ? &recorded : params;
 	_cleanup_free_ char *line = argv_join(list);
 	for (size_t i = 0; i < list->n; i++)
@@ -241,7 +179,7 @@ static int other_bootmgr(struct acso_ctx *ctx, enum bootmgr bm, const struct gru
 			strv_push(&recorded, params->v[i]);
 	r = boot_params_write(ctx->rootfd, rq->remove ? NULL : &recorded, &e);
 	if (r < 0)
-		rc = fail(&e, r, "grub: %s", bootmgr_name(bm));
+		rc = fail(&e, r, "%s", bootmgr_name(bm));
 out:
 	strv_free(&argv);
 	strv_free(&recorded);
@@ -311,12 +249,12 @@ static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool
 	int q = iommu_report_build(ctx->rootfd, &r, &e);
 	if (q < 0) {
 		iommu_report_free(&r);
-		return fail(&e, q, "grub: read the IOMMU groups");
+		return fail(&e, q, "read the IOMMU groups");
 	}
 	int gi = -1;
 	/* With the IOMMU off the directory is absent or (usually) empty. */
 	if (!r.have_groups_dir || r.ngroups == 0) {
-		msg_error("grub: no IOMMU groups: the IOMMU is off");
+		msg_error("no IOMMU groups: the IOMMU is off");
 		msg_hint("register intel_iommu=on first ('acso grub --acs downstream'), reboot, then use --acs auto or --vfio");
 		rc = EXIT_FAIL;
 		goto out;
@@ -324,7 +262,7 @@ static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool
 	if (rq->gpu) {
 		gi = iommu_find_gpu(&r, rq->gpu);
 		if (gi < 0) {
-			msg_error("grub: --gpu '%s': no GPU at that address", rq->gpu);
+			msg_error("--gpu '%s': no GPU at that address", rq->gpu);
 			msg_hint("'acso groups' lists the GPUs");
 			rc = EXIT_USAGE;
 			goto out;
@@ -344,7 +282,7 @@ static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool
 		if (gi < 0 && want_acs && !rq->vfio) {
 			/* one override for every shared GPU, or none needed */
 			if (shared && !r.override_all) {
-				msg_error("grub: --acs auto: %zu GPUs share their groups and no one override fits all", shared);
+				msg_error("--acs auto: %zu GPUs share their groups and no one override fits all", shared);
 				msg_hint("choose one with --gpu ADDR ('acso groups' lists them)");
 				rc = EXIT_USAGE;
 			} else {
@@ -356,7 +294,7 @@ static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool
 		}
 	}
 	if (gi < 0 && r.ngpus > 1) {
-		msg_error("grub: %zu GPUs: choose one with --gpu ADDR", r.ngpus);
+		msg_error("%zu GPUs: choose one with --gpu ADDR", r.ngpus);
 		msg_hint("'acso groups' lists them");
 		rc = EXIT_USAGE;
 		goto out;
@@ -364,7 +302,7 @@ static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool
 	const struct gpu_verdict *g = &r.gpus[gi];
 	const struct pcidev *gd = &r.pci.v[g->dev];
 	if (g->verdict == VERDICT_NO_GROUP) {
-		msg_error("grub: GPU %s has no IOMMU group: the IOMMU is off", pci_short_addr(gd));
+		msg_error("GPU %s has no IOMMU group: the IOMMU is off", pci_short_addr(gd));
 		msg_hint("register intel_iommu=on first ('acso grub --acs downstream'), reboot, then use --acs auto");
 		rc = EXIT_FAIL;
 		goto out;
@@ -378,7 +316,7 @@ static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool
 			*acs = xstrdup(g->override ? g->override : g->override_broad);
 			split = g->override != NULL;
 		} else {
-			msg_error("grub: no pcie_acs_override splits the group of GPU %s", pci_short_addr(gd));
+			msg_error("no pcie_acs_override splits the group of GPU %s", pci_short_addr(gd));
 			msg_hint("'acso groups -v' says what is in the way");
 			rc = EXIT_FAIL;
 			goto out;
@@ -394,7 +332,7 @@ static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool
 				if (g->remaining[k] == g->blockers[b].dev)
 					stays = true;
 			if (stays) {
-				msg_error("grub: --vfio refused: the IOMMU group of GPU %s holds %s (%s)", pci_short_addr(gd),
+				msg_error("--vfio refused: the IOMMU group of GPU %s holds %s (%s)", pci_short_addr(gd),
 					  pci_short_addr(&r.pci.v[g->blockers[b].dev]),
 					  g->blockers[b].dev == r.root_fs_dev ? "the root file system's disk" : "the default-route network interface");
 				msg_hint("binding that group to vfio-pci would take the host's disk or network away; split it first (--acs auto)");
@@ -467,9 +405,6 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 			return EXIT_USAGE;
 		}
 	}
-	if ((r = need_root(ctx, "grub")))
-		goto out_params;
-
 	enum bootmgr bm = bootmgr_detect(ctx->rootfd);
 	if (bm == BOOT_UNKNOWN && rq->remove) {
 		/* nothing acso could have added: not an error for an undo */
@@ -511,11 +446,11 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 		goto out;
 	}
 	if (p.crlf)
-		msg_warn("grub: a file under /etc/default has CRLF line endings; grub-mkconfig reads the CR as part of the values");
+		msg_warn("a file under /etc/default has CRLF line endings; grub-mkconfig reads the CR as part of the values");
 	if (!p.grubd_read && !rq->remove)
-		msg_warn("grub: this grub-mkconfig does not read /etc/default/grub.d: editing %s instead", p.edited);
+		msg_warn("this grub-mkconfig does not read /etc/default/grub.d: editing %s instead", p.edited);
 	else if (p.method == GRUB_METHOD_EDIT)
-		msg_warn("grub: a later file assigns GRUB_CMDLINE_LINUX_DEFAULT again: appended the parameters to %s instead of a drop-in",
+		msg_warn("a later file assigns GRUB_CMDLINE_LINUX_DEFAULT again: appended the parameters to %s instead of a drop-in",
 			 p.edited);
 	if (rq->once && !rq->remove) {
 		const char *d = grub_eval_var(&p.after, "GRUB_DEFAULT");
@@ -530,7 +465,7 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 	if (must_regen || (rq->once && !rq->no_update)) {
 		r = grub_regen_argv(ctx->root, ctx->rootfd, &regen, &e);
 		if (r < 0 && ctx->dry_run) {
-			msg_warn("grub: %s: the change could not be put into grub.cfg", e.msg);
+			msg_warn("%s: the change could not be put into grub.cfg", e.msg);
 		} else if (r < 0) {
 			rc = fail(&e, r, "grub");
 			msg_hint("install grub2-common (update-grub), or add --no-update and regenerate grub.cfg yourself");
@@ -558,7 +493,7 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 			int q = grub_rollback(ctx->rootfd, &p, &e2);
 			rc = fail(&e, r, "'%s'", cmd);
 			if (q < 0)
-				msg_error("grub: restoring the files failed too: %s", e2.msg);
+				msg_error("restoring the files failed too: %s", e2.msg);
 			else {
 				msg_hint("every file under /etc/default was put back as it was; fix the error above and run 'acso grub' again");
 				/* the files are as grub.cfg was made from, unless an
@@ -600,20 +535,32 @@ out:
 	strv_free(&regen);
 	grub_plan_free(&p);
 	return rc;
-out_params:
-	strv_free(&params);
-	return r;
 }
+
+#define OPTS struct grub_request
+const struct acso_option grub_options[] = {
+	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value: downstream (default), multifunction, id:vvvv:dddd, comma-combined, or auto (what 'acso groups' recommends)"),
+	OPT_BOOL(0, "vfio", vfio, "also add vfio-pci.ids= of the GPU's own functions (refused when its group holds the root disk or the default-route NIC)"),
+	OPT_STRING(0, "gpu", gpu, "ADDR", "the GPU for --acs auto and --vfio (default: the first that shares its group)"),
+	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
+	OPT_SET_INT(0, "intel-iommu", intel_iommu, 1, "add intel_iommu=on even when the CPU is not Intel"),
+	OPT_SET_INT(0, "no-intel-iommu", intel_iommu, 0, "do not add intel_iommu=on (default: added on Intel CPUs)"),
+	OPT_BOOL(0, "no-update", no_update, "write the files but do not run update-grub"),
+	OPT_BOOL(0, "remove", remove, "take back exactly what acso added"),
+	OPT_STRING(0, "once", once, "RELEASE", "boot RELEASE once on the next boot (grub-reboot)"),
+	OPT_BOOL(0, "set-default-saved", set_default_saved, "also set GRUB_DEFAULT=saved (needed by --once)"),
+	OPT_END,
+};
 
 int cmd_grub(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct grub_request rq = {.intel_iommu = -1};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &rq, &first);
+	int r = cmd_options(ctx, argc, argv, &rq, &first);
 	if (r)
 		return r;
 	if (rq.remove && (rq.acs || rq.once || rq.iommu_pt || rq.vfio)) {
-		msg_error("grub: --remove takes no parameters: it removes everything acso added");
+		msg_error("--remove takes no parameters: it removes everything acso added");
 		return EXIT_USAGE;
 	}
 	return grub_do(ctx, &rq);

@@ -22,29 +22,17 @@
 #include "base/spawn.h"
 #include "base/util.h"
 
-enum { O_LIBC = 256, O_DBG };
-
-const struct acso_option install_options[] = {
-	{"with-libc-dev", O_LIBC, NULL, "also install linux-libc-dev (replaces the distribution's kernel headers for user space)"},
-	{"with-dbg", O_DBG, NULL, "also install the -dbg package (debug symbols, large)"},
-	{0},
-};
 
 struct install_args {
 	bool libc, dbg;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct install_args *a = priv;
-	if (key == O_LIBC)
-		a->libc = true;
-	else if (key == O_DBG)
-		a->dbg = true;
-	else
-		return EXIT_USAGE;
-	return 0;
-}
+#define OPTS struct install_args
+const struct acso_option install_options[] = {
+	OPT_BOOL(0, "with-libc-dev", libc, "also install linux-libc-dev (replaces the distribution's kernel headers for user space)"),
+	OPT_BOOL(0, "with-dbg", dbg, "also install the -dbg package (debug symbols, large)"),
+	OPT_END,
+};
 
 /* The packages of the last build: WORK/build/current/manifest.json. */
 static int manifest_paths(const struct acso_ctx *ctx, struct manifest *m, struct strv *paths, struct acso_err *e)
@@ -156,21 +144,11 @@ static void report_dkms(const struct acso_ctx *ctx, enum install_mode mode, cons
 	if (!ctx->json && ran && !out.len)
 		printf("  dkms: no DKMS modules for %s\n", release);
 	if (bad) {
-		msg_warn("install: a DKMS module is not installed for '%s'", release);
+		msg_warn("a DKMS module is not installed for '%s'", release);
 		msg_hint("fix it before rebooting (a failed NVIDIA module is the usual black screen): dkms status; dkms autoinstall -k %s", release);
 	}
 	json_object_object_add(o, "dkms", a);
 	buf_free(&out);
-}
-
-void work_dir_follow_sudo(struct acso_ctx *ctx, const char *user_home)
-{
-	struct passwd *rootpw = getpwuid(0);
-	if (!rootpw || ctx->work_dir_given || conf_get(&ctx->conf, "work_dir") ||
-	    !startswith(ctx->work_dir, rootpw->pw_dir))
-		return;
-	_cleanup_free_ char *cache = path_join(user_home, ".cache");
-	ctx->work_dir = path_join(cache, "acso");
 }
 
 int install_execute(struct acso_ctx *ctx, struct install_plan *plan)
@@ -196,7 +174,7 @@ int install_execute(struct acso_ctx *ctx, struct install_plan *plan)
 		char f[32], n[32];
 		fmt_size(boot_free, f, sizeof(f));
 		fmt_size(plan->boot_needed, n, sizeof(n));
-		msg_error("install: not enough space on /boot: %s free, about %s needed", f, n);
+		msg_error("not enough space on /boot: %s free, about %s needed", f, n);
 		msg_hint("remove old kernels (apt autoremove --purge, or acso uninstall RELEASE)");
 		return EXIT_FAIL;
 	}
@@ -220,12 +198,6 @@ int install_execute(struct acso_ctx *ctx, struct install_plan *plan)
 			out_json(o);
 		json_object_put(o);
 		return EXIT_OK;
-	}
-	if (geteuid() != 0) {
-		json_object_put(o);
-		msg_error("install: installing packages needs root");
-		msg_hint("run: sudo acso install%s", plan->n ? " (same arguments)" : "");
-		return EXIT_NEED_ROOT;
 	}
 	int lock = lock_work_dir(ctx->work_dir, "acso install", &e);
 	if (lock < 0) {
@@ -275,7 +247,7 @@ int install_execute(struct acso_ctx *ctx, struct install_plan *plan)
 	}
 	unlock_work_dir(lock);
 	if (r < 0)
-		msg_warn("install: packages installed, but the record failed: %s", e.msg);
+		msg_warn("packages installed, but the record failed: %s", e.msg);
 	report_dkms(ctx, mode, plan->release, o);
 	if (ctx->json) {
 		out_json(o);
@@ -291,21 +263,17 @@ int cmd_install(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct install_args a = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &a, &first);
+	int r = cmd_options(ctx, argc, argv, &a, &first);
 	if (r)
 		return r;
 	struct acso_err e = {0};
-	const char *su = getenv("SUDO_USER");
-	struct passwd *pw = geteuid() == 0 && su && *su ? getpwnam(su) : NULL;
-	if (pw && pw->pw_uid != 0)
-		work_dir_follow_sudo(ctx, pw->pw_dir);
 	struct strv paths = {0};
 	struct manifest m = {0};
 	bool from_manifest = first >= argc;
 	if (from_manifest) {
 		r = manifest_paths(ctx, &m, &paths, &e);
 		if (r < 0) {
-			fail(&e, r, "install: the last build's packages");
+			fail(&e, r, "the last build's packages");
 			msg_hint("build first (acso build), or name the packages: acso install DEB...");
 			return EXIT_FAIL;
 		}

@@ -12,8 +12,3 @@ int install_execute(struct acso_ctx *ctx, struct install_plan *plan);
 /* spawn_opts.on_line for dpkg: echo its lines to stderr as "  dpkg | ..."
  * (never stdout, which may carry JSON). priv: the struct acso_ctx. */
 void install_echo_line(void *priv, const char *line);
-
-/* Under sudo, the work directory is SUDO_USER's (~/.cache/acso) unless one
- * was given (--work-dir or work_dir in the config): `sudo acso install`
- * finds what `acso build` built. */
-void work_dir_follow_sudo(struct acso_ctx *ctx, const char *user_home);

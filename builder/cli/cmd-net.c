@@ -9,35 +9,9 @@
 #include "cli/output.h"
 #include "base/util.h"
 
-int net_option(struct net_args *n, int key, const char *arg)
+int net_setup(const struct acso_ctx *ctx, const char **mirror, struct http_opts *h)
 {
-	switch (key) {
-	case NET_MIRROR:
-		n->mirror = arg;
-		return 0;
-	case NET_ALLOW_HTTP:
-		n->allow_http = true;
-		return 0;
-	case NET_TIMEOUT:
-		n->timeout = arg;
-		return 0;
-	case NET_RETRIES:
-		n->retries = arg;
-		return 0;
-	case NET_KEYRING:
-		if (n->nkeyring == (int)ARRAY_SIZE(n->keyring)) {
-			msg_error("--keyring: at most %zu", ARRAY_SIZE(n->keyring));
-			return EXIT_USAGE;
-		}
-		n->keyring[n->nkeyring++] = arg;
-		return 0;
-	}
-	return EXIT_USAGE;
-}
-
-int net_setup(const struct acso_ctx *ctx, const struct net_args *n, const char **mirror,
-	      struct http_opts *h)
-{
+	const struct net_args *n = &ctx->net;
 	memset(h, 0, sizeof(*h));
 	*mirror = n->mirror ? n->mirror : ctx_conf(ctx, "mirror", NULL);
 	if (*mirror && !**mirror)
@@ -46,22 +20,9 @@ int net_setup(const struct acso_ctx *ctx, const struct net_args *n, const char *
 	if (r)
 		return r;
 	h->allow_http = h->allow_http || n->allow_http;
-	uint32_t v;
-	if (n->timeout) {
-		if (parse_u32(n->timeout, 10, &v) < 0 || v == 0 || v > 3600) {
-			msg_error("--timeout '%s': expected seconds from 1 to 3600", n->timeout);
-			return EXIT_USAGE;
-		}
-		h->connect_timeout = h->low_speed_time = (long)v;
-	}
-	h->retries = 3;
-	if (n->retries) {
-		if (parse_u32(n->retries, 10, &v) < 0 || v > 20) {
-			msg_error("--retries '%s': expected a number from 0 to 20", n->retries);
-			return EXIT_USAGE;
-		}
-		h->retries = (int)v;
-	}
+	if (n->timeout)
+		h->connect_timeout = h->low_speed_time = (long)n->timeout;
+	h->retries = n->retries >= 0 ? n->retries : 3;
 	if (*mirror) {
 		struct acso_err e = {0};
 		if (http_url_allowed(*mirror, h->allow_http, &e) < 0) {
@@ -73,7 +34,7 @@ int net_setup(const struct acso_ctx *ctx, const struct net_args *n, const char *
 	return 0;
 }
 
-int net_keyring(const struct acso_ctx *ctx, const struct net_args *n, struct pgp_keyring **out)
+int net_keyring(const struct acso_ctx *ctx, const struct strv *more, struct pgp_keyring **out)
 {
 	struct pgp_keyring *kr;
 	struct acso_err e = {0};
@@ -84,19 +45,23 @@ int net_keyring(const struct acso_ctx *ctx, const struct net_args *n, struct pgp
 		pgp_keyring_free(kr);
 		return fail(&e, e.code, "keyring '%s'", keys);
 	}
-	const char *extra[ARRAY_SIZE(n->keyring) + 1];
-	int m = 0;
+	struct strv all = {0};
 	const char *conf = ctx_conf(ctx, "keyring", NULL);
 	if (conf)
-		extra[m++] = conf;
-	for (int i = 0; i < n->nkeyring; i++)
-		extra[m++] = n->keyring[i];
-	for (int i = 0; i < m; i++) {
+		strv_push(&all, conf);
+	for (size_t i = 0; i < more->n; i++)
+		strv_push(&all, more->v[i]);
+	const size_t m = all.n;
+	char **extra = all.v;
+	for (size_t i = 0; i < m; i++) {
 		if (pgp_keyring_add_path(kr, extra[i], &e) < 0) {
 			pgp_keyring_free(kr);
-			return fail(&e, e.code, "keyring '%s'", extra[i]);
+			int rc = fail(&e, e.code, "keyring '%s'", extra[i]);
+			strv_free(&all);
+			return rc;
 		}
 	}
+	strv_free(&all);
 	if (pgp_keyring_count(kr) == 0) {
 		pgp_keyring_free(kr);
 		msg_error("keyring: no keys (looked in '%s'%s)", keys, m ? " and --keyring" : "");
@@ -105,4 +70,17 @@ int net_keyring(const struct acso_ctx *ctx, const struct net_args *n, struct pgp
 	}
 	*out = kr;
 	return 0;
+}
+
+void net_forward(const struct acso_ctx *ctx, struct strv *a, bool mirror)
+{
+	const struct net_args *n = &ctx->net;
+	if (mirror && n->mirror)
+		strv_pushf(a, "--mirror=%s", n->mirror);
+	if (n->allow_http)
+		strv_push(a, "--allow-http");
+	if (n->timeout)
+		strv_pushf(a, "--timeout=%u", (unsigned)n->timeout);
+	if (n->retries >= 0)
+		strv_pushf(a, "--retries=%d", n->retries);
 }

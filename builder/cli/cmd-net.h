@@ -1,6 +1,7 @@
 /* cmd-net.h — what resolve and fetch (and `acso run`) share in the command
  * layer: the mirror, the download policy and the keyring, from options and
- * the config file. */
+ * the config file. The options themselves are the driver's (CMD_NETWORK,
+ * CMD_MIRROR in the command table): they arrive in ctx->net. */
 #pragma once
 #include <stdbool.h>
 
@@ -8,38 +9,17 @@
 #include "source/http.h"
 #include "pgp/pgp.h"
 
-struct net_args {
-	const char *mirror;       /* --mirror */
-	bool allow_http;          /* --allow-http */
-	const char *timeout;      /* --timeout SECONDS */
-	const char *retries;      /* --retries N */
-	const char *keyring[8];   /* --keyring (repeatable) */
-	int nkeyring;
-};
-
-/* Long-only option keys, shared so the tables read the same. */
-enum {
-	NET_MIRROR = 300, NET_ALLOW_HTTP, NET_TIMEOUT, NET_RETRIES, NET_KEYRING,
-};
-
-/* Handle one of the NET_* options; 0, or EXIT_USAGE after a message. */
-int net_option(struct net_args *n, int key, const char *arg);
 /* Mirror (option, then config "mirror", then NULL = kernel.org) and the
  * http policy. Returns 0 or EXIT_USAGE after a message. */
-int net_setup(const struct acso_ctx *ctx, const struct net_args *n, const char **mirror,
-	      struct http_opts *h);
-/* DATA_DIR/keys, config "keyring", then every --keyring. Returns 0 or an
- * exit code after a message. */
-int net_keyring(const struct acso_ctx *ctx, const struct net_args *n, struct pgp_keyring **kr);
+int net_setup(const struct acso_ctx *ctx, const char **mirror, struct http_opts *h);
+/* DATA_DIR/keys, config "keyring", then every --keyring (extra). Returns 0
+ * or an exit code after a message. */
+int net_keyring(const struct acso_ctx *ctx, const struct strv *extra, struct pgp_keyring **kr);
+/* The network options given to this process, as arguments for a child
+ * acso (`acso run` passes them on to resolve and fetch). */
+void net_forward(const struct acso_ctx *ctx, struct strv *argv, bool mirror);
 
 /* `acso resolve`'s report (cmd-resolve.c), embedded by `acso fetch`. */
 struct resolve_res;
 struct json_object;
 struct json_object *resolve_report(const struct resolve_res *r, const char *mirror);
-
-/* The option table rows (to copy into a command's table). */
-#define NET_OPTION_ROWS \
-	{"mirror", NET_MIRROR, "URL", "kernel.org-shaped site root (default https://cdn.kernel.org, config 'mirror')"}, \
-	{"allow-http", NET_ALLOW_HTTP, NULL, "allow plain http to a host that is not loopback (config 'allow_http = yes')"}, \
-	{"timeout", NET_TIMEOUT, "SECONDS", "give up on a connection or a stalled transfer after SECONDS (default 30)"}, \
-	{"retries", NET_RETRIES, "N", "retry a failed transfer N times, with backoff (default 3)"}

@@ -21,18 +21,6 @@
 #include "kernel/quirks.h"
 #include "base/util.h"
 
-enum { O_SOURCE_DIR = 300, O_PATCH, O_PATCHES, O_FUZZ, O_EMIT_DIFF, O_NO_COMPILE, O_ALLOW_HTTP };
-
-const struct acso_option patch_options[] = {
-	{"source-dir", O_SOURCE_DIR, "DIR", "kernel tree to patch (default WORK/src/current)"},
-	{"patch", O_PATCH, "FILE", "apply this unified diff first (repeatable, in order)"},
-	{"patches", O_PATCHES, "SPEC", "apply every *.patch of git:URL[@REF] or PATH[@REF], sorted by name"},
-	{"fuzz", O_FUZZ, "N", "let a hunk ignore up to N context lines at each end (default 0)"},
-	{"emit-diff", O_EMIT_DIFF, "FILE", "also write the whole change as a plain patch file"},
-	{"no-compile-check", O_NO_COMPILE, NULL, "skip compiling drivers/pci/quirks.o afterwards"},
-	{"allow-http", O_ALLOW_HTTP, NULL, "let --patches fetch over plain http"},
-	{0},
-};
 
 struct patch_src {
 	bool repo;
@@ -49,36 +37,27 @@ struct opts {
 	bool allow_http;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
+/* --patch and --patches go into one list: they apply in the order given. */
+static int add_src(struct opts *o, bool repo, const char *arg)
 {
-	struct opts *o = priv;
-	switch (key) {
-	case O_SOURCE_DIR:
-		o->source_dir = arg;
-		return 0;
-	case O_PATCH:
-	case O_PATCHES:
-		o->src = xrealloc(o->src, (o->nsrc + 1) * sizeof(*o->src));
-		o->src[o->nsrc++] = (struct patch_src){key == O_PATCHES, arg};
-		return 0;
-	case O_FUZZ:
-		if (parse_int(arg, &o->fuzz) < 0 || o->fuzz < 0 || o->fuzz > 3) {
-			msg_error("patch: --fuzz '%s': expected 0 to 3", arg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case O_EMIT_DIFF:
-		o->emit_diff = arg;
-		return 0;
-	case O_NO_COMPILE:
-		o->no_compile = true;
-		return 0;
-	case O_ALLOW_HTTP:
-		o->allow_http = true;
-		return 0;
-	}
-	return EXIT_USAGE;
+	o->src = xrealloc(o->src, (o->nsrc + 1) * sizeof(*o->src));
+	o->src[o->nsrc++] = (struct patch_src){repo, arg};
+	return 0;
 }
+static int opt_patch(void *o, const char *arg) { return add_src(o, false, arg); }
+static int opt_patches(void *o, const char *arg) { return add_src(o, true, arg); }
+
+#define OPTS struct opts
+const struct acso_option patch_options[] = {
+	OPT_STRING(0, "source-dir", source_dir, "DIR", "kernel tree to patch (default WORK/src/current)"),
+	OPT_CALLBACK(0, "patch", opt_patch, "FILE", "apply this unified diff first (repeatable, in order)"),
+	OPT_CALLBACK(0, "patches", opt_patches, "SPEC", "apply every *.patch of git:URL[@REF] or PATH[@REF], sorted by name"),
+	OPT_INT(0, "fuzz", fuzz, "N", 0, 3, "let a hunk ignore up to N context lines at each end (default 0)"),
+	OPT_STRING(0, "emit-diff", emit_diff, "FILE", "also write the whole change as a plain patch file"),
+	OPT_BOOL(0, "no-compile-check", no_compile, "skip compiling drivers/pci/quirks.o afterwards"),
+	OPT_BOOL(0, "allow-http", allow_http, "let --patches fetch over plain http"),
+	OPT_END,
+};
 
 /* A patch file loaded from somewhere, ready to parse. */
 struct loaded {
@@ -201,7 +180,7 @@ static int load_sources(struct acso_ctx *ctx, const struct opts *o, struct loade
 			size_t len;
 			int r = read_file_at(AT_FDCWD, s->spec, DIFF_MAX_PATCH, &text, &len);
 			if (r < 0) {
-				msg_error("patch: read '%s': %s", s->spec, r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
+				msg_error("read '%s': %s", s->spec, r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
 				return EXIT_FAIL;
 			}
 			add_loaded(out, xstrdup(s->spec), text, len);
@@ -321,7 +300,7 @@ int cmd_patch(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r) {
 		free(o.src);
 		return r;

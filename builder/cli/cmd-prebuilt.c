@@ -24,32 +24,18 @@
 #include "pgp/pgp.h"
 #include "base/util.h"
 
-enum { O_INDEX = 256, O_KEY, O_ARCH, O_ALLOW_HTTP };
-
-const struct acso_option prebuilt_options[] = {
-	{"index", O_INDEX, "URL", "the channel's index.json (config: prebuilt_index); its signature is URL.asc"},
-	{"key", O_KEY, "FILE", "the channel's OpenPGP public key (config: prebuilt_key)"},
-	{"arch", O_ARCH, "ARCH", "Debian architecture to pick (default: this machine's)"},
-	{"allow-http", O_ALLOW_HTTP, NULL, "allow plain http to a non-loopback host (config: allow_http = yes)"},
-	{0},
-};
 
 struct prebuilt_args {
 	const char *index, *key, *arch;
-	bool allow_http;
 };
 
-static int on_opt(void *priv, int k, const char *arg)
-{
-	struct prebuilt_args *a = priv;
-	switch (k) {
-	case O_INDEX: a->index = arg; return 0;
-	case O_KEY: a->key = arg; return 0;
-	case O_ARCH: a->arch = arg; return 0;
-	case O_ALLOW_HTTP: a->allow_http = true; return 0;
-	}
-	return EXIT_USAGE;
-}
+#define OPTS struct prebuilt_args
+const struct acso_option prebuilt_options[] = {
+	OPT_STRING(0, "index", index, "URL", "the channel's index.json (config: prebuilt_index); its signature is URL.asc"),
+	OPT_STRING(0, "key", key, "FILE", "the channel's OpenPGP public key (config: prebuilt_key)"),
+	OPT_STRING(0, "arch", arch, "ARCH", "Debian architecture to pick (default: this machine's)"),
+	OPT_END,
+};
 
 static const char *debian_arch(void)
 {
@@ -87,6 +73,17 @@ static int verify_code(int r)
 }
 
 /* Fetch index.json and index.json.asc and verify the signature. */
+/* --timeout and --retries (the driver's network options; 2 retries unless
+ * given) for every transfer of this command. */
+static const struct net_args *net;
+static struct http_opts transfer_policy(bool allow_http)
+{
+	struct http_opts ho = {.allow_http = allow_http, .retries = net && net->retries >= 0 ? net->retries : 2};
+	if (net && net->timeout)
+		ho.connect_timeout = ho.low_speed_time = (long)net->timeout;
+	return ho;
+}
+
 static int fetch_index(const char *url, const char *key, bool allow_http, struct index *ix, int *exit_code,
 		       struct acso_err *e)
 {
@@ -104,7 +101,8 @@ static int fetch_index(const char *url, const char *key, bool allow_http, struct
 	}
 	struct buf text = {0}, sig = {0};
 	_cleanup_free_ char *sig_url = xasprintf("%s.asc", url);
-	struct http_opts ho = {.allow_http = allow_http, .max_size = INDEX_MAX, .retries = 2};
+	struct http_opts ho = transfer_policy(allow_http);
+	ho.max_size = INDEX_MAX;
 	r = http_get(url, &ho, &text, e);
 	if (r < 0)
 		err_wrap(e, r, "'%s'", url);
@@ -149,7 +147,8 @@ static int fetch_package(const char *base_url, const struct index_kernel *k, con
 		return 0;
 	}
 	_cleanup_free_ char *url = xasprintf("%s%s", base_url, p->file);
-	struct http_opts ho = {.allow_http = allow_http, .max_size = p->size, .retries = 2};
+	struct http_opts ho = transfer_policy(allow_http);
+	ho.max_size = p->size;
 	int r = http_download(url, dirfd, part_name, &ho, e);
 	if (r < 0) {
 		if (r == -ACSO_E_TOOBIG)
@@ -190,18 +189,19 @@ int cmd_prebuilt(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct prebuilt_args a = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &a, &first);
+	int r = cmd_options(ctx, argc, argv, &a, &first);
 	if (r)
 		return r;
 	struct acso_err e = {0};
 	const char *url = a.index ? a.index : ctx_conf(ctx, "prebuilt_index", NULL);
 	const char *key = a.key ? a.key : ctx_conf(ctx, "prebuilt_key", NULL);
+	net = &ctx->net;
 	bool allow_http;
 	if ((r = ctx_conf_bool(ctx, "allow_http", &allow_http)))
 		return r;
-	allow_http = allow_http || a.allow_http;
+	allow_http = allow_http || ctx->net.allow_http;
 	if (!url || !key) {
-		msg_error("prebuilt: no prebuilt channel is configured");
+		msg_error("no prebuilt channel is configured");
 		msg_hint("pass --index URL --key FILE, or set prebuilt_index and prebuilt_key in acso.conf (see docs/guide.md)");
 		return EXIT_FAIL;
 	}
@@ -228,7 +228,7 @@ int cmd_prebuilt(struct acso_ctx *ctx, int argc, char **argv)
 		want = running ? series_of(running) : NULL;
 		if (!want) {
 			index_free(&ix);
-			msg_error("prebuilt: cannot tell the running kernel's series");
+			msg_error("cannot tell the running kernel's series");
 			msg_hint("name the version: acso prebuilt 6.1");
 			return EXIT_FAIL;
 		}
@@ -269,7 +269,7 @@ int cmd_prebuilt(struct acso_ctx *ctx, int argc, char **argv)
 	_cleanup_close_ int dfd = mkdir_open(dir, 0755);
 	if (dfd < 0) {
 		index_free(&ix);
-		msg_error("prebuilt: '%s': %s", dir, acso_strerror(dfd));
+		msg_error("'%s': %s", dir, acso_strerror(dfd));
 		return EXIT_FAIL;
 	}
 	struct strv paths = {0};

@@ -21,34 +21,21 @@
 #include "base/spawn.h"
 #include "base/util.h"
 
-enum { O_KEY = 256, O_GPG_HOME, O_DISTRO, O_ACS_PATCH, O_NO_SIGN };
-
-const struct acso_option publish_options[] = {
-	{"key", O_KEY, "ID", "sign with this gpg key (default: gpg's default key)"},
-	{"gpg-home", O_GPG_HOME, "DIR", "gpg home directory holding the signing key"},
-	{"distro", O_DISTRO, "NAME", "distribution the kernels were built for (default: ID-VERSION_ID of /etc/os-release)"},
-	{"acs-patch", O_ACS_PATCH, "VERSION", "ACS override patch version (default: acso-<acso version>)"},
-	{"no-sign", O_NO_SIGN, NULL, "write index.json only (sign it yourself: gpg --armor --detach-sign)"},
-	{0},
-};
 
 struct publish_args {
 	const char *key, *gpg_home, *distro, *acs_patch;
 	bool no_sign;
 };
 
-static int on_opt(void *priv, int k, const char *arg)
-{
-	struct publish_args *a = priv;
-	switch (k) {
-	case O_KEY: a->key = arg; return 0;
-	case O_GPG_HOME: a->gpg_home = arg; return 0;
-	case O_DISTRO: a->distro = arg; return 0;
-	case O_ACS_PATCH: a->acs_patch = arg; return 0;
-	case O_NO_SIGN: a->no_sign = true; return 0;
-	}
-	return EXIT_USAGE;
-}
+#define OPTS struct publish_args
+const struct acso_option publish_options[] = {
+	OPT_STRING(0, "key", key, "ID", "sign with this gpg key (default: gpg's default key)"),
+	OPT_STRING(0, "gpg-home", gpg_home, "DIR", "gpg home directory holding the signing key"),
+	OPT_STRING(0, "distro", distro, "NAME", "distribution the kernels were built for (default: ID-VERSION_ID of /etc/os-release)"),
+	OPT_STRING(0, "acs-patch", acs_patch, "VERSION", "ACS override patch version (default: acso-<acso version>)"),
+	OPT_BOOL(0, "no-sign", no_sign, "write index.json only (sign it yourself: gpg --armor --detach-sign)"),
+	OPT_END,
+};
 
 /* "debian-12" from the root's /etc/os-release. */
 static char *os_release_distro(int rootfd)
@@ -137,7 +124,7 @@ static int build_index(const char *dir, const char *distro, const char *acs, str
 	size_t nlibc = 0;
 	for (size_t i = 0; i < files.n && r == 0; i++) {
 		if (!index_safe_file(files.v[i])) {
-			msg_warn("publish: '%s': a name the index cannot carry (skipped)", files.v[i]);
+			msg_warn("'%s': a name the index cannot carry (skipped)", files.v[i]);
 			continue;
 		}
 		_cleanup_free_ char *p = path_join(dir, files.v[i]);
@@ -150,7 +137,7 @@ static int build_index(const char *dir, const char *distro, const char *acs, str
 		char rel[128];
 		enum deb_kind kind = deb_kind(d.package, rel, sizeof(rel));
 		if (kind == DEB_OTHER) {
-			msg_warn("publish: '%s': '%s' is not a kernel package (skipped)", files.v[i], d.package);
+			msg_warn("'%s': '%s' is not a kernel package (skipped)", files.v[i], d.package);
 		} else if (kind == DEB_LIBC_DEV) {
 			/* Joined to the kernel of the same Debian version below. */
 			libc = xrealloc(libc, (nlibc + 1) * sizeof(*libc));
@@ -244,7 +231,7 @@ int cmd_publish(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct publish_args a = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &a, &first);
+	int r = cmd_options(ctx, argc, argv, &a, &first);
 	if (r)
 		return r;
 	const char *dir = argv[first];
@@ -280,14 +267,14 @@ int cmd_publish(struct acso_ctx *ctx, int argc, char **argv)
 	r = dfd < 0 ? -errno : write_file_atomic(dfd, "index.json", text, strlen(text), 0644, 0);
 	if (r < 0) {
 		index_free(&ix);
-		msg_error("publish: write '%s/index.json': %s", dir, acso_strerror(r));
+		msg_error("write '%s/index.json': %s", dir, acso_strerror(r));
 		return EXIT_FAIL;
 	}
 	if (!a.no_sign) {
 		r = sign_index(dir, &a, &e);
 		if (r < 0) {
 			index_free(&ix);
-			fail(&e, r, "publish: sign '%s/index.json'", dir);
+			fail(&e, r, "sign '%s/index.json'", dir);
 			msg_hint("create a signing key (gpg --quick-gen-key), or pass --key ID / --gpg-home DIR");
 			return EXIT_FAIL;
 		}

@@ -11,34 +11,20 @@
 #include "source/resolve.h"
 #include "base/util.h"
 
-enum { O_SERIES = 400, O_VERSION, O_LONGTERM, O_OFFLINE };
-
-const struct acso_option resolve_options[] = {
-	{"series", O_SERIES, "X.Y", "use this series instead of the running kernel's"},
-	{"version", O_VERSION, "X.Y.Z", "target exactly this release"},
-	{"longterm", O_LONGTERM, NULL, "target the nearest longterm series instead"},
-	{"offline", O_OFFLINE, NULL, "contact no mirror: report what the version strings say (and a cached releases.json)"},
-	NET_OPTION_ROWS,
-	{0},
-};
 
 struct opts {
-	struct net_args net;
 	const char *series, *version;
 	bool longterm, offline;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct opts *o = priv;
-	switch (key) {
-	case O_SERIES: o->series = arg; return 0;
-	case O_VERSION: o->version = arg; return 0;
-	case O_LONGTERM: o->longterm = true; return 0;
-	case O_OFFLINE: o->offline = true; return 0;
-	}
-	return net_option(&o->net, key, arg);
-}
+#define OPTS struct opts
+const struct acso_option resolve_options[] = {
+	OPT_STRING(0, "series", series, "X.Y", "use this series instead of the running kernel's"),
+	OPT_STRING(0, "version", version, "X.Y.Z", "target exactly this release"),
+	OPT_BOOL(0, "longterm", longterm, "target the nearest longterm series instead"),
+	OPT_BOOL(0, "offline", offline, "contact no mirror: report what the version strings say (and a cached releases.json)"),
+	OPT_END,
+};
 
 static struct json_object *jver(bool have, const struct kver *v)
 {
@@ -128,7 +114,7 @@ int cmd_resolve(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r)
 		return r;
 	struct resolve_req q = {
@@ -139,7 +125,7 @@ int cmd_resolve(struct acso_ctx *ctx, int argc, char **argv)
 		.longterm = o.longterm,
 		.offline = o.offline,
 	};
-	r = net_setup(ctx, &o.net, &q.mirror, &q.http);
+	r = net_setup(ctx, &q.mirror, &q.http);
 	if (r)
 		return r;
 	_cleanup_free_ char *cache = path_join(ctx->work_dir, "downloads");

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "cli/cmd-grub.h"
+#include "cli/cmd-net.h"
+#include "base/user.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/fileio.h"
@@ -37,46 +39,10 @@
 
 #define STEP_REPORT_MAX ((size_t)8 << 20)
 
-enum { O_FROM = 300, O_ONLY, O_PREBUILT, O_MIRROR, O_ACS, O_IOMMU_PT, O_TARGET, O_ALLOW_ROOT, O_ONCE, O_BASE, O_PROFILE };
-
-const struct acso_option run_options[] = {
-	{"from", O_FROM, "STEP", "run again from STEP on, even if done"},
-	{"only", O_ONLY, "STEP", "run only STEP (the steps before it must be done)"},
-	{"prebuilt", O_PREBUILT, NULL, "install a prebuilt ACS kernel from a signed index instead of building"},
-	{"mirror", O_MIRROR, "URL", "kernel.org mirror (site root) for resolve and fetch"},
-	{"acs", O_ACS, "MODE", "pcie_acs_override= value for the boot step (default downstream)"},
-	{"iommu-pt", O_IOMMU_PT, NULL, "also add iommu=pt"},
-	{"once", O_ONCE, NULL, "boot the new kernel only once (grub-reboot); make it the default with 'acso verify --make-default'"},
-	{"base", O_BASE, "BASE", "config step: base configuration (running, defconfig, tinyconfig or a FILE)"},
-	{"profile", O_PROFILE, "NAME", "config step: also apply kconfig/NAME.config (e.g. qemu)"},
-	{"target", O_TARGET, "NAME", "name of the state record (default: VERSION, or 'auto')"},
-	{"allow-root", O_ALLOW_ROOT, NULL, "let the build run as root (plain root, or a work directory that is not SUDO_USER's)"},
-	{0},
-};
-
 struct run_opts {
-	const char *from, *only, *mirror, *acs, *target, *base, *profile;
+	const char *from, *only, *acs, *target, *base, *profile;
 	bool prebuilt, iommu_pt, allow_root, once;
 };
-
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct run_opts *o = priv;
-	switch (key) {
-	case O_FROM: o->from = arg; return 0;
-	case O_ONLY: o->only = arg; return 0;
-	case O_PREBUILT: o->prebuilt = true; return 0;
-	case O_MIRROR: o->mirror = arg; return 0;
-	case O_ACS: o->acs = arg; return 0;
-	case O_IOMMU_PT: o->iommu_pt = true; return 0;
-	case O_TARGET: o->target = arg; return 0;
-	case O_ALLOW_ROOT: o->allow_root = true; return 0;
-	case O_ONCE: o->once = true; return 0;
-	case O_BASE: o->base = arg; return 0;
-	case O_PROFILE: o->profile = arg; return 0;
-	}
-	return EXIT_USAGE;
-}
 
 struct step {
 	const char *name;
@@ -89,6 +55,31 @@ static const struct step build_steps[] = {
 };
 static const struct step prebuilt_steps[] = {
 	{"snapshot", true, false}, {"prebuilt", true, false}, {"grub", true, false},
+};
+
+/* --list-steps (hidden, for the bash completion of --from and --only). */
+static int opt_list_steps(void *opts, const char *arg)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(build_steps); i++)
+		printf("%s\n", build_steps[i].name);
+	printf("%s\n", "prebuilt");
+	return CMD_HELP_SHOWN;
+}
+
+#define OPTS struct run_opts
+const struct acso_option run_options[] = {
+	OPT_STRING(0, "from", from, "STEP", "run again from STEP on, even if done"),
+	OPT_STRING(0, "only", only, "STEP", "run only STEP (the steps before it must be done)"),
+	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed index instead of building"),
+	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value for the boot step (default downstream)"),
+	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
+	OPT_BOOL(0, "once", once, "boot the new kernel only once (grub-reboot); make it the default with 'acso verify --make-default'"),
+	OPT_STRING(0, "base", base, "BASE", "config step: base configuration (running, defconfig, tinyconfig or a FILE)"),
+	OPT_STRING(0, "profile", profile, "NAME", "config step: also apply kconfig/NAME.config (e.g. qemu)"),
+	OPT_STRING(0, "target", target, "NAME", "name of the state record (default: VERSION, or 'auto')"),
+	OPT_BOOL(0, "allow-root", allow_root, "let the build run as root (plain root, or a work directory that is not SUDO_USER's)"),
+	{"list-steps", 0, NULL, "print the step names", OPTK_CALLBACK, 0, 0, 0, NULL, opt_list_steps, OPTF_HIDDEN},
+	OPT_END,
 };
 
 /* ---- the state record ----------------------------------------------------- */
@@ -206,15 +197,13 @@ static int step_args(struct runner *rn, const char *name, struct strv *a, const 
 			strv_push(a, "--version");
 			strv_push(a, rn->version);
 		}
-		if (rn->o->mirror)
-			strv_pushf(a, "--mirror=%s", rn->o->mirror);
+		net_forward(rn->ctx, a, true);
 	} else if (!strcmp(name, "fetch")) {
 		if (!target) {
 			*why = "the resolve step reported no target version";
 			return -1;
 		}
-		if (rn->o->mirror)
-			strv_pushf(a, "--mirror=%s", rn->o->mirror);
+		net_forward(rn->ctx, a, true);
 		strv_push(a, target);
 	} else if (!strcmp(name, "patch") || !strcmp(name, "config") || !strcmp(name, "build")) {
 		if (!src) {
@@ -231,8 +220,7 @@ static int step_args(struct runner *rn, const char *name, struct strv *a, const 
 	} else if (!strcmp(name, "snapshot")) {
 		strv_push(a, "--before");
 	} else if (!strcmp(name, "prebuilt")) {
-		if (rn->o->mirror)
-			strv_pushf(a, "--mirror=%s", rn->o->mirror);
+		net_forward(rn->ctx, a, false);
 		if (rn->version)
 			strv_push(a, rn->version);
 	} else if (!strcmp(name, "grub")) {
@@ -333,12 +321,12 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 	_cleanup_free_ char *log = xasprintf("%s/%s.log", logdir, s->name);
 	int r = rn->drop ? mkdir_p_owned(logdir, 0755, rn->uid, rn->gid) : mkdir_p_at(AT_FDCWD, logdir, 0755);
 	if (r < 0)
-		return fail(NULL, r, "run: create '%s'", logdir);
+		return fail(NULL, r, "create '%s'", logdir);
 	_cleanup_close_ int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (lfd < 0)
-		return fail(NULL, -errno, "run: open '%s'", log);
+		return fail(NULL, -errno, "open '%s'", log);
 	if (rn->drop && !s->privileged && fchown(lfd, rn->uid, rn->gid) < 0)
-		msg_warn("run: cannot give '%s' to uid %u", log, (unsigned)rn->uid);
+		msg_warn("cannot give '%s' to uid %u", log, (unsigned)rn->uid);
 
 	struct json_object *rec = json_object_new_object();
 	_cleanup_free_ char *started = iso_utc_dup(time(NULL));
@@ -378,7 +366,7 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 		buf_free(&out);
 		json_object_object_add(rec, "state", json_object_new_string("failed"));
 		state_save(rn->ctx->work_dir, rn->target, rn->st, &e);
-		return fail(NULL, r, "run: start step '%s'", s->name);
+		return fail(NULL, r, "start step '%s'", s->name);
 	}
 	struct json_object *report = NULL;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -398,7 +386,7 @@ static int run_step(struct runner *rn, const struct step *s, struct strv *argv, 
 		json_object_object_add(rec, "state", json_object_new_string("failed"));
 		json_object_object_add(rec, "exit", json_object_new_string(how));
 		state_save(rn->ctx->work_dir, rn->target, rn->st, &e);
-		msg_error("run: step '%s' failed: acso %s %s", s->name, s->name, how);
+		msg_error("step '%s' failed: acso %s %s", s->name, s->name, how);
 		show_tail(log, 15);
 		msg_hint("full log: %s; fix the cause and run 'acso run' again: it resumes at '%s'", log, s->name);
 		int code = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAIL;
@@ -415,7 +403,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct run_opts o = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r)
 		return r;
 	struct runner rn = {.ctx = ctx, .o = &o, .version = first < argc ? argv[first] : NULL};
@@ -423,16 +411,16 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 	size_t nsteps = o.prebuilt ? ARRAY_SIZE(prebuilt_steps) : ARRAY_SIZE(build_steps);
 	int from = 0, only = -1;
 	if (o.from && (from = find_step(steps, nsteps, o.from)) < 0) {
-		msg_error("run: --from '%s': not a step of this run", o.from);
+		msg_error("--from '%s': not a step of this run", o.from);
 		return EXIT_USAGE;
 	}
 	if (o.only && (only = find_step(steps, nsteps, o.only)) < 0) {
-		msg_error("run: --only '%s': not a step of this run", o.only);
+		msg_error("--only '%s': not a step of this run", o.only);
 		return EXIT_USAGE;
 	}
 	rn.target = o.target ? o.target : rn.version ? rn.version : "auto";
 	if (!state_target_valid(rn.target)) {
-		msg_error("run: target '%s': use letters, digits and . _ + - only", rn.target);
+		msg_error("target '%s': use letters, digits and . _ + - only", rn.target);
 		return EXIT_USAGE;
 	}
 
@@ -444,22 +432,26 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 	} else {
 		int se = self_exe(&rn.self);
 		if (se < 0)
-			return fail(NULL, se, "run: cannot find my own binary");
+			return fail(NULL, se, "cannot find my own binary");
 	}
 
 	/* Privileges: root changes the system; sudo builds as SUDO_USER. An
 	 * image we can write needs no root. */
 	bool image = strcmp(ctx->root, "/") != 0;
-	bool can_priv = geteuid() == 0 || (image && access(ctx->root, W_OK) == 0);
-	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
-	uint32_t uid = 0, gid = 0;
-	if (geteuid() == 0 && su && sg && parse_u32(su, 10, &uid) == 0 && parse_u32(sg, 10, &gid) == 0 && uid != 0) {
+	(void)image;
+	bool can_priv = can_change_system(ctx);
+	struct acso_user who;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	if (user_invoking(&who, NULL) == 0 && who.sudo) {
+		uid = who.uid;
+		gid = who.gid;
 		struct stat sb;
 		if (stat(ctx->work_dir, &sb) == 0 && sb.st_uid != uid) {
-			msg_warn("run: work directory '%s' does not belong to SUDO_USER (uid %u): the build steps run as root",
+			msg_warn("work directory '%s' does not belong to SUDO_USER (uid %u): the build steps run as root",
 				 ctx->work_dir, uid);
 			msg_hint("give --work-dir a directory of yours, e.g. --work-dir ~%s/.cache/acso, or add --allow-root to build as root",
-				 getenv("SUDO_USER") ? getenv("SUDO_USER") : "");
+				 who.name);
 			/* The steps must see plain root: with SUDO_USER, acso build
 			 * would drop to that user in a tree root made. */
 			unsetenv("SUDO_USER");
@@ -503,7 +495,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 	rn.st = state_load(ctx->work_dir, rn.target, &garbage);
 	if (garbage) {
 		_cleanup_free_ char *sp = state_path(ctx->work_dir, rn.target);
-		msg_warn("run: '%s' was not a valid state record: moved aside to .bad, starting over", sp);
+		msg_warn("'%s' was not a valid state record: moved aside to .bad, starting over", sp);
 	}
 
 	int rc = EXIT_OK;
@@ -518,7 +510,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		_cleanup_free_ char *key = NULL;
 		if (only >= 0 && (int)i != only) {
 			if ((int)i < only && (!rec || strcmp(json_str(rec, "state") ? json_str(rec, "state") : "", "done"))) {
-				msg_error("run: --only %s: step '%s' before it is not done", o.only, s->name);
+				msg_error("--only %s: step '%s' before it is not done", o.only, s->name);
 				rc = EXIT_FAIL;
 				break;
 			}
@@ -532,7 +524,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 				strv_free(&args);
 				goto next;
 			}
-			msg_error("run: step '%s': %s", s->name, why);
+			msg_error("step '%s': %s", s->name, why);
 			msg_hint("run 'acso run --from %s' to redo the step before it", steps[i ? i - 1 : 0].name);
 			strv_free(&args);
 			rc = EXIT_FAIL;
@@ -591,7 +583,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 				_cleanup_free_ char *q = shell_quote(argv[k]);
 				buf_printf(&b, " %s", q);
 			}
-			msg_error("run: step '%s' changes the system and needs root", s->name);
+			msg_error("step '%s' changes the system and needs root", s->name);
 			msg_hint("the unprivileged steps are done; continue with:");
 			fprintf(stderr, "  %s\n", buf_str(&b));
 			if (ctx->json) {

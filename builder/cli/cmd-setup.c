@@ -19,36 +19,22 @@
 #include "base/util.h"
 #include "machine/virtpkgs.h"
 
-enum { O_USER = 300, O_NO_PACKAGES, O_NO_GROUP, O_NO_IOMMU, O_IOMMU_PT, O_NO_UPDATE };
-
-const struct acso_option setup_options[] = {
-	{"user", O_USER, "NAME", "add NAME to the libvirt group (default: SUDO_USER)"},
-	{"no-packages", O_NO_PACKAGES, NULL, "do not install packages"},
-	{"no-group", O_NO_GROUP, NULL, "do not change group membership"},
-	{"no-iommu", O_NO_IOMMU, NULL, "do not add intel_iommu=on"},
-	{"iommu-pt", O_IOMMU_PT, NULL, "also add iommu=pt"},
-	{"no-update", O_NO_UPDATE, NULL, "do not run update-grub"},
-	{0},
-};
 
 struct setup_opts {
 	const char *user;
 	bool no_packages, no_group, no_iommu, iommu_pt, no_update;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct setup_opts *o = priv;
-	switch (key) {
-	case O_USER: o->user = arg; return 0;
-	case O_NO_PACKAGES: o->no_packages = true; return 0;
-	case O_NO_GROUP: o->no_group = true; return 0;
-	case O_NO_IOMMU: o->no_iommu = true; return 0;
-	case O_IOMMU_PT: o->iommu_pt = true; return 0;
-	case O_NO_UPDATE: o->no_update = true; return 0;
-	}
-	return EXIT_USAGE;
-}
+#define OPTS struct setup_opts
+const struct acso_option setup_options[] = {
+	OPT_STRING(0, "user", user, "NAME", "add NAME to the libvirt group (default: SUDO_USER)"),
+	OPT_BOOL(0, "no-packages", no_packages, "do not install packages"),
+	OPT_BOOL(0, "no-group", no_group, "do not change group membership"),
+	OPT_BOOL(0, "no-iommu", no_iommu, "do not add intel_iommu=on"),
+	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
+	OPT_BOOL(0, "no-update", no_update, "do not run update-grub"),
+	OPT_END,
+};
 
 /* Is user a member of group per ROOT/etc/group? -1: no such group. */
 static int libvirt_member(int rootfd, const char *group, const char *user)
@@ -85,14 +71,9 @@ int cmd_setup(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct setup_opts o = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r)
 		return r;
-	if (!ctx->dry_run && geteuid() != 0) {
-		msg_error("setup: installing packages and changing groups needs root");
-		msg_hint("run 'sudo acso setup', or add --dry-run to see what it would do");
-		return EXIT_NEED_ROOT;
-	}
 	struct acso_err e = {0};
 	int rc = EXIT_OK;
 	struct strv pkgs = {0}, missing = {0}, apt = {0}, grp = {0};
@@ -105,11 +86,11 @@ int cmd_setup(struct acso_ctx *ctx, int argc, char **argv)
 		if (r == -ENOENT)
 			r = root_read_file(ctx->rootfd, "/usr/lib/os-release", 64 << 10, &osr, NULL);
 		if (r < 0) {
-			rc = fail(NULL, r, "setup: read '/etc/os-release'");
+			rc = fail(NULL, r, "read '/etc/os-release'");
 			goto out;
 		}
 		if (virt_packages(osr, &pkgs, &distro) < 0) {
-			msg_error("setup: '%s' is not a Debian or Ubuntu system: acso setup knows only apt", distro);
+			msg_error("'%s' is not a Debian or Ubuntu system: acso setup knows only apt", distro);
 			msg_hint("install KVM and libvirt with your package manager, then run 'acso setup --no-packages'");
 			rc = EXIT_FAIL;
 			goto out;
@@ -137,7 +118,7 @@ int cmd_setup(struct acso_ctx *ctx, int argc, char **argv)
 				struct spawn_opts so = {.log_fd = STDERR_FILENO, .env = env};
 				r = spawn_check((const char *const *)apt.v, &so, &e);
 				if (r < 0) {
-					rc = fail(&e, r, "setup: '%s'", line);
+					rc = fail(&e, r, "'%s'", line);
 					msg_hint("check the apt sources ('apt-get update') and run 'acso setup' again");
 					goto out;
 				}
@@ -155,7 +136,7 @@ int cmd_setup(struct acso_ctx *ctx, int argc, char **argv)
 			user = pw ? pw->pw_name : NULL;
 		}
 		if (!user || !strcmp(user, "root")) {
-			msg_warn("setup: no user to add to the libvirt group (run through sudo, or give --user NAME)");
+			msg_warn("no user to add to the libvirt group (run through sudo, or give --user NAME)");
 		} else {
 			int m = libvirt_member(ctx->rootfd, "libvirt", user);
 			json_object_object_add(j, "user", json_object_new_string(user));
@@ -177,7 +158,7 @@ int cmd_setup(struct acso_ctx *ctx, int argc, char **argv)
 					struct spawn_opts so = {.log_fd = STDERR_FILENO};
 					r = spawn_check((const char *const *)grp.v, &so, &e);
 					if (r < 0) {
-						rc = fail(&e, r, "setup: '%s'", line);
+						rc = fail(&e, r, "'%s'", line);
 						if (m < 0)
 							msg_hint("the libvirt group comes with libvirt-daemon-system: install it first");
 						goto out;

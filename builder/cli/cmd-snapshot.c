@@ -12,26 +12,23 @@
 #include "machine/snapshot.h"
 #include "machine/sysinfo.h"
 
-enum { OPT_BEFORE = 256 };
 
-const struct acso_option snapshot_options[] = {
-	{"before", OPT_BEFORE, NULL, "write WORK/snapshots/before.tar.gz, the state 'acso verify' compares with"},
-	{0},
+/* cmd_snapshot passes &before: the struct's only field, at offset 0. */
+struct snapshot_opts {
+	bool before;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	if (key != OPT_BEFORE)
-		return EXIT_USAGE;
-	*(bool *)priv = true;
-	return 0;
-}
+#define OPTS struct snapshot_opts
+const struct acso_option snapshot_options[] = {
+	OPT_BOOL(0, "before", before, "write WORK/snapshots/before.tar.gz, the state 'acso verify' compares with"),
+	OPT_END,
+};
 
 int cmd_snapshot(struct acso_ctx *ctx, int argc, char **argv)
 {
 	bool before = false;
 	int first;
-	int rc = cmd_options(ctx, argc, argv, on_opt, &before, &first);
+	int rc = cmd_options(ctx, argc, argv, &before, &first);
 	if (rc)
 		return rc;
 	const char *file = first < argc ? argv[first] : NULL;

@@ -15,7 +15,7 @@
 #include "base/util.h"
 
 const struct acso_option status_options[] = {
-	{0},
+	OPT_END,
 };
 
 static void print_target(struct json_object *st, const char *target)
@@ -46,25 +46,25 @@ static void print_target(struct json_object *st, const char *target)
 int cmd_status(struct acso_ctx *ctx, int argc, char **argv)
 {
 	int first;
-	int r = cmd_options(ctx, argc, argv, NULL, NULL, &first);
+	int r = cmd_options(ctx, argc, argv, NULL, &first);
 	if (r)
 		return r;
 	struct strv targets = {0};
 	if (first < argc) {
 		if (!state_target_valid(argv[first])) {
-			msg_error("status: '%s' is not a target name", argv[first]);
+			msg_error("'%s' is not a target name", argv[first]);
 			return EXIT_USAGE;
 		}
 		strv_push(&targets, argv[first]);
 	} else if (state_list(ctx->work_dir, &targets) < 0) {
-		return fail(NULL, -1, "status: cannot list '%s/state'", ctx->work_dir);
+		return fail(NULL, -1, "cannot list '%s/state'", ctx->work_dir);
 	}
 	struct json_object *all = json_object_new_object();
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < targets.n; i++) {
 		_cleanup_free_ char *path = state_path(ctx->work_dir, targets.v[i]);
 		if (first < argc && access(path, F_OK) != 0) {
-			msg_error("status: no run recorded for target '%s' in '%s'", targets.v[i], ctx->work_dir);
+			msg_error("no run recorded for target '%s' in '%s'", targets.v[i], ctx->work_dir);
 			rc = EXIT_FAIL;
 			continue;
 		}
@@ -76,7 +76,7 @@ int cmd_status(struct acso_ctx *ctx, int argc, char **argv)
 		struct json_object *steps = NULL;
 		if (!st || !json_object_is_type(st, json_type_object) || !json_object_object_get_ex(st, "steps", &steps)) {
 			json_object_put(st);
-			msg_warn("status: '%s' is not a valid state record ('acso run' will start over)", path);
+			msg_warn("'%s' is not a valid state record ('acso run' will start over)", path);
 			continue;
 		}
 		if (!ctx->json)

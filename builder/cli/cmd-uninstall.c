@@ -20,7 +20,7 @@
 #include "base/util.h"
 
 const struct acso_option uninstall_options[] = {
-	{0},
+	OPT_END,
 };
 
 /* Does this acso have `grub --remove`? Asked through --list-options so the
@@ -60,7 +60,7 @@ static int remove_boot_parameters(const struct acso_ctx *ctx)
 	int r = spawn_run((const char *const *)argv.v, &(struct spawn_opts){.log_fd = -1, .inherit_env = true}, &status);
 	strv_free(&argv);
 	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		msg_error("uninstall: 'acso grub --remove' failed");
+		msg_error("'acso grub --remove' failed");
 		msg_hint("the packages are removed; run 'acso grub --remove' by hand");
 		return EXIT_FAIL;
 	}
@@ -70,7 +70,7 @@ static int remove_boot_parameters(const struct acso_ctx *ctx)
 int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 {
 	int first;
-	int r = cmd_options(ctx, argc, argv, NULL, NULL, &first);
+	int r = cmd_options(ctx, argc, argv, NULL, &first);
 	if (r)
 		return r;
 	struct acso_err e = {0};
@@ -82,9 +82,9 @@ int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 	struct installed_entry *en = installed_find(&st, ctx->root, want);
 	if (!en) {
 		if (want)
-			msg_error("uninstall: acso did not install '%s' into '%s'", want, ctx->root);
+			msg_error("acso did not install '%s' into '%s'", want, ctx->root);
 		else
-			msg_error("uninstall: acso installed no kernel into '%s'", ctx->root);
+			msg_error("acso installed no kernel into '%s'", ctx->root);
 		msg_hint("acso removes only what it installed (WORK/state/installed.json); other kernels: apt purge PACKAGE");
 		installed_free(&st);
 		return EXIT_FAIL;
@@ -98,7 +98,7 @@ int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 			running = xstrdup(u.release);
 	}
 	if (running && !strcmp(running, en->release)) {
-		msg_error("uninstall: '%s' is the running kernel", en->release);
+		msg_error("'%s' is the running kernel", en->release);
 		msg_hint("reboot into another kernel first, then run 'acso uninstall %s'", en->release);
 		installed_free(&st);
 		return EXIT_FAIL;
@@ -112,7 +112,7 @@ int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 			others++;
 	strv_free(&kernels);
 	if (r < 0 || others == 0) {
-		msg_error("uninstall: '%s' is the last kernel in '%s/boot'", en->release, strcmp(ctx->root, "/") ? ctx->root : "");
+		msg_error("'%s' is the last kernel in '%s/boot'", en->release, strcmp(ctx->root, "/") ? ctx->root : "");
 		msg_hint("install another kernel first (apt install linux-image-amd64)");
 		installed_free(&st);
 		return EXIT_FAIL;
@@ -136,12 +136,6 @@ int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 	json_object_object_add(o, "packages", a);
 
 	if (!ctx->dry_run) {
-		if (geteuid() != 0) {
-			msg_error("uninstall: removing packages needs root");
-			msg_hint("run: sudo acso uninstall %s", en->release);
-			r = EXIT_NEED_ROOT;
-			goto out;
-		}
 		int lock = lock_work_dir(ctx->work_dir, "acso uninstall", &e);
 		if (lock < 0) {
 			r = fail(&e, lock, "uninstall");
@@ -155,7 +149,7 @@ int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 			if (r == 0)
 				spawn_describe(status, how, sizeof(how));
 			unlock_work_dir(lock);
-			msg_error("uninstall: dpkg --purge %s", how);
+			msg_error("dpkg --purge %s", how);
 			r = EXIT_FAIL;
 			goto out;
 		}
@@ -164,7 +158,7 @@ int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 		r = installed_save(ctx->work_dir, &st, &e);
 		unlock_work_dir(lock);
 		if (r < 0) {
-			r = fail(&e, r, "uninstall: record");
+			r = fail(&e, r, "record");
 			goto out;
 		}
 	}

@@ -17,32 +17,18 @@
 #include "pgp/pgp.h"
 #include "base/util.h"
 
-enum { O_KEYRING = 256, O_NO_DEFAULT_KEYS };
-
-const struct acso_option verify_signature_options[] = {
-	{"keyring", 'k', "FILE|DIR", "also trust the keys in FILE or in DIR/*.asc, *.gpg (repeatable)"},
-	{"no-default-keys", O_NO_DEFAULT_KEYS, NULL, "trust only the --keyring keys, not acso's keys/ directory"},
-	{0},
-};
 
 struct opts {
 	struct strv keyrings;
 	bool no_default;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct opts *o = priv;
-	switch (key) {
-	case 'k':
-		strv_push(&o->keyrings, arg);
-		return 0;
-	case O_NO_DEFAULT_KEYS:
-		o->no_default = true;
-		return 0;
-	}
-	return EXIT_USAGE;
-}
+#define OPTS struct opts
+const struct acso_option verify_signature_options[] = {
+	OPT_LIST('k', "keyring", keyrings, "FILE|DIR", 0, "also trust the keys in FILE or in DIR/*.asc, *.gpg (repeatable)"),
+	OPT_BOOL(0, "no-default-keys", no_default, "trust only the --keyring keys, not acso's keys/ directory"),
+	OPT_END,
+};
 
 /* The report, built once, rendered as text or JSON. */
 struct report {
@@ -284,7 +270,7 @@ static int load_keys(struct acso_ctx *ctx, struct opts *o, struct pgp_keyring *k
 		}
 	}
 	if (pgp_keyring_count(kr) == 0) {
-		msg_error("verify-signature: no keys to verify with");
+		msg_error("no keys to verify with");
 		msg_hint("drop --no-default-keys or give --keyring FILE");
 		return EXIT_FAIL;
 	}
@@ -295,7 +281,7 @@ int cmd_verify_signature(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct opts o = {0};
 	int first;
-	int r = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r) {
 		strv_free(&o.keyrings);
 		return r;

@@ -21,33 +21,20 @@
 #include "machine/snapshot.h"
 #include "machine/sysinfo.h"
 
-enum { OPT_GPU = 256, OPT_BEFORE, OPT_MAKE_DEFAULT };
-
-const struct acso_option verify_options[] = {
-	{"gpu", OPT_GPU, "ADDR", "the GPU that must be isolated (default: every GPU)"},
-	{"before", OPT_BEFORE, "FILE", "compare with this snapshot instead of WORK/snapshots/before.tar.gz"},
-	{"make-default", OPT_MAKE_DEFAULT, NULL, "when verified, make the running ACS kernel GRUB's default (grub-set-default)"},
-	{0},
-};
 
 struct verify_opts {
 	const char *gpu, *before;
 	bool make_default;
 };
 
-static int on_opt(void *priv, int key, const char *arg)
-{
-	struct verify_opts *o = priv;
-	if (key == OPT_GPU)
-		o->gpu = arg;
-	else if (key == OPT_BEFORE)
-		o->before = arg;
-	else if (key == OPT_MAKE_DEFAULT)
-		o->make_default = true;
-	else
-		return EXIT_USAGE;
-	return 0;
-}
+#define OPTS struct verify_opts
+const struct acso_option verify_options[] = {
+	OPT_STRING(0, "gpu", gpu, "ADDR", "the GPU that must be isolated (default: every GPU)"),
+	OPT_STRING(0, "before", before, "FILE", "compare with this snapshot instead of WORK/snapshots/before.tar.gz"),
+	{"make-default", 0, NULL, "when verified, make the running ACS kernel GRUB's default (grub-set-default)",
+	 OPTK_BOOL, OPT_FIELD_(make_default, bool), 0, 0, NULL, NULL, OPTF_NEEDS_ROOT},
+	OPT_END,
+};
 
 /* The report of a snapshot archive: unpacked to a temp dir, read, removed. */
 static int load_before(const char *path, struct iommu_report *r, struct acso_err *e)
@@ -94,11 +81,6 @@ static int make_default(const struct acso_ctx *ctx, const struct sysinfo *s, boo
 		msg_error("--make-default: needs GRUB (found %s)", bootmgr_name(bm));
 		msg_hint("make %s the default in your boot manager yourself", s->release);
 		return EXIT_FAIL;
-	}
-	if (!ctx->dry_run && geteuid() != 0) {
-		msg_error("--make-default: changing the default boot entry needs root");
-		msg_hint("run 'sudo acso verify --make-default', or add --dry-run to see what would change");
-		return EXIT_NEED_ROOT;
 	}
 	_cleanup_free_ char *def = NULL;
 	int r = grub_effective_var(ctx->rootfd, "GRUB_DEFAULT", &def, &e);
@@ -159,7 +141,7 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 {
 	struct verify_opts o = {0};
 	int first;
-	int rc = cmd_options(ctx, argc, argv, on_opt, &o, &first);
+	int rc = cmd_options(ctx, argc, argv, &o, &first);
 	if (rc)
 		return rc;
 	struct sysinfo s;

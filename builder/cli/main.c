@@ -15,13 +15,19 @@
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/lock.h"
+#include "cli/options.h"
 #include "cli/output.h"
+#include "base/user.h"
 #include "machine/snapshot.h"
 #include "base/util.h"
 
 #define R CMD_NEEDS_ROOT
 #define L CMD_LOCKS
+#define LS CMD_LOCKS_SELF
 #define N CMD_NETWORK
+#define M CMD_MIRROR
+#define SU CMD_SUDO_HOME
 
 /* The one command table. Order is the order of `acso --help`. */
 static const struct acso_command commands[] = {
@@ -37,9 +43,9 @@ static const struct acso_command commands[] = {
 	{"snapshot", cmd_snapshot, snapshot_options, 0, 1, 0, "[FILE]",
 	 "capture what acso reads (sysfs groups, PCI config, /proc, kernel log, GRUB files) into an archive",
 	 "Default FILE: WORK/snapshots/snapshot-<UTC>.tar.gz (--before: WORK/snapshots/before.tar.gz). The archive unpacks to a tree that --root can replay (or give the archive itself to --root)."},
-	{"resolve", cmd_resolve, resolve_options, 0, 1, N, "[RELEASE]",
+	{"resolve", cmd_resolve, resolve_options, 0, 1, N | M, "[RELEASE]",
 	 "match the running kernel (or RELEASE) to an upstream kernel.org release", "The latest point release of the series (releases.json, or the series directory for a series no longer listed); says when the series is end of life and names the nearest longterm series."},
-	{"fetch", cmd_fetch, fetch_options, 0, 1, L | N, "[VERSION]",
+	{"fetch", cmd_fetch, fetch_options, 0, 1, L | N | M, "[VERSION]",
 	 "download, verify (sha256sums.asc and .tar.sign) and extract a kernel source tree", "Into WORK/src/linux-VERSION, WORK/src/current pointing at it. Exit codes: 5 checksum or signature does not verify, 6 key not in the keyring."},
 	{"verify-signature", cmd_verify_signature, verify_signature_options, 1, 2, 0, "FILE [SIG]",
 	 "verify a cleartext-signed or detached-signed file against the keyring",
@@ -48,216 +54,53 @@ static const struct acso_command commands[] = {
 	 "place the ACS override patch (and extra patches) in a kernel source tree", "Applies --patch/--patches in order, all or nothing, then places the override by meaning: its entry just before the { 0 } of pci_dev_acs_enabled[], its code before that table, its documentation entry in kernel-parameters.txt. A tree that already carries pcie_acs_override is left alone. --dry-run prints the unified diff. Then compiles drivers/pci/quirks.o if the tree is configured."},
 	{"config", cmd_config, config_options, 0, 0, L, "",
 	 "write the kernel configuration: base config, fragments, profile, trim", "Starts from the running kernel's config (or --base), applies kconfig/acso.config, vfio.config, the --profile fragment and --set, optionally trims to the modules in use (--trim), runs make olddefconfig, reports what changed from the base, checks the override's settings survived and compiles drivers/pci/quirks.o."},
-	{"build", cmd_build, build_options, 0, 0, L, "",
+	{"build", cmd_build, build_options, 0, 0, LS | SU, "",
 	 "build the Debian packages (make bindeb-pkg) as a normal user", "Under sudo it builds as SUDO_USER; the packages, with their SHA-256, and manifest.json land in WORK/build/RELEASE/, the log in WORK/logs/. On failure: the first error lines and a diagnosis with the fix."},
-	{"install", cmd_install, install_options, 0, -1, R | L, "[DEB...]",
+	{"install", cmd_install, install_options, 0, -1, R | LS | SU, "[DEB...]",
 	 "install the built linux-image and linux-headers packages in one transaction", "Without DEB arguments: the packages of the last build. Refuses the running kernel's release and a full /boot; --dry-run shows the plan."},
-	{"uninstall", cmd_uninstall, uninstall_options, 0, 1, R | L, "[RELEASE]",
+	{"uninstall", cmd_uninstall, uninstall_options, 0, 1, R | LS, "[RELEASE]",
 	 "remove the ACS kernel packages and boot parameters acso added", "Only packages acso recorded installing; never the running kernel, never the last kernel."},
 	{"publish", cmd_publish, publish_options, 1, 1, 0, "DIR",
 	 "write a signed index over a directory of built packages (a prebuilt channel)", "Writes DIR/index.json and signs it with gpg into DIR/index.json.asc (format: docs/prebuilt-index.md). Give options before DIR."},
-	{"prebuilt", cmd_prebuilt, prebuilt_options, 0, 1, R | L | N, "[VERSION]",
+	{"prebuilt", cmd_prebuilt, prebuilt_options, 0, 1, R | LS | N, "[VERSION]",
 	 "fetch a prebuilt ACS kernel from a signed index, verify and install it", "No channel is configured by default: give --index URL and --key FILE, or prebuilt_index and prebuilt_key in acso.conf. Exit codes: 5 BAD signature, 6 signed by another key."},
 	{"grub", cmd_grub, grub_options, 0, 0, R, "",
 	 "register pcie_acs_override= and the IOMMU switch as boot parameters", NULL},
 	{"setup", cmd_setup, setup_options, 0, 0, R, "",
 	 "install KVM and libvirt, add the user to the libvirt group, turn the IOMMU on", NULL},
-	{"run", cmd_run, run_options, 0, 1, N, "[VERSION]",
+	{"run", cmd_run, run_options, 0, 1, N | M, "[VERSION]",
 	 "the whole job: resolve, fetch, patch, config, build, install, boot parameters", NULL},
 	{"status", cmd_status, status_options, 0, 1, 0, "[TARGET]",
 	 "show each step of `acso run`, its state, time and log", NULL},
-	{"clean", cmd_clean, clean_options, 0, 0, L, "",
+	{"clean", cmd_clean, clean_options, 0, 0, LS, "",
 	 "remove build trees from the work directory, keep verified downloads", NULL},
 };
 
-/* Global options: accepted before the command and after it. */
-enum {
-	G_ROOT = 1000, G_JSON, G_COLOR, G_DRY_RUN, G_WORK_DIR, G_CONFIG, G_HELP,
-	G_VERSION, G_LIST_COMMANDS, G_LIST_OPTIONS,
+static const struct acso_option version_row[] = {
+	{.name = "version", .help = "print the version"},
+	OPT_END,
 };
-static const struct acso_option global_options[] = {
-	{"root", G_ROOT, "DIR", "read and change the system below DIR instead of / (default /)"},
-	{"json", G_JSON, NULL, "print reports as JSON"},
-	{"verbose", 'v', NULL, "more detail (repeatable)"},
-	{"quiet", 'q', NULL, "only errors and results"},
-	{"color", G_COLOR, "WHEN", "auto, always or never (NO_COLOR is honoured)"},
-	{"dry-run", G_DRY_RUN, NULL, "show what would change, change nothing"},
-	{"work-dir", G_WORK_DIR, "DIR", "downloads, trees, logs and state (default ~/.cache/acso)"},
-	{"config", G_CONFIG, "FILE", "read this config file instead of /etc/acso.conf and ~/.config/acso/acso.conf"},
-	{"help", 'h', NULL, "show help"},
-	{0},
-};
-
-static void print_options(FILE *f, const struct acso_option *opts)
-{
-	for (const struct acso_option *o = opts; o && o->name; o++) {
-		char left[64];
-		if (o->key > 0 && o->key < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-28s %s\n", left, o->help);
-	}
-}
 
 static void usage_main(FILE *f)
 {
-	fprintf(f, "Usage: acso [global options] <command> [options] [arguments]\n\n"
-		   "acso takes a Linux machine to working GPU passthrough when its GPU shares an\n"
-		   "IOMMU group with other devices: it checks the machine, builds and installs a\n"
-		   "kernel with the ACS override patch, registers the boot parameters and proves\n"
-		   "the result after the reboot.\n\nCommands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nGlobal options:\n");
-	print_options(f, global_options);
-	fprintf(f, "      --version                print the version\n");
-	fprintf(f, "\nRun 'acso <command> --help' for a command's options. See acso(1).\n"
-		   "Exit codes: 0 ok, 1 failure, 2 usage, 3 needs ACS override / GPU shares its group,\n"
-		   "4 blocked, 5 bad signature, 6 unknown key, 7 malformed, 8 locked, 9 needs root.\n");
-}
-
-static void usage_command(FILE *f, const struct acso_command *c)
-{
-	fprintf(f, "Usage: acso %s [options]%s%s\n\n%s\n", c->name, *c->args ? " " : "", c->args, c->summary);
-	if (c->description)
-		fprintf(f, "\n%s\n", c->description);
-	if (c->flags & CMD_NEEDS_ROOT)
-		fprintf(f, "\nChanges the system: needs root (or --dry-run, or --root DIR you own).\n");
-	if (c->opts && c->opts[0].name) {
-		fprintf(f, "\nOptions:\n");
-		print_options(f, c->opts);
+	int w = help_width();
+	fprintf(f, "Usage: acso [global options] <command> [options] [arguments]\n\n");
+	help_wrap(f, "acso takes a Linux machine to working GPU passthrough when its GPU shares an "
+		  "IOMMU group with other devices: it checks the machine, builds and installs a "
+		  "kernel with the ACS override patch, registers the boot parameters and proves "
+		  "the result after the reboot.", 0, 0, w);
+	fprintf(f, "\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		fprintf(f, "  %-18s ", commands[i].name);
+		help_wrap(f, commands[i].summary, 21, 21, w);
 	}
-	fprintf(f, "\nGlobal options (also accepted here):\n");
-	print_options(f, global_options);
-}
-
-/* Apply one global option; returns 0 or EXIT_USAGE. */
-static int apply_global(struct acso_ctx *ctx, int key, const char *arg)
-{
-	switch (key) {
-	case G_ROOT:
-		ctx->root = arg;
-		return 0;
-	case G_JSON:
-		ctx->json = true;
-		return 0;
-	case 'v':
-		ctx->verbose = ctx->verbose < 0 ? 1 : ctx->verbose + 1;
-		return 0;
-	case 'q':
-		ctx->verbose = -1;
-		return 0;
-	case G_COLOR:
-		if (!strcmp(arg, "auto"))
-			ctx->color_mode = COLOR_AUTO;
-		else if (!strcmp(arg, "always"))
-			ctx->color_mode = COLOR_ALWAYS;
-		else if (!strcmp(arg, "never"))
-			ctx->color_mode = COLOR_NEVER;
-		else {
-			msg_error("--color '%s': expected auto, always or never", arg);
-			return EXIT_USAGE;
-		}
-		return 0;
-	case G_DRY_RUN:
-		ctx->dry_run = true;
-		return 0;
-	case G_WORK_DIR:
-		ctx->work_dir = arg;
-		ctx->work_dir_given = true;
-		return 0;
-	case G_CONFIG:
-		ctx->config_path = arg;
-		return 0;
-	}
-	return EXIT_USAGE;
-}
-
-static bool is_global_key(int key)
-{
-	for (const struct acso_option *o = global_options; o->name; o++)
-		if (o->key == key)
-			return true;
-	return false;
-}
-
-static void add_long(struct option *lo, size_t *n, struct buf *shorts, const struct acso_option *opts)
-{
-	for (const struct acso_option *o = opts; o && o->name; o++) {
-		lo[(*n)++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->key};
-		if (o->key > 0 && o->key < 256) {
-			char s[3] = {(char)o->key, ':', 0};
-			buf_append(shorts, s, o->arg ? 2 : 1);
-		}
-	}
-}
-
-int cmd_options(struct acso_ctx *ctx, int argc, char **argv,
-		int (*on_opt)(void *priv, int key, const char *arg), void *priv,
-		int *first_pos)
-{
-	const struct acso_command *c = ctx->cmd;
-	size_t count = 4;
-	for (const struct acso_option *o = c->opts; o && o->name; o++)
-		count++;
-	for (const struct acso_option *o = global_options; o->name; o++)
-		count++;
-	struct option lo[64];
-	if (count + 1 > ARRAY_SIZE(lo))
-		abort(); /* a command table entry with too many options */
-	memset(lo, 0, sizeof(lo));
-	size_t n = 0;
-	struct buf shorts = {0};
-	add_long(lo, &n, &shorts, c->opts);
-	add_long(lo, &n, &shorts, global_options);
-	lo[n++] = (struct option){"list-options", no_argument, NULL, G_LIST_OPTIONS};
-	lo[n] = (struct option){0};
-
-	optind = 0; /* 0, not 1: glibc then re-reads the option string (main used "+") */
-	opterr = 0;
-	int r = 0, key;
-	while ((key = getopt_long(argc, argv, buf_str(&shorts), lo, NULL)) != -1) {
-		if (key == '?' || key == ':') {
-			if (optopt && optopt < 256)
-				msg_error("%s: unknown option '-%c'", c->name, optopt);
-			else
-				msg_error("%s: unknown option or missing argument '%s'", c->name, argv[optind - 1]);
-			msg_hint("run 'acso %s --help'", c->name);
-			r = EXIT_USAGE;
-			break;
-		}
-		if (key == 'h') {
-			usage_command(stdout, c);
-			r = CMD_HELP_SHOWN;
-			break;
-		}
-		if (key == G_LIST_OPTIONS) {
-			for (size_t i = 0; i < n; i++)
-				printf("--%s\n", lo[i].name);
-			r = CMD_HELP_SHOWN;
-			break;
-		}
-		if (is_global_key(key)) {
-			r = apply_global(ctx, key, optarg);
-		} else {
-			r = on_opt ? on_opt(priv, key, optarg) : EXIT_USAGE;
-		}
-		if (r)
-			break;
-	}
-	buf_free(&shorts);
-	if (r)
-		return r;
-	int npos = argc - optind;
-	if (npos < c->min_args || (c->max_args >= 0 && npos > c->max_args)) {
-		msg_error("%s: expected %s%s", c->name, *c->args ? "arguments " : "no arguments",
-			  c->args);
-		msg_hint("run 'acso %s --help'", c->name);
-		return EXIT_USAGE;
-	}
-	*first_pos = optind;
-	return 0;
+	fprintf(f, "\nGlobal options (before or after the command):\n");
+	help_options(f, global_options, w);
+	help_options(f, version_row, w);
+	fputc('\n', f);
+	help_wrap(f, "Run 'acso <command> --help' for a command's options. See acso(1).", 0, 0, w);
+	help_wrap(f, "Exit codes: 0 ok, 1 failure, 2 usage, 3 needs ACS override / GPU shares its group, "
+		  "4 blocked, 5 bad signature, 6 unknown key, 7 malformed, 8 locked, 9 needs root.", 0, 0, w);
 }
 
 const char *ctx_conf(const struct acso_ctx *ctx, const char *key, const char *def)
@@ -308,6 +151,37 @@ static int unpack_root_archive(struct acso_ctx *ctx)
 	return 0;
 }
 
+static bool has_data(const char *dir)
+{
+	_cleanup_free_ char *k = path_join(dir, "keys");
+	_cleanup_free_ char *p = path_join(dir, "patches");
+	return access(k, F_OK) == 0 && access(p, F_OK) == 0;
+}
+
+static const char *find_data_dir(void)
+{
+	_cleanup_free_ char *exe = NULL;
+	if (self_exe(&exe) < 0)
+		return ACSO_DATADIR;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return ACSO_DATADIR;
+	*slash = '\0'; /* the binary's directory */
+	if (has_data(exe))
+		return xstrdup(exe);
+	_cleanup_free_ char *share = path_join(exe, "../share/acso");
+	char *real = has_data(share) ? realpath(share, NULL) : NULL;
+	if (real)
+		return real;
+	slash = strrchr(exe, '/');
+	if (slash) {
+		*slash = '\0';
+		if (has_data(exe[0] ? exe : "/"))
+			return xstrdup(exe[0] ? exe : "/");
+	}
+	return ACSO_DATADIR;
+}
+
 /* Config files, then the work dir and the data dir. */
 static int setup_context(struct acso_ctx *ctx)
 {
@@ -330,44 +204,46 @@ static int setup_context(struct acso_ctx *ctx)
 		if (!conf_key_known(ctx->conf.v[i].key))
 			msg_warn("%s: unknown key '%s' (ignored)", ctx->conf.v[i].origin, ctx->conf.v[i].key);
 
+	ctx->work_dir_given = ctx->work_dir != NULL;
 	if (!ctx->work_dir)
 		ctx->work_dir = conf_get(&ctx->conf, "work_dir");
 	if (!ctx->work_dir) {
 		const char *xdg = getenv("XDG_CACHE_HOME");
 		ctx->work_dir = xdg && *xdg ? path_join(xdg, "acso") : path_join(home_dir(), ".cache/acso");
+		/* Issue 12 makes every command follow sudo: drop the flag test. */
+		struct acso_user u;
+		struct passwd *rootpw = getpwuid(0);
+		char *mine;
+		if ((ctx->cmd->flags & CMD_SUDO_HOME) && user_invoking(&u, NULL) == 0 &&
+		    (mine = user_sudo_work_dir(&u, ctx->work_dir, rootpw ? rootpw->pw_dir : NULL)))
+			ctx->work_dir = mine;
 	}
 	if (ctx->work_dir[0] != '/') {
 		char cwd[PATH_MAX];
 		if (getcwd(cwd, sizeof(cwd)))
 			ctx->work_dir = path_join(cwd, ctx->work_dir);
 	}
-	if (ctx->color_mode == COLOR_AUTO && conf_get(&ctx->conf, "color")) {
-		int r = apply_global(ctx, G_COLOR, conf_get(&ctx->conf, "color"));
-		if (r)
-			return r;
+	const char *color = conf_get(&ctx->conf, "color");
+	if (ctx->color_mode == COLOR_AUTO && color) {
+		static const char *const words[] = {"auto", "always", "never"};
+		size_t i = 0;
+		while (i < ARRAY_SIZE(words) && strcmp(words[i], color))
+			i++;
+		if (i == ARRAY_SIZE(words)) {
+			msg_error("config 'color = %s': expected auto, always or never", color);
+			return EXIT_USAGE;
+		}
+		ctx->color_mode = (int)i;
 	}
 
-	/* Data: $ACSO_DATADIR, else next to the binary (a source checkout), else
-	 * the installed share directory. */
+	/* Data: $ACSO_DATADIR; else beside the binary (a source checkout: keys/
+	 * and patches/ in its directory or the one above); else
+	 * <exe>/../share/acso, so an installed binary finds the data of its own
+	 * prefix (make install PREFIX=/usr, and under DESTDIR); else the
+	 * directory compiled in. */
 	const char *dd = getenv("ACSO_DATADIR");
-	if (!dd || !*dd) {
-		_cleanup_free_ char *exe = NULL;
-		dd = ACSO_DATADIR;
-		if (self_exe(&exe) == 0) {
-			for (int up = 0; up < 2; up++) {
-				char *slash = strrchr(exe, '/');
-				if (!slash)
-					break;
-				*slash = '\0';
-				_cleanup_free_ char *k = path_join(exe, "keys");
-				_cleanup_free_ char *p = path_join(exe, "patches");
-				if (access(k, F_OK) == 0 && access(p, F_OK) == 0) {
-					dd = xstrdup(exe);
-					break;
-				}
-			}
-		}
-	}
+	if (!dd || !*dd)
+		dd = find_data_dir();
 	ctx->data_dir = dd;
 
 	if (snapshot_is_archive(ctx->root) && (ur = unpack_root_archive(ctx)))
@@ -391,48 +267,32 @@ static const struct acso_command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
-	static struct acso_ctx ctx = {.root = "/", .rootfd = -1};
-	size_t nglob = 0;
-	for (const struct acso_option *o = global_options; o->name; o++)
-		nglob++;
-	struct option lo[32];
-	if (nglob + 3 > ARRAY_SIZE(lo))
-		abort();
-	memset(lo, 0, sizeof(lo));
-	size_t n = 0;
-	for (const struct acso_option *o = global_options; o->name; o++)
-		lo[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->key};
-	lo[n++] = (struct option){"version", no_argument, NULL, G_VERSION};
-	lo[n++] = (struct option){"list-commands", no_argument, NULL, G_LIST_COMMANDS};
-
+	static struct acso_ctx ctx = {.root = "/", .rootfd = -1, .lock_fd = -1, .net.retries = -1};
+	enum { KEY_VERSION = 500, KEY_LIST_COMMANDS }; /* above the short options, below the table keys */
+	static const struct option extra[] = {
+		{"version", no_argument, NULL, KEY_VERSION},
+		{"list-commands", no_argument, NULL, KEY_LIST_COMMANDS},
+		{0},
+	};
+	ctx.argc = argc;
+	ctx.argv = argv;
 	out_init(&ctx);
-	int key;
-	opterr = 0;
-	/* "+": stop at the command name; its own options are parsed by it. */
-	while ((key = getopt_long(argc, argv, "+vqh", lo, NULL)) != -1) {
-		switch (key) {
-		case 'h':
-			usage_main(stdout);
-			return out_finish(EXIT_OK);
-		case G_VERSION:
-			printf("acso %s\n", ACSO_VERSION);
-			return out_finish(EXIT_OK);
-		case G_LIST_COMMANDS:
-			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-				printf("%s\n", commands[i].name);
-			return out_finish(EXIT_OK);
-		case '?':
-			msg_error("unknown option or missing argument '%s'", argv[optind - 1]);
-			msg_hint("run 'acso --help'");
-			return EXIT_USAGE;
-		default: {
-			int r = apply_global(&ctx, key, optarg);
-			if (r)
-				return r;
-		}
-		}
+	int special, r = driver_parse_main(&ctx, argc, argv, extra, &special);
+	if (r)
+		return r;
+	if (ctx.help) {
+		usage_main(stdout);
+		return out_finish(EXIT_OK);
 	}
-	int base_verbose = ctx.verbose;
+	if (special == KEY_VERSION) {
+		printf("acso %s\n", ACSO_VERSION);
+		return out_finish(EXIT_OK);
+	}
+	if (special == KEY_LIST_COMMANDS) {
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			printf("%s\n", commands[i].name);
+		return out_finish(EXIT_OK);
+	}
 	if (optind >= argc) {
 		usage_main(stderr);
 		return EXIT_USAGE;
@@ -444,41 +304,20 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ctx.cmd = c;
-	/* Pre-scan the command's arguments for global options that shape the
-	 * context (--root, --json, --config, ...): the command parses them again. */
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
-	for (int i = 1; i < sub_argc; i++) {
-		if (!strcmp(sub_argv[i], "--"))
-			break;
-		if (!strcmp(sub_argv[i], "--help") || !strcmp(sub_argv[i], "-h") || !strcmp(sub_argv[i], "--list-options")) {
-			int first;
-			int r = cmd_options(&ctx, sub_argc, sub_argv, NULL, NULL, &first);
-			return out_finish(r == CMD_HELP_SHOWN ? EXIT_OK : r);
-		}
-		for (const struct acso_option *o = global_options; o->name; o++) {
-			size_t len = strlen(o->name);
-			if (strncmp(sub_argv[i], "--", 2) || strncmp(sub_argv[i] + 2, o->name, len))
-				continue;
-			const char *rest = sub_argv[i] + 2 + len;
-			if (*rest == '=' && o->arg)
-				apply_global(&ctx, o->key, rest + 1);
-			else if (!*rest && o->arg && i + 1 < sub_argc)
-				apply_global(&ctx, o->key, sub_argv[i + 1]);
-			else if (!*rest && !o->arg)
-				apply_global(&ctx, o->key, NULL);
-		}
-		if (!strcmp(sub_argv[i], "-q") || !strcmp(sub_argv[i], "-v"))
-			apply_global(&ctx, sub_argv[i][1], NULL);
-	}
+	/* The global options after the command shape the context (--root,
+	 * --json, --config, ...): read them before the configuration. */
+	r = driver_prescan(&ctx, c, sub_argc, sub_argv);
+	if (r)
+		return out_finish(r == CMD_HELP_SHOWN ? EXIT_OK : r);
 	out_init(&ctx);
-	int r = setup_context(&ctx);
+	r = setup_context(&ctx);
 	if (r)
 		return r;
-	/* -v/-q were counted in the pre-scan; reset so the command's parse counts once. */
-	ctx.verbose = base_verbose;
 	r = c->fn(&ctx, sub_argc, sub_argv);
 	if (r == CMD_HELP_SHOWN)
 		r = EXIT_OK;
+	unlock_work_dir(ctx.lock_fd);
 	return out_finish(r);
 }

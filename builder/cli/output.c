@@ -39,10 +39,27 @@ static const char *const codes[] = {
 const char *sty(enum style s) { return g && g->color ? codes[s] : ""; }
 const char *sty_err(enum style s) { return g && g->color_err ? codes[s] : ""; }
 
-static void vmsg(const char *prefix, enum style s, const char *fmt, va_list ap)
+/* Messages carry the command's name: "acso: build: ...", "acso: warning:
+ * build: ...". A message in STYLE.md's "WHAT 'SUBJECT': WHY" form whose WHAT
+ * is the command's own verb ("fetch 'URL': HTTP 404" in acso fetch,
+ * "verify 'FILE': ..." in acso verify-signature) already says it. */
+static bool names_command(const char *msg)
 {
+	if (!g || !g->cmd)
+		return true;
+	const char *n = g->cmd->name;
+	size_t len = strcspn(n, "-");
+	return !strncmp(msg, n, len) && msg[len] == ' ' && msg[len + 1] == '\'';
+}
+
+static void vmsg(const char *prefix, enum style s, bool cmd, const char *fmt, va_list ap)
+{
+	char text[4096];
+	vsnprintf(text, sizeof(text), fmt, ap);
 	fprintf(stderr, "%s%s%s", sty_err(s), prefix, sty_err(ST_RESET));
-	vfprintf(stderr, fmt, ap);
+	if (cmd && !names_command(text))
+		fprintf(stderr, "%s: ", g->cmd->name);
+	fputs(text, stderr);
 	fputc('\n', stderr);
 }
 
@@ -50,7 +67,7 @@ void msg_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsg("acso: ", ST_FAIL, fmt, ap);
+	vmsg("acso: ", ST_FAIL, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -58,7 +75,7 @@ void msg_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsg("acso: warning: ", ST_WARN, fmt, ap);
+	vmsg("acso: warning: ", ST_WARN, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -66,7 +83,7 @@ void msg_hint(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsg("hint: ", ST_BOLD, fmt, ap);
+	vmsg("hint: ", ST_BOLD, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -100,7 +117,10 @@ int fail(const struct acso_err *e, int code, const char *what, ...)
 	vsnprintf(buf, sizeof(buf), what, ap);
 	va_end(ap);
 	const char *detail = e && e->msg[0] ? e->msg : acso_strerror(code);
-	msg_error("%s: %s", buf, detail);
+	if (g && g->cmd && !strcmp(buf, g->cmd->name))
+		msg_error("%s", detail); /* "acso: build: DETAIL", not "build: build:" */
+	else
+		msg_error("%s: %s", buf, detail);
 	return code == -ACSO_E_LOCKED ? EXIT_LOCKED : EXIT_FAIL;
 }
 

@@ -99,7 +99,7 @@ t_ok "the staged copies are removed afterwards" test ! -e "$R4/var/cache/acso/in
 if command -v setpriv >/dev/null; then
 	chmod 755 "$T" "$W"
 	t_exit 9 "install as a normal user needs root" setpriv --reuid=65534 --regid=65534 --clear-groups "$ACSO" --work-dir "$W" --root "$R2" install "$IMG" "$HDR"
-	t_grep "needs root: the command" "sudo acso install" "$T/.err"
+	t_grep "needs root: the exact command" "^hint: run: sudo acso --work-dir $W --root $R2 install $IMG $HDR\$" "$T/.err"
 else
 	t_fail "setpriv is needed for the not-root test"
 fi
