@@ -32,11 +32,6 @@ int net_setup(const struct acso_ctx *ctx, const struct net_args *n, const char *
  * exit code after a message. */
 int net_keyring(const struct acso_ctx *ctx, const struct net_args *n, struct pgp_keyring **kr);
 
-/* `acso resolve`'s report (cmd-resolve.c), embedded by `acso fetch`. */
-struct resolve_res;
-struct json_object;
-struct json_object *resolve_report(const struct resolve_res *r, const char *mirror);
-
 /* The option table rows (to copy into a command's table). */
 #define NET_OPTION_ROWS \
 	{"mirror", NET_MIRROR, "URL", "kernel.org-shaped site root (default https://cdn.kernel.org, config 'mirror')"}, \
