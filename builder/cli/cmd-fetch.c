@@ -11,9 +11,9 @@
 #include "source/fetch.h"
 #include "base/fileio.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "source/resolve.h"
 #include "base/util.h"
-
 
 struct opts {
 	struct strv keyring;
@@ -30,6 +30,7 @@ const struct acso_option fetch_options[] = {
 	OPT_END,
 };
 
+
 struct prog {
 	struct progress bar;
 	const char *name;
@@ -41,39 +42,37 @@ static void on_progress(void *priv, const char *phase, uint64_t done, uint64_t t
 	progress_bytes(&p->bar, p->name, done, total);
 }
 
-static struct json_object *signer_json(const char *role, const struct pgp_signer *s)
+static void signer(const char *role, const struct pgp_signer *sg)
 {
-	struct json_object *j = json_object_new_object();
-	json_object_object_add(j, "role", json_object_new_string(role));
-	json_object_object_add(j, "name", json_object_new_string(s->name));
-	json_object_object_add(j, "fingerprint", json_object_new_string(s->fingerprint));
-	return j;
+	rp_open_object(NULL);
+	rp_string(RP_JSON, "role", NULL, role);
+	rp_string(RP_JSON, "name", NULL, sg->name);
+	rp_string(RP_JSON, "fingerprint", NULL, sg->fingerprint);
+	rp_close_object();
 }
 
-static struct json_object *report(const struct fetch_result *r, const char *work_dir)
+static void render_json(const struct fetch_result *r, const char *work_dir)
 {
-	struct json_object *j = json_object_new_object();
 	_cleanup_free_ char *cur = xasprintf("%s/src/current", work_dir);
-	json_object_object_add(j, "version", json_object_new_string(r->version));
-	json_object_object_add(j, "source", json_object_new_string(r->source));
-	json_object_object_add(j, "source_dir", json_object_new_string(r->source_dir));
-	json_object_object_add(j, "current", json_object_new_string(cur));
 	bool git = !strcmp(r->source, "git");
-	json_object_object_add(j, "tarball", r->tarball[0] ? json_object_new_string(r->tarball) : NULL);
-	json_object_object_add(j, "url", r->url[0] ? json_object_new_string(r->url) : NULL);
-	json_object_object_add(j, "sha256", git ? NULL : json_object_new_string(r->sha256));
-	json_object_object_add(j, "commit", git ? json_object_new_string(r->sha256) : NULL);
-	json_object_object_add(j, "from_cache", json_object_new_boolean(r->from_cache));
-	struct json_object *s = json_object_new_array();
+	rp_string(RP_JSON, "version", NULL, r->version);
+	rp_string(RP_JSON, "source", NULL, r->source);
+	rp_string(RP_JSON, "source_dir", NULL, r->source_dir);
+	rp_string(RP_JSON, "current", NULL, cur);
+	rp_string(RP_JSON, "tarball", NULL, r->tarball[0] ? r->tarball : NULL);
+	rp_string(RP_JSON, "url", NULL, r->url[0] ? r->url : NULL);
+	rp_string(RP_JSON, "sha256", NULL, git ? NULL : r->sha256);
+	rp_string(RP_JSON, "commit", NULL, git ? r->sha256 : NULL);
+	rp_bool(RP_JSON, "from_cache", NULL, r->from_cache);
+	rp_open_array("signers");
 	if (r->tar_signed)
-		json_object_array_add(s, signer_json(git ? "tag" : "tarball", &r->tar_signer));
+		signer(git ? "tag" : "tarball", &r->tar_signer);
 	if (r->sums_signed)
-		json_object_array_add(s, signer_json("sha256sums", &r->sums_signer));
-	json_object_object_add(j, "signers", s);
-	json_object_object_add(j, "top_dir", json_object_new_string(r->top));
-	json_object_object_add(j, "entries", json_object_new_int64((int64_t)r->entries));
-	json_object_object_add(j, "bytes", json_object_new_int64((int64_t)r->bytes));
-	return j;
+		signer("sha256sums", &r->sums_signer);
+	rp_close_array();
+	rp_string(RP_JSON, "top_dir", NULL, r->top);
+	rp_int(RP_JSON, "entries", NULL, (int64_t)r->entries);
+	rp_int(RP_JSON, "bytes", NULL, (int64_t)r->bytes);
 }
 
 static void render_text(const struct fetch_result *r)
@@ -82,23 +81,23 @@ static void render_text(const struct fetch_result *r)
 	fmt_size(r->bytes, sz, sizeof(sz));
 	bool git = !strcmp(r->source, "git");
 	bool unsigned_tag = git && !r->tar_signed;
-	printf("%s%s%s linux %s (%s%s)\n", sty(unsigned_tag ? ST_WARN : ST_PASS), unsigned_tag ? "Fetched" : "Verified",
-	       sty(ST_RESET), r->version, r->source, r->from_cache ? ", cached tarball" : unsigned_tag ? ", unsigned tag" : "");
-	printf("  %-12s %s\n", "tree:", r->source_dir);
+	rp_text("%s%s%s linux %s (%s%s)\n", sty(unsigned_tag ? ST_WARN : ST_PASS), unsigned_tag ? "Fetched" : "Verified",
+		sty(ST_RESET), r->version, r->source, r->from_cache ? ", cached tarball" : unsigned_tag ? ", unsigned tag" : "");
+	rp_text("  %-12s %s\n", "tree:", r->source_dir);
 	if (git) {
-		printf("  %-12s %s at %s\n", "repository:", r->url, r->top);
-		printf("  %-12s %s\n", "commit:", r->sha256);
+		rp_text("  %-12s %s at %s\n", "repository:", r->url, r->top);
+		rp_text("  %-12s %s\n", "commit:", r->sha256);
 		if (r->tar_signed)
-			printf("  %-12s %s (%s)\n", "tag by:", r->tar_signer.name, r->tar_signer.fingerprint);
+			rp_text("  %-12s %s (%s)\n", "tag by:", r->tar_signer.name, r->tar_signer.fingerprint);
 		return;
 	}
-	printf("  %-12s %s\n", "tarball:", r->tarball);
-	printf("  %-12s %s\n", "sha256:", r->sha256);
+	rp_text("  %-12s %s\n", "tarball:", r->tarball);
+	rp_text("  %-12s %s\n", "sha256:", r->sha256);
 	if (r->sums_signed)
-		printf("  %-12s %s (%s)\n", "sums by:", r->sums_signer.name, r->sums_signer.fingerprint);
+		rp_text("  %-12s %s (%s)\n", "sums by:", r->sums_signer.name, r->sums_signer.fingerprint);
 	if (r->tar_signed)
-		printf("  %-12s %s (%s)\n", "signed by:", r->tar_signer.name, r->tar_signer.fingerprint);
-	printf("  %-12s %llu entries, %s\n", "extracted:", (unsigned long long)r->entries, sz);
+		rp_text("  %-12s %s (%s)\n", "signed by:", r->tar_signer.name, r->tar_signer.fingerprint);
+	rp_text("  %-12s %llu entries, %s\n", "extracted:", (unsigned long long)r->entries, sz);
 }
 
 static int fetch_failed(const struct acso_err *e, int r, const char *what)
@@ -156,103 +155,78 @@ static int fetch_distro(struct acso_ctx *ctx, const struct kver *want, const str
 	return r;
 }
 
-int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
+/* The options that go together; *distro for --source distro. */
+static int check_args(const struct opts *o, bool *distro)
 {
-	struct opts o = {0};
-	int first;
-	int r = cmd_options(ctx, argc, argv, &o, &first);
-	if (r)
-		return r;
-	const char *given = first < argc ? argv[first] : NULL;
-	bool distro = false;
-	if (o.source && !strcmp(o.source, "distro"))
-		distro = true;
-	else if (o.source && strcmp(o.source, "kernel.org") && !startswith(o.source, "git:")) {
-		msg_error("--source '%s': expected 'kernel.org', 'distro' or 'git:URL@TAG'", o.source);
+	*distro = o->source && !strcmp(o->source, "distro");
+	if (o->source && !*distro && strcmp(o->source, "kernel.org") && !startswith(o->source, "git:")) {
+		msg_error("--source '%s': expected 'kernel.org', 'distro' or 'git:URL@TAG'", o->source);
 		return EXIT_USAGE;
 	}
-	if ((o.tarball != NULL) != (o.sha256 != NULL)) {
+	if ((o->tarball != NULL) != (o->sha256 != NULL)) {
 		msg_error("--tarball and --sha256 go together");
 		msg_hint("a local tarball is used only with the SHA-256 you expect: sha256sum it from a trusted list");
 		return EXIT_USAGE;
 	}
-	if (o.sign && !o.tarball) {
+	if (o->sign && !o->tarball) {
 		msg_error("--sign goes with --tarball");
 		return EXIT_USAGE;
 	}
-	struct fetch_opts fo = { .work_dir = ctx->work_dir };
-	r = net_setup(ctx, &fo.mirror, &fo.http);
-	if (r)
-		return r;
-	struct kver want;
+	return 0;
+}
+
+/* Each way to the tree returns 0 (res filled), an exit code, or -1 when a
+ * dry run said what it would do. */
+#define DRY_RUN_DONE (-1)
+
+static int from_git(const struct acso_ctx *ctx, const char *src, struct fetch_opts *fo, struct fetch_result *res)
+{
 	struct acso_err e = {0};
-	if (given && kver_parse(given, &want, &e) < 0) {
-		fail(&e, e.code, "fetch");
-		msg_hint("give a version such as 6.6.5 or 6.8, or no version to follow 'acso resolve'");
-		return EXIT_USAGE;
+	if (ctx->dry_run) {
+		printf("would clone or fetch %s into %s/git/, verify the tag's signature and check it out into %s/src/\n",
+		       src + 4, ctx->work_dir, ctx->work_dir);
+		return DRY_RUN_DONE;
 	}
+	int r = fetch_git(src + 4, fo, res, &e);
+	if (r < 0)
+		return fetch_failed(&e, r, src);
+	if (!res->tar_signed)
+		msg_warn("the tag is not signed: the tree is what the repository says, unverified");
+	return 0;
+}
 
-	_cleanup_free_ char *tn = NULL;
-	struct fetch_result res = {0};
-	struct prog pg = { .name = "" };
-	fo.progress = on_progress;
-	fo.priv = &pg;
-	struct pgp_keyring *kr = NULL;
-	r = net_keyring(ctx, &o.keyring, &kr);
-	if (r)
-		return r;
-	fo.kr = kr;
+static int from_tarball(const struct acso_ctx *ctx, const struct opts *o, const struct kver *want,
+			struct fetch_opts *fo, struct fetch_result *res, struct prog *pg)
+{
+	struct acso_err e = {0};
+	if (ctx->dry_run) {
+		printf("would verify '%s' (SHA-256 %s) and extract it into %s/src/\n", o->tarball, o->sha256, ctx->work_dir);
+		return DRY_RUN_DONE;
+	}
+	pg->name = strrchr(o->tarball, '/') ? strrchr(o->tarball, '/') + 1 : o->tarball;
+	progress_start(&pg->bar);
+	int r = fetch_local(o->tarball, o->sha256, o->sign, want, "tarball", fo, res, &e);
+	progress_end(&pg->bar);
+	return r < 0 ? fetch_failed(&e, r, o->tarball) : 0;
+}
 
-	if (distro) {
-		r = fetch_distro(ctx, given ? &want : NULL, &fo, &res, &e);
-		pgp_keyring_free(kr);
-		if (r == DISTRO_DRY_RUN)
-			return out_finish(EXIT_OK);
-		if (r < 0)
-			return fetch_failed(&e, r, "distro");
-		goto done;
-	}
-	if (o.source && startswith(o.source, "git:")) {
-		if (ctx->dry_run) {
-			printf("would clone or fetch %s into %s/git/, verify the tag's signature and check it out into %s/src/\n",
-			       o.source + 4, ctx->work_dir, ctx->work_dir);
-			pgp_keyring_free(kr);
-			return out_finish(EXIT_OK);
-		}
-		r = fetch_git(o.source + 4, &fo, &res, &e);
-		pgp_keyring_free(kr);
-		if (r < 0)
-			return fetch_failed(&e, r, o.source);
-		if (!res.tar_signed)
-			msg_warn("the tag is not signed: the tree is what the repository says, unverified");
-		goto done;
-	}
-	if (o.tarball) {
-		if (ctx->dry_run) {
-			printf("would verify '%s' (SHA-256 %s) and extract it into %s/src/\n", o.tarball, o.sha256, ctx->work_dir);
-			pgp_keyring_free(kr);
-			return out_finish(EXIT_OK);
-		}
-		pg.name = strrchr(o.tarball, '/') ? strrchr(o.tarball, '/') + 1 : o.tarball;
-		progress_start(&pg.bar);
-		r = fetch_local(o.tarball, o.sha256, o.sign, given ? &want : NULL, "tarball", &fo, &res, &e);
-		progress_end(&pg.bar);
-		pgp_keyring_free(kr);
-		if (r < 0)
-			return fetch_failed(&e, r, o.tarball);
-		goto done;
-	}
-	if (!given) {
-		/* Follow `acso resolve`: the latest point release of the running series. */
-		struct resolve_req q = { .rootfd = ctx->rootfd, .mirror = fo.mirror, .http = fo.http };
+/* kernel.org: VERSION, or (want NULL) what `acso resolve` says of the
+ * running kernel: the latest point release of its series. */
+static int from_release(const struct acso_ctx *ctx, const struct kver *given, struct fetch_opts *fo,
+			struct fetch_result *res, struct prog *pg)
+{
+	struct acso_err e = {0};
+	struct kver want;
+	if (given) {
+		want = *given;
+	} else {
+		struct resolve_req q = { .rootfd = ctx->rootfd, .mirror = fo->mirror, .http = fo->http };
 		_cleanup_free_ char *cache = path_join(ctx->work_dir, "downloads");
 		q.cache_dir = cache;
 		struct resolve_res rr;
-		r = resolve_run(&q, &rr, &e);
-		if (r < 0) {
-			pgp_keyring_free(kr);
+		int r = resolve_run(&q, &rr, &e);
+		if (r < 0)
 			return fail(&e, r, "resolve the running kernel");
-		}
 		want = rr.target;
 		char s[KVER_STR_MAX];
 		kver_str(&want, s);
@@ -261,27 +235,72 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 	char vs[KVER_STR_MAX], base[KVER_STR_MAX];
 	kver_str(&want, vs);
 	kver_tarball_base(&want, base);
-	tn = xasprintf("%s.tar.xz", base);
+	_cleanup_free_ char *tn = xasprintf("%s.tar.xz", base);
 	if (ctx->dry_run) {
-		_cleanup_free_ char *u = fetch_series_url(fo.mirror, &want, tn);
+		_cleanup_free_ char *u = fetch_series_url(fo->mirror, &want, tn);
 		printf("would download %s, verify it (sha256sums.asc and .tar.sign) and extract it into %s/src/linux-%s\n",
 		       u, ctx->work_dir, vs);
-		pgp_keyring_free(kr);
-		return out_finish(EXIT_OK);
+		return DRY_RUN_DONE;
 	}
-	pg.name = tn;
-	progress_start(&pg.bar);
-	r = fetch_release(&want, &fo, &res, &e);
-	progress_end(&pg.bar);
-	pgp_keyring_free(kr);
-	if (r < 0)
-		return fetch_failed(&e, r, res.url[0] ? res.url : vs);
-done:;
-	struct json_object *j = report(&res, ctx->work_dir);
-	if (ctx->json)
-		out_json(j);
+	pg->name = tn;
+	progress_start(&pg->bar);
+	int r = fetch_release(&want, fo, res, &e);
+	progress_end(&pg->bar);
+	return r < 0 ? fetch_failed(&e, r, res->url[0] ? res->url : vs) : 0;
+}
+
+static int from_distro(struct acso_ctx *ctx, const struct kver *want, struct fetch_opts *fo, struct fetch_result *res)
+{
+	struct acso_err e = {0};
+	int r = fetch_distro(ctx, want, fo, res, &e);
+	if (r == DISTRO_DRY_RUN)
+		return DRY_RUN_DONE;
+	return r < 0 ? fetch_failed(&e, r, "distro") : 0;
+}
+
+int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
+{
+	struct opts o = {0};
+	int first;
+	bool distro;
+	int r = cmd_options(ctx, argc, argv, &o, &first);
+	if (r || (r = check_args(&o, &distro)))
+		return r;
+	const char *given = first < argc ? argv[first] : NULL;
+	struct fetch_opts fo = { .work_dir = ctx->work_dir };
+	if ((r = net_setup(ctx, &fo.mirror, &fo.http)))
+		return r;
+	struct kver want;
+	struct acso_err e = {0};
+	if (given && kver_parse(given, &want, &e) < 0) {
+		fail(&e, e.code, "fetch");
+		msg_hint("give a version such as 6.6.5 or 6.8, or no version to follow 'acso resolve'");
+		return EXIT_USAGE;
+	}
+	struct fetch_result res = {0};
+	struct prog pg = { .name = "" };
+	fo.progress = on_progress;
+	fo.priv = &pg;
+	struct pgp_keyring *kr = NULL;
+	if ((r = net_keyring(ctx, &o.keyring, &kr)))
+		return r;
+	fo.kr = kr;
+	const struct kver *w = given ? &want : NULL;
+	if (distro)
+		r = from_distro(ctx, w, &fo, &res);
+	else if (o.source && startswith(o.source, "git:"))
+		r = from_git(ctx, o.source, &fo, &res);
+	else if (o.tarball)
+		r = from_tarball(ctx, &o, w, &fo, &res, &pg);
 	else
-		render_text(&res);
-	json_object_put(j);
-	return out_finish(EXIT_OK);
+		r = from_release(ctx, w, &fo, &res, &pg);
+	pgp_keyring_free(kr);
+	if (r == DRY_RUN_DONE)
+		return out_finish(EXIT_OK);
+	if (r)
+		return r;
+	report_begin(ctx);
+	render_json(&res, ctx->work_dir);
+	render_text(&res);
+	return report_end(EXIT_OK);
 }

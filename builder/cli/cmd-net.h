@@ -18,8 +18,3 @@ int net_keyring(const struct acso_ctx *ctx, const struct strv *extra, struct pgp
 /* The network options given to this process, as arguments for a child
  * acso (`acso run` passes them on to resolve and fetch). */
 void net_forward(const struct acso_ctx *ctx, struct strv *argv, bool mirror);
-
-/* `acso resolve`'s report (cmd-resolve.c), embedded by `acso fetch`. */
-struct resolve_res;
-struct json_object;
-struct json_object *resolve_report(const struct resolve_res *r, const char *mirror);

@@ -6,11 +6,10 @@
 #include "cli/commands.h"
 #include "source/fetch.h"
 #include "base/fileio.h"
-#include "base/json.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "source/resolve.h"
 #include "base/util.h"
-
 
 struct opts {
 	const char *series, *version;
@@ -26,88 +25,72 @@ const struct acso_option resolve_options[] = {
 	OPT_END,
 };
 
-static struct json_object *jver(bool have, const struct kver *v)
+
+/* The version as text into buf, or NULL when not known. */
+static const char *ver_or_null(bool have, const struct kver *v, char buf[KVER_STR_MAX])
 {
-	char s[KVER_STR_MAX];
 	if (!have)
 		return NULL;
-	kver_str(v, s);
-	return json_object_new_string(s);
+	kver_str(v, buf);
+	return buf;
 }
 
-/* The report, built once (also used by `acso fetch` without VERSION). */
-struct json_object *resolve_report(const struct resolve_res *r, const char *mirror)
+static void render_tarball(const struct resolve_res *r, const char *mirror, const char *target)
 {
-	struct json_object *j = json_object_new_object();
-	char s[KVER_STR_MAX], base[KVER_STR_MAX];
-	json_object_object_add(j, "given", json_object_new_string(r->id.given));
-	json_object_object_add(j, "running", json_object_new_boolean(r->running));
-	json_object_object_add(j, "distro", json_object_new_string(r->id.distro));
-	kver_series_str(&r->series, s);
-	json_object_object_add(j, "series", json_object_new_string(s));
-	json_object_object_add(j, "upstream", jver(r->id.upstream_known, &r->id.upstream));
-	json_object_object_add(j, "upstream_from", r->id.upstream_from ? json_object_new_string(r->id.upstream_from) : NULL);
-	json_object_object_add(j, "upstream_unknown_why",
-			       r->id.upstream_unknown_why ? json_object_new_string(r->id.upstream_unknown_why) : NULL);
-	json_object_object_add(j, "target", jver(r->have_target, &r->target));
-	json_object_object_add(j, "target_from", r->target_from ? json_object_new_string(r->target_from) : NULL);
-	if (r->have_target) {
+	char base[KVER_STR_MAX] = "";
+	if (r->have_target)
 		kver_tarball_base(&r->target, base);
-		if (base[0]) {
-			_cleanup_free_ char *tn = xasprintf("%s.tar.xz", base);
-			_cleanup_free_ char *sn = xasprintf("%s.tar.sign", base);
-			_cleanup_free_ char *tu = fetch_series_url(mirror, &r->target, tn);
-			_cleanup_free_ char *su = fetch_series_url(mirror, &r->target, sn);
-			json_object_object_add(j, "tarball", json_object_new_string(tn));
-			json_object_object_add(j, "tarball_url", json_object_new_string(tu));
-			json_object_object_add(j, "sign_url", json_object_new_string(su));
-		} else {
-			json_object_object_add(j, "tarball", NULL);
-			json_object_object_add(j, "tarball_url", NULL);
-			json_object_object_add(j, "sign_url", NULL);
-		}
-	} else {
-		json_object_object_add(j, "tarball", NULL);
-		json_object_object_add(j, "tarball_url", NULL);
-		json_object_object_add(j, "sign_url", NULL);
-	}
-	json_object_object_add(j, "moniker", r->moniker[0] ? json_object_new_string(r->moniker) : NULL);
-	json_object_object_add(j, "eol", r->eol_known ? json_object_new_boolean(r->eol) : NULL);
-	json_object_object_add(j, "longterm", jver(r->have_longterm, &r->longterm));
-	if (r->have_longterm) {
-		kver_series_str(&r->longterm, s);
-		json_object_object_add(j, "longterm_series", json_object_new_string(s));
-	} else {
-		json_object_object_add(j, "longterm_series", NULL);
-	}
-	json_object_object_add(j, "releases_cached", json_object_new_boolean(r->releases_cached));
-	return j;
+	_cleanup_free_ char *tn = base[0] ? xasprintf("%s.tar.xz", base) : NULL;
+	_cleanup_free_ char *sn = base[0] ? xasprintf("%s.tar.sign", base) : NULL;
+	_cleanup_free_ char *tu = tn ? fetch_series_url(mirror, &r->target, tn) : NULL;
+	_cleanup_free_ char *su = sn ? fetch_series_url(mirror, &r->target, sn) : NULL;
+	rp_string(RP_JSON, "tarball", NULL, tn);
+	rp_string(RP_ANY, "tarball_url", "Tarball:   %s\n", tu);
+	rp_string(RP_JSON, "sign_url", NULL, su);
+	if (!tu && target)
+		rp_text("Tarball:   none: release candidates and linux-next have no signed tarball\n");
 }
 
-static void render_text(struct json_object *j, const struct resolve_res *r)
+/* The report, each field once: JSON, or the text lines "Kernel: ..." */
+static void render(const struct resolve_res *r, const char *mirror, char lt[KVER_STR_MAX], char lts[KVER_STR_MAX])
 {
-	const char *up = json_str(j, "upstream"), *tg = json_str(j, "target");
-	printf("%-10s %s%s\n", "Kernel:", json_str(j, "given"), r->running ? " (running)" : "");
-	printf("%-10s %s\n", "Distro:", json_str(j, "distro"));
-	printf("%-10s %s\n", "Series:", json_str(j, "series"));
+	char series[KVER_STR_MAX], ub[KVER_STR_MAX], tb[KVER_STR_MAX];
+	rp_string(RP_ANY, "given", "Kernel:    %s", r->id.given);
+	rp_bool(RP_JSON, "running", NULL, r->running);
+	rp_text("%s\n", r->running ? " (running)" : "");
+	rp_string(RP_ANY, "distro", "Distro:    %s\n", r->id.distro);
+	kver_series_str(&r->series, series);
+	rp_string(RP_ANY, "series", "Series:    %s\n", series);
+	const char *up = ver_or_null(r->id.upstream_known, &r->id.upstream, ub);
+	rp_string(RP_ANY, "upstream", "Upstream:  %s", up);
+	rp_string(RP_JSON, "upstream_from", NULL, r->id.upstream_from);
+	rp_string(RP_JSON, "upstream_unknown_why", NULL, r->id.upstream_unknown_why);
 	if (up)
-		printf("%-10s %s (from %s)\n", "Upstream:", up, json_str(j, "upstream_from"));
+		rp_text(" (from %s)\n", r->id.upstream_from);
 	else
-		printf("%-10s unknown (%s)\n", "Upstream:",
-		       r->id.upstream_unknown_why ? r->id.upstream_unknown_why : "the release string does not carry the sublevel");
+		rp_text("Upstream:  unknown (%s)\n",
+			r->id.upstream_unknown_why ? r->id.upstream_unknown_why : "the release string does not carry the sublevel");
+	const char *tg = ver_or_null(r->have_target, &r->target, tb);
+	rp_string(RP_JSON, "target", NULL, tg);
+	rp_string(RP_JSON, "target_from", NULL, r->target_from);
 	if (tg)
-		printf("%-10s %s%s%s (%s)\n", "Target:", sty(ST_BOLD), tg, sty(ST_RESET), json_str(j, "target_from"));
+		rp_text("Target:    %s%s%s (%s)\n", sty(ST_BOLD), tg, sty(ST_RESET), r->target_from);
 	else
-		printf("%-10s none (offline)\n", "Target:");
-	if (json_str(j, "tarball_url"))
-		printf("%-10s %s\n", "Tarball:", json_str(j, "tarball_url"));
-	else if (tg)
-		printf("%-10s none: release candidates and linux-next have no signed tarball\n", "Tarball:");
+		rp_text("Target:    none (offline)\n");
+	render_tarball(r, mirror, tg);
+	rp_string(RP_JSON, "moniker", NULL, r->moniker[0] ? r->moniker : NULL);
 	if (r->eol_known)
-		printf("%-10s %s%s%s\n", "Status:", r->eol ? sty(ST_WARN) : sty(ST_PASS),
-		       r->eol ? "end of life" : (r->moniker[0] ? r->moniker : "maintained"), sty(ST_RESET));
-	if (json_str(j, "longterm"))
-		printf("%-10s %s (series %s)\n", "Longterm:", json_str(j, "longterm"), json_str(j, "longterm_series"));
+		rp_bool(RP_JSON, "eol", NULL, r->eol);
+	else
+		rp_null(RP_JSON, "eol", NULL);
+	if (r->eol_known)
+		rp_text("Status:    %s%s%s\n", r->eol ? sty(ST_WARN) : sty(ST_PASS),
+			r->eol ? "end of life" : (r->moniker[0] ? r->moniker : "maintained"), sty(ST_RESET));
+	rp_string(RP_ANY, "longterm", "Longterm:  %s", ver_or_null(r->have_longterm, &r->longterm, lt));
+	if (r->have_longterm)
+		kver_series_str(&r->longterm, lts);
+	rp_string(RP_ANY, "longterm_series", " (series %s)\n", r->have_longterm ? lts : NULL);
+	rp_bool(RP_JSON, "releases_cached", NULL, r->releases_cached);
 }
 
 int cmd_resolve(struct acso_ctx *ctx, int argc, char **argv)
@@ -141,20 +124,15 @@ int cmd_resolve(struct acso_ctx *ctx, int argc, char **argv)
 			msg_hint("check the mirror (--mirror URL), or use --offline");
 		return code;
 	}
-	struct json_object *j = resolve_report(&res, q.mirror);
-	if (ctx->json) {
-		out_json(j);
-	} else {
-		render_text(j, &res);
-		if (res.eol_known && res.eol) {
-			char s[KVER_STR_MAX];
-			kver_series_str(&res.series, s);
-			msg_warn("series %s is end of life: it gets no more fixes", s);
-			if (res.have_longterm)
-				msg_hint("the nearest longterm series is %s: 'acso resolve --longterm' or 'acso fetch %s'",
-					 json_str(j, "longterm_series"), json_str(j, "longterm"));
-		}
+	char lt[KVER_STR_MAX], lts[KVER_STR_MAX];
+	report_begin(ctx);
+	render(&res, q.mirror, lt, lts);
+	if (!ctx->json && res.eol_known && res.eol) {
+		char s[KVER_STR_MAX];
+		kver_series_str(&res.series, s);
+		msg_warn("series %s is end of life: it gets no more fixes", s);
+		if (res.have_longterm)
+			msg_hint("the nearest longterm series is %s: 'acso resolve --longterm' or 'acso fetch %s'", lts, lt);
 	}
-	json_object_put(j);
-	return out_finish(EXIT_OK);
+	return report_end(EXIT_OK);
 }

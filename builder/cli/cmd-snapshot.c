@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "base/fileio.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "machine/snapshot.h"
 #include "machine/sysinfo.h"
 
@@ -24,6 +25,42 @@ const struct acso_option snapshot_options[] = {
 	OPT_END,
 };
 
+/* FILE, or WORK/snapshots/before.tar.gz, or a timestamped name there. */
+static char *snapshot_path(const struct acso_ctx *ctx, const char *file, bool before)
+{
+	if (file)
+		return xstrdup(file);
+	if (before)
+		return xasprintf("%s/snapshots/before.tar.gz", ctx->work_dir);
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	return xasprintf("%s/snapshots/snapshot-%s.tar.gz", ctx->work_dir, stamp);
+}
+
+/* Write data atomically to path, creating its directory. An exit code. */
+static int write_snapshot(const char *path, const char *data, size_t len)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *name = slash ? path + (slash - dir) + 1 : path;
+	if (slash && slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	int r;
+	if (slash && (r = mkdir_p_at(AT_FDCWD, dir, 0755)) < 0)
+		return fail(NULL, r, "create '%s'", dir);
+	_cleanup_close_ int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return fail(NULL, -errno, "open '%s'", slash ? dir : ".");
+	if ((r = write_file_atomic(dfd, name, data, len, 0644, 0)) < 0)
+		return fail(NULL, r, "write '%s'", path);
+	return 0;
+}
+
 int cmd_snapshot(struct acso_ctx *ctx, int argc, char **argv)
 {
 	bool before = false;
@@ -36,35 +73,11 @@ int cmd_snapshot(struct acso_ctx *ctx, int argc, char **argv)
 		msg_error("give either FILE or --before, not both");
 		return EXIT_USAGE;
 	}
-	_cleanup_free_ char *path = NULL;
-	if (file) {
-		path = xstrdup(file);
-	} else {
-		char stamp[32];
-		time_t t = time(NULL);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-		path = before ? xasprintf("%s/snapshots/before.tar.gz", ctx->work_dir)
-			      : xasprintf("%s/snapshots/snapshot-%s.tar.gz", ctx->work_dir, stamp);
-	}
-	_cleanup_free_ char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	const char *name = path;
-	if (slash) {
-		*slash = '\0';
-		name = path + (slash - dir) + 1;
-		if (!*dir)
-			dir[0] = '/', dir[1] = '\0';
-	} else {
-		free(dir);
-		dir = xstrdup(".");
-	}
-	if (!*name) {
+	_cleanup_free_ char *path = snapshot_path(ctx, file, before);
+	if (!*path || path[strlen(path) - 1] == '/') {
 		msg_error("snapshot '%s': not a file name", path);
 		return EXIT_USAGE;
 	}
-
 	struct sysinfo s;
 	sysinfo_read(ctx->rootfd, !strcmp(ctx->root, "/"), &s);
 	struct acso_err e = {0};
@@ -75,35 +88,22 @@ int cmd_snapshot(struct acso_ctx *ctx, int argc, char **argv)
 	sysinfo_free(&s);
 	if (r < 0)
 		return fail(&e, r, "snapshot of '%s'", ctx->root);
-
+	char sz[32];
+	fmt_size(len, sz, sizeof(sz));
 	if (ctx->dry_run) {
-		char sz[32];
-		fmt_size(len, sz, sizeof(sz));
 		printf("would write %s (%s, %zu files, %zu links)\n", path, sz, st.files, st.links);
 		return EXIT_OK;
 	}
-	if (strcmp(dir, ".") && (r = mkdir_p_at(AT_FDCWD, dir, 0755)) < 0)
-		return fail(NULL, r, "create '%s'", dir);
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return fail(NULL, -errno, "open '%s'", dir);
-	r = write_file_atomic(dfd, name, data, len, 0644, 0);
-	if (r < 0)
-		return fail(NULL, r, "write '%s'", path);
-	if (ctx->json) {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "path", json_object_new_string(path));
-		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)len));
-		json_object_object_add(o, "files", json_object_new_int64((int64_t)st.files));
-		json_object_object_add(o, "links", json_object_new_int64((int64_t)st.links));
-		json_object_object_add(o, "unreadable", json_object_new_int64((int64_t)st.skipped));
-		out_json(o);
-		json_object_put(o);
-	} else {
-		char sz[32];
-		fmt_size(len, sz, sizeof(sz));
-		printf("%s\n", path);
-		msg_info("wrote %s: %zu files, %zu links, %s; replay with 'acso --root %s groups'", path, st.files, st.links, sz, path);
-	}
-	return EXIT_OK;
+	if ((r = write_snapshot(path, data, len)))
+		return r;
+	report_begin(ctx);
+	rp_string(RP_ANY, "path", "%s\n", path);
+	rp_int(RP_JSON, "bytes", NULL, (int64_t)len);
+	rp_int(RP_JSON, "files", NULL, (int64_t)st.files);
+	rp_int(RP_JSON, "links", NULL, (int64_t)st.links);
+	rp_int(RP_JSON, "unreadable", NULL, (int64_t)st.skipped);
+	if (!ctx->json)
+		msg_info("wrote %s: %zu files, %zu links, %s; replay with 'acso --root %s groups'", path, st.files, st.links,
+			 sz, path);
+	return report_end(EXIT_OK);
 }

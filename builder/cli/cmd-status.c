@@ -11,6 +11,7 @@
 #include "base/fileio.h"
 #include "base/json.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "run/state.h"
 #include "base/util.h"
 
@@ -20,14 +21,14 @@ const struct acso_option status_options[] = {
 
 static void print_target(struct json_object *st, const char *target)
 {
-	printf("%sTarget %s%s\n", sty(ST_BOLD), target, sty(ST_RESET));
+	rp_text("%sTarget %s%s\n", sty(ST_BOLD), target, sty(ST_RESET));
 	struct json_object *steps = NULL;
 	json_object_object_get_ex(st, "steps", &steps);
 	if (!steps || !json_object_object_length(steps)) {
-		printf("  no step has run yet\n");
+		rp_text("  no step has run yet\n");
 		return;
 	}
-	printf("  %-9s %-8s %-20s %8s  %s\n", "STEP", "STATE", "FINISHED", "SECONDS", "LOG");
+	rp_text("  %-9s %-8s %-20s %8s  %s\n", "STEP", "STATE", "FINISHED", "SECONDS", "LOG");
 	json_object_object_foreach(steps, name, rec) {
 		const char *state = json_str(rec, "state");
 		struct json_object *secs = NULL;
@@ -37,7 +38,7 @@ static void print_target(struct json_object *st, const char *target)
 		if (secs)
 			snprintf(sbuf, sizeof(sbuf), "%.1f", json_object_get_double(secs));
 		const char *fin = json_str(rec, "finished");
-		printf("  %-9s %s%-8s%s %-20s %8s  %s\n", name, sty(c), state ? state : "?", sty(ST_RESET),
+		rp_text("  %-9s %s%-8s%s %-20s %8s  %s\n", name, sty(c), state ? state : "?", sty(ST_RESET),
 		       fin ? fin : (state && !strcmp(state, "running") ? "(running or interrupted)" : "-"), sbuf,
 		       json_str(rec, "log") ? json_str(rec, "log") : "-");
 	}
@@ -59,7 +60,9 @@ int cmd_status(struct acso_ctx *ctx, int argc, char **argv)
 	} else if (state_list(ctx->work_dir, &targets) < 0) {
 		return fail(NULL, -1, "cannot list '%s/state'", ctx->work_dir);
 	}
-	struct json_object *all = json_object_new_object();
+	report_begin(ctx);
+	rp_string(RP_JSON, "work_dir", NULL, ctx->work_dir);
+	rp_open_object("targets");
 	int rc = EXIT_OK;
 	for (size_t i = 0; i < targets.n; i++) {
 		_cleanup_free_ char *path = state_path(ctx->work_dir, targets.v[i]);
@@ -81,19 +84,11 @@ int cmd_status(struct acso_ctx *ctx, int argc, char **argv)
 		}
 		if (!ctx->json)
 			print_target(st, targets.v[i]);
-		json_object_object_add(all, targets.v[i], st);
+		rp_json(targets.v[i], st);   /* the record as it is on disk */
 	}
-	if (ctx->json) {
-		struct json_object *j = json_object_new_object();
-		json_object_object_add(j, "work_dir", json_object_new_string(ctx->work_dir));
-		json_object_object_add(j, "targets", all);
-		out_json(j);
-		json_object_put(j);
-	} else {
-		if (!targets.n)
-			printf("No run recorded in %s\n", ctx->work_dir);
-		json_object_put(all);
-	}
+	rp_close_object();
+	if (!targets.n)
+		rp_text("No run recorded in %s\n", ctx->work_dir);
 	strv_free(&targets);
-	return rc;
+	return report_end(rc);
 }

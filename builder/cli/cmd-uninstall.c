@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "package/install.h"
 #include "base/lock.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "base/spawn.h"
 #include "base/util.h"
 
@@ -67,6 +67,53 @@ static int remove_boot_parameters(const struct acso_ctx *ctx)
 	return EXIT_OK;
 }
 
+/* The refusal of uninstall_check, said; an exit code. */
+static int refused(const struct acso_ctx *ctx, enum uninstall_verdict v, const char *want,
+		   const struct installed_entry *en)
+{
+	if (v == UNINSTALL_NOT_OURS) {
+		if (want)
+			msg_error("acso did not install '%s' into '%s'", want, ctx->root);
+		else
+			msg_error("acso installed no kernel into '%s'", ctx->root);
+		msg_hint("acso removes only what it installed (WORK/state/installed.json); other kernels: apt purge PACKAGE");
+	} else if (v == UNINSTALL_RUNNING) {
+		msg_error("'%s' is the running kernel", en->release);
+		msg_hint("reboot into another kernel first, then run 'acso uninstall %s'", en->release);
+	} else {
+		msg_error("'%s' is the last kernel in '%s/boot'", en->release, strcmp(ctx->root, "/") ? ctx->root : "");
+		msg_hint("install another kernel first (apt install linux-image-amd64)");
+	}
+	return EXIT_FAIL;
+}
+
+/* dpkg --purge under the work-dir lock, then the record without the entry
+ * (*en becomes NULL). An exit code. */
+static int purge(const struct acso_ctx *ctx, struct installed_state *st, struct installed_entry **en,
+		 const struct strv *dargv)
+{
+	struct acso_err e = {0};
+	int lock = lock_work_dir(ctx->work_dir, "acso uninstall", &e);
+	if (lock < 0)
+		return fail(&e, lock, "lock");
+	int status = 0;
+	int r = spawn_run((const char *const *)dargv->v,
+			  &(struct spawn_opts){.log_fd = -1, .on_line = install_echo_line, .priv = (void *)ctx}, &status);
+	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		char how[64] = "could not run";
+		if (r == 0)
+			spawn_describe(status, how, sizeof(how));
+		unlock_work_dir(lock);
+		msg_error("dpkg --purge %s", how);
+		return EXIT_FAIL;
+	}
+	installed_remove(st, *en);
+	*en = NULL;
+	r = installed_save(ctx->work_dir, st, &e);
+	unlock_work_dir(lock);
+	return r < 0 ? fail(&e, r, "record") : 0;
+}
+
 int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 {
 	int first;
@@ -76,107 +123,41 @@ int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 	struct acso_err e = {0};
 	const char *want = first < argc ? argv[first] : NULL;
 	struct installed_state st;
-	r = installed_load(ctx->work_dir, &st, &e);
-	if (r < 0)
+	if ((r = installed_load(ctx->work_dir, &st, &e)) < 0)
 		return fail(&e, r, "uninstall");
-	struct installed_entry *en = installed_find(&st, ctx->root, want);
-	if (!en) {
-		if (want)
-			msg_error("acso did not install '%s' into '%s'", want, ctx->root);
-		else
-			msg_error("acso installed no kernel into '%s'", ctx->root);
-		msg_hint("acso removes only what it installed (WORK/state/installed.json); other kernels: apt purge PACKAGE");
+	struct installed_entry *en;
+	enum uninstall_verdict v = uninstall_check(ctx->rootfd, !strcmp(ctx->root, "/"), &st, ctx->root, want, &en);
+	if (v != UNINSTALL_OK) {
+		r = refused(ctx, v, want, en);
 		installed_free(&st);
-		return EXIT_FAIL;
+		return r;
 	}
-
-	/* Never the running kernel. */
-	_cleanup_free_ char *running = install_running_release(ctx->rootfd);
-	if (!running && !strcmp(ctx->root, "/")) {
-		struct utsname u;
-		if (uname(&u) == 0)
-			running = xstrdup(u.release);
-	}
-	if (running && !strcmp(running, en->release)) {
-		msg_error("'%s' is the running kernel", en->release);
-		msg_hint("reboot into another kernel first, then run 'acso uninstall %s'", en->release);
-		installed_free(&st);
-		return EXIT_FAIL;
-	}
-	/* Never the last kernel. */
-	struct strv kernels = {0};
-	r = install_boot_kernels(ctx->rootfd, &kernels);
-	size_t others = 0;
-	for (size_t i = 0; i < kernels.n; i++)
-		if (strcmp(kernels.v[i], en->release))
-			others++;
-	strv_free(&kernels);
-	if (r < 0 || others == 0) {
-		msg_error("'%s' is the last kernel in '%s/boot'", en->release, strcmp(ctx->root, "/") ? ctx->root : "");
-		msg_hint("install another kernel first (apt install linux-image-amd64)");
-		installed_free(&st);
-		return EXIT_FAIL;
-	}
-
-	enum install_mode mode = install_mode_for(ctx->root, ctx->rootfd);
+	_cleanup_free_ char *release = xstrdup(en->release);
 	struct strv dargv = {0};
-	install_dpkg_argv(mode, ctx->root, "--purge", en->packages.v, en->packages.n, &dargv);
-	if (!ctx->json) {
-		printf("%s %s from %s:\n", ctx->dry_run ? "would remove" : "removing", en->release, ctx->root);
-		for (size_t i = 0; i < en->packages.n; i++)
-			printf("  %s %s\n", en->packages.v[i], en->versions.v[i]);
-		fflush(stdout);
+	install_dpkg_argv(install_mode_for(ctx->root, ctx->rootfd), ctx->root, "--purge", en->packages.v,
+			  en->packages.n, &dargv);
+	report_begin(ctx);
+	rp_string(RP_ANY, "release", ctx->dry_run ? "would remove %s" : "removing %s", release);
+	rp_string(RP_ANY, "root", " from %s:\n", ctx->root);
+	rp_bool(RP_JSON, "dry_run", NULL, ctx->dry_run);
+	rp_open_array("packages");
+	for (size_t i = 0; i < en->packages.n; i++) {
+		rp_string(RP_ANY, NULL, "  %s", en->packages.v[i]);
+		rp_text(" %s\n", en->versions.v[i]);
 	}
-	json_object *o = json_object_new_object(), *a = json_object_new_array();
-	json_object_object_add(o, "release", json_object_new_string(en->release));
-	json_object_object_add(o, "root", json_object_new_string(ctx->root));
-	json_object_object_add(o, "dry_run", json_object_new_boolean(ctx->dry_run));
-	for (size_t i = 0; i < en->packages.n; i++)
-		json_object_array_add(a, json_object_new_string(en->packages.v[i]));
-	json_object_object_add(o, "packages", a);
-
-	if (!ctx->dry_run) {
-		int lock = lock_work_dir(ctx->work_dir, "acso uninstall", &e);
-		if (lock < 0) {
-			r = fail(&e, lock, "uninstall");
-			goto out;
-		}
-		int status = 0;
-		r = spawn_run((const char *const *)dargv.v,
-			      &(struct spawn_opts){.log_fd = -1, .on_line = install_echo_line, .priv = ctx}, &status);
-		if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-			char how[64] = "could not run";
-			if (r == 0)
-				spawn_describe(status, how, sizeof(how));
-			unlock_work_dir(lock);
-			msg_error("dpkg --purge %s", how);
-			r = EXIT_FAIL;
-			goto out;
-		}
-		installed_remove(&st, en);
-		en = NULL;
-		r = installed_save(ctx->work_dir, &st, &e);
-		unlock_work_dir(lock);
-		if (r < 0) {
-			r = fail(&e, r, "record");
-			goto out;
-		}
-	}
-	r = EXIT_OK;
-	bool last_acs = true;
-	for (size_t i = 0; i < st.n; i++)
-		if (!strcmp(st.v[i].root, ctx->root) && (!en || &st.v[i] != en))
-			last_acs = false;
-	json_object_object_add(o, "last_acs_kernel", json_object_new_boolean(last_acs));
-	if (ctx->json)
-		out_json(o);
-	else if (!ctx->dry_run)
-		printf("removed %s\n", json_object_get_string(json_object_object_get(o, "release")));
-	if (last_acs)
-		r = remove_boot_parameters(ctx);
-out:
-	json_object_put(o);
+	rp_close_array();
+	fflush(stdout);
+	r = ctx->dry_run ? 0 : purge(ctx, &st, &en, &dargv);
 	strv_free(&dargv);
+	if (r == 0) {
+		bool last = installed_none_left(&st, ctx->root, en);
+		rp_bool(RP_JSON, "last_acs_kernel", NULL, last);
+		if (!ctx->dry_run)
+			rp_text("removed %s\n", release);
+		r = report_end(EXIT_OK);
+		if (last)
+			r = remove_boot_parameters(ctx);
+	}
 	installed_free(&st);
 	return r;
 }

@@ -4,17 +4,15 @@
  * A compressed FILE with a signature over the uncompressed data (kernel.org's
  * linux-X.tar.xz + linux-X.tar.sign) is verified over the decompressed stream.
  * Exit codes: 0 good, 5 BAD, 6 no public key, 7 malformed, 1 other errors. */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli/commands.h"
-#include "base/decompress.h"
-#include "base/fileio.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "pgp/pgp.h"
+#include "pgp/sigfile.h"
+#include "base/fileio.h"
 #include "base/util.h"
 
 
@@ -30,16 +28,11 @@ const struct acso_option verify_signature_options[] = {
 	OPT_END,
 };
 
-/* The report, built once, rendered as text or JSON. */
+/* The report: the file, the core's check and result. */
 struct report {
-	const char *file, *sig;         /* sig NULL for cleartext */
-	const char *kind;               /* "cleartext", "detached", or "unknown" before it is known */
-	const char *hint;               /* overrides the hint for the code */
-	const char *decompressed;       /* filter name, or NULL */
-	int rc;                         /* core result */
-	struct pgp_signer who;
-	bool have_info;                 /* who holds at least the issuer */
-	const char *issuer_by;          /* "fingerprint" (subpacket 33) or "keyid" (subpacket 16 only) */
+	const char *file;
+	struct pgp_file_check c;
+	int rc;
 	struct acso_err err;
 };
 
@@ -71,61 +64,53 @@ static void fmt_time(long long t, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
-static void render_json(const struct report *r)
+static void render(const struct report *r)
 {
-	struct json_object *o = json_object_new_object();
+	const struct pgp_file_check *c = &r->c;
 	char when[64];
-	json_object_object_add(o, "file", json_object_new_string(r->file));
-	json_object_object_add(o, "signature", r->sig ? json_object_new_string(r->sig) : NULL);
-	json_object_object_add(o, "kind", json_object_new_string(r->kind));
-	json_object_object_add(o, "decompressed", r->decompressed ? json_object_new_string(r->decompressed) : NULL);
-	json_object_object_add(o, "status", json_object_new_string(status_word(r->rc)));
-	if (r->have_info) {
-		struct json_object *s = json_object_new_object();
-		json_object_object_add(s, "name", r->who.name[0] ? json_object_new_string(r->who.name) : NULL);
-		json_object_object_add(s, "fingerprint",
-				       r->who.fingerprint[0] ? json_object_new_string(r->who.fingerprint) : NULL);
-		json_object_object_add(s, "keyid", r->who.keyid[0] ? json_object_new_string(r->who.keyid) : NULL);
-		json_object_object_add(o, "signer", s);
-		json_object_object_add(o, "issuer", r->issuer_by ? json_object_new_string(r->issuer_by) : NULL);
-		json_object_object_add(o, "hash", json_object_new_string(pgp_hash_name(r->who.hash_algo)));
-		json_object_object_add(o, "pubkey", json_object_new_string(pgp_pubkey_name(r->who.pubkey_algo)));
-		fmt_time(r->who.created, when, sizeof(when));
-		json_object_object_add(o, "created", json_object_new_string(when));
-		json_object_object_add(o, "created_unix", json_object_new_int64(r->who.created));
+	fmt_time(c->who.created, when, sizeof(when));
+	rp_string(RP_JSON, "file", NULL, r->file);
+	rp_string(RP_JSON, "signature", NULL, c->sig);
+	rp_string(RP_JSON, "kind", NULL, c->kind);
+	rp_string(RP_JSON, "decompressed", NULL, c->decompressed);
+	rp_string(RP_JSON, "status", NULL, status_word(r->rc));
+	if (c->have_info) {
+		rp_open_object("signer");
+		rp_string(RP_JSON, "name", NULL, c->who.name[0] ? c->who.name : NULL);
+		rp_string(RP_JSON, "fingerprint", NULL, c->who.fingerprint[0] ? c->who.fingerprint : NULL);
+		rp_string(RP_JSON, "keyid", NULL, c->who.keyid[0] ? c->who.keyid : NULL);
+		rp_close_object();
+		rp_string(RP_JSON, "issuer", NULL, c->issuer_by);
+		rp_string(RP_JSON, "hash", NULL, pgp_hash_name(c->who.hash_algo));
+		rp_string(RP_JSON, "pubkey", NULL, pgp_pubkey_name(c->who.pubkey_algo));
+		rp_string(RP_JSON, "created", NULL, when);
+		rp_int(RP_JSON, "created_unix", NULL, c->who.created);
 	}
-	json_object_object_add(o, "error", r->rc ? json_object_new_string(r->err.msg[0] ? r->err.msg
-						: acso_strerror(r->rc)) : NULL);
-	out_json(o);
-	json_object_put(o);
-}
-
-static void render_text(const struct report *r)
-{
-	char when[64];
-	fmt_time(r->who.created, when, sizeof(when));
-	printf("%sGood signature%s from '%s'\n", sty(ST_PASS), sty(ST_RESET), r->who.name);
-	printf("  fingerprint  %s\n", r->who.fingerprint);
-	if (strcmp(r->who.keyid, r->who.fingerprint + 24))
-		printf("  subkey       %s\n", r->who.keyid);
-	printf("  algorithm    %s, %s\n", pgp_pubkey_name(r->who.pubkey_algo), pgp_hash_name(r->who.hash_algo));
-	printf("  created      %s\n", when);
-	printf("  signed       %s%s%s\n", r->kind, r->decompressed ? ", over the data decompressed from " : "",
-	       r->decompressed ? r->decompressed : "");
+	rp_string(RP_JSON, "error", NULL, !r->rc ? NULL : r->err.msg[0] ? r->err.msg : acso_strerror(r->rc));
+	if (r->rc)
+		return;
+	rp_text("%sGood signature%s from '%s'\n", sty(ST_PASS), sty(ST_RESET), c->who.name);
+	rp_text("  fingerprint  %s\n", c->who.fingerprint);
+	if (strcmp(c->who.keyid, c->who.fingerprint + 24))
+		rp_text("  subkey       %s\n", c->who.keyid);
+	rp_text("  algorithm    %s, %s\n", pgp_pubkey_name(c->who.pubkey_algo), pgp_hash_name(c->who.hash_algo));
+	rp_text("  created      %s\n", when);
+	rp_text("  signed       %s%s%s\n", c->kind, c->decompressed ? ", over the data decompressed from " : "",
+		c->decompressed ? c->decompressed : "");
 }
 
 static void report_failure(const struct report *r)
 {
 	const char *detail = r->err.msg[0] ? r->err.msg : acso_strerror(r->rc);
 	msg_error("verify '%s': %s", r->file, detail);
-	if (r->hint) {
-		msg_hint("%s", r->hint);
+	if (r->c.no_signature) {
+		msg_hint("name the signature: acso verify-signature FILE SIG");
 		return;
 	}
 	switch (r->rc) {
 	case -ACSO_E_NOKEY:
 		msg_hint("the signer's key %s is not in acso's keys/ directory; if you trust it, pass it with --keyring FILE",
-			 r->who.fingerprint[0] ? r->who.fingerprint : r->who.keyid);
+			 r->c.who.fingerprint[0] ? r->c.who.fingerprint : r->c.who.keyid);
 		break;
 	case -ACSO_E_BADSIG:
 		msg_hint("the file was changed after it was signed, or the signature belongs to another file; do not use it");
@@ -135,119 +120,6 @@ static void report_failure(const struct report *r)
 		msg_hint("give an OpenPGP signature (armored or binary) or a cleartext-signed file");
 		break;
 	}
-}
-
-/* How the signature block of a cleartext-signed file names its issuer (the
- * verifier has already parsed it; this only reads it again for the report). */
-static const char *cleartext_issuer(const char *text, size_t len)
-{
-	static const char begin[] = "\n-----BEGIN PGP SIGNATURE-----";
-	const char *b = memmem(text, len, begin, strlen(begin));
-	struct pgp_sig *sig;
-	struct pgp_signer w;
-	if (!b || pgp_sig_parse(b + 1, len - (size_t)(b + 1 - text), &sig, NULL) < 0)
-		return NULL;
-	pgp_sig_info(sig, &w);
-	pgp_sig_free(sig);
-	return w.fingerprint[0] ? "fingerprint" : w.keyid[0] ? "keyid" : NULL;
-}
-
-/* The detached signature's path when none was given: FILE.sign, FILE.asc,
- * FILE.sig, and for a compressed FILE the same names without the compression
- * suffix (linux-6.1.tar.xz -> linux-6.1.tar.sign). */
-static char *find_sig(const char *file)
-{
-	static const char *const ext[] = {".sign", ".asc", ".sig"};
-	_cleanup_free_ char *stem = xstrdup(file);
-	if (decomp_suffix(stem))
-		*strrchr(stem, '.') = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(ext); i++) {
-		char *p = xasprintf("%s%s", file, ext[i]);
-		if (access(p, F_OK) == 0)
-			return p;
-		free(p);
-		if (strcmp(stem, file)) {
-			p = xasprintf("%s%s", stem, ext[i]);
-			if (access(p, F_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	return NULL;
-}
-
-/* Does sig cover the uncompressed data of file? True when file is
- * compressed and the signature's name, without .sign/.asc/.sig, does not end
- * with the compression suffix (linux-6.1.tar.sign for linux-6.1.tar.xz). */
-static bool over_decompressed(const char *file, const char *sig)
-{
-	if (!decomp_suffix(file))
-		return false;
-	const char *suf = strrchr(file, '.');
-	_cleanup_free_ char *base = xstrdup(sig);
-	char *dot = strrchr(base, '.');
-	if (dot && (!strcmp(dot, ".sign") || !strcmp(dot, ".asc") || !strcmp(dot, ".sig")))
-		*dot = '\0';
-	return !endswith(base, suf);
-}
-
-static int verify_detached_file(struct report *r, const struct pgp_keyring *kr)
-{
-	_cleanup_free_ char *sigdata = NULL;
-	size_t siglen;
-	struct acso_err *e = &r->err;
-	int rc = read_file_at(AT_FDCWD, r->sig, PGP_MAX_SIGFILE, &sigdata, &siglen);
-	if (rc == -EFBIG)
-		return err_set(e, -ACSO_E_TOOBIG, "signature '%s' is larger than %u bytes", r->sig, PGP_MAX_SIGFILE);
-	if (rc < 0)
-		return err_set(e, rc, "read '%s': %s", r->sig, acso_strerror(rc));
-	struct pgp_sig *sig;
-	rc = pgp_sig_parse(sigdata, siglen, &sig, e);
-	if (rc < 0)
-		return err_wrap(e, rc, "signature '%s'", r->sig);
-	pgp_sig_info(sig, &r->who);
-	r->have_info = true;
-	r->issuer_by = r->who.fingerprint[0] ? "fingerprint" : r->who.keyid[0] ? "keyid" : NULL;
-
-	_cleanup_close_ int fd = open(r->file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = err_set(e, -errno, "open '%s': %s", r->file, strerror(errno));
-		pgp_sig_free(sig);
-		return rc;
-	}
-	struct pgp_verify *v;
-	rc = pgp_verify_begin(sig, &v, e);
-	if (rc < 0) {
-		pgp_sig_free(sig);
-		return rc;
-	}
-	struct decomp *d = NULL;
-	if (over_decompressed(r->file, r->sig)) {
-		rc = decomp_open_fd(fd, &d, e);
-		if (rc == 0)
-			r->decompressed = decomp_filter(d);
-	}
-	static char buf[1 << 17];
-	while (rc == 0) {
-		ssize_t n = d ? decomp_read(d, buf, sizeof(buf), e) : read(fd, buf, sizeof(buf));
-		if (n < 0 && !d && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = d ? (int)n : err_set(e, -errno, "read '%s': %s", r->file, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		pgp_verify_update(v, buf, (size_t)n);
-	}
-	decomp_close(d);
-	if (rc == 0) {
-		rc = pgp_verify_end(v, kr, &r->who, e);
-	} else {
-		pgp_verify_end(v, NULL, NULL, NULL); /* frees v; result ignored */
-	}
-	pgp_sig_free(sig);
-	return rc;
 }
 
 static int load_keys(struct acso_ctx *ctx, struct opts *o, struct pgp_keyring *kr)
@@ -295,42 +167,13 @@ int cmd_verify_signature(struct acso_ctx *ctx, int argc, char **argv)
 		return r;
 	}
 
-	struct report rep = {.file = argv[first], .sig = argc - first > 1 ? argv[first + 1] : NULL,
-			     .kind = "unknown"};
-	_cleanup_free_ char *found = NULL;
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	if (!rep.sig) {
-		/* Cleartext-signed, or a detached signature next to it. */
-		r = read_file_at(AT_FDCWD, rep.file, PGP_MAX_CLEARTEXT, &text, &len);
-		if (r < 0 && r != -EFBIG) {
-			rep.rc = err_set(&rep.err, r, "%s", acso_strerror(r));
-		} else if (r == 0 && pgp_is_cleartext(text, len)) {
-			rep.kind = "cleartext";
-			rep.rc = pgp_verify_cleartext(text, len, kr, NULL, NULL, &rep.who, &rep.err);
-			rep.have_info = rep.who.hash_algo != 0;
-			if (rep.have_info)
-				rep.issuer_by = cleartext_issuer(text, len);
-		} else {
-			rep.sig = found = find_sig(rep.file);
-			if (!rep.sig) {
-				rep.rc = err_set(&rep.err, -ACSO_E_PARSE, "not a cleartext-signed file, and no "
-						 "%s.sign, .asc or .sig next to it", rep.file);
-				rep.hint = "name the signature: acso verify-signature FILE SIG";
-			}
-		}
-	}
-	if (rep.sig) {
-		rep.kind = "detached";
-		rep.rc = verify_detached_file(&rep, kr);
-	}
+	struct report rep = {.file = argv[first]};
+	rep.rc = pgp_check_file(rep.file, argc - first > 1 ? argv[first + 1] : NULL, kr, &rep.c, &rep.err);
 	pgp_keyring_free(kr);
-
-	if (ctx->json)
-		render_json(&rep);
-	else if (rep.rc == 0)
-		render_text(&rep);
+	report_begin(ctx);
+	render(&rep);
 	if (rep.rc)
 		report_failure(&rep);
-	return out_finish(exit_for(rep.rc));
+	pgp_file_check_free(&rep.c);
+	return report_end(exit_for(rep.rc));
 }

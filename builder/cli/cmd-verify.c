@@ -16,8 +16,9 @@
 #include "base/fileio.h"
 #include "boot/bootmgr.h"
 #include "boot/grub.h"
-#include "cli/groups-render.h"
+#include "cli/report-groups.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "machine/snapshot.h"
 #include "machine/sysinfo.h"
 
@@ -35,29 +36,6 @@ const struct acso_option verify_options[] = {
 	 OPTK_BOOL, OPT_FIELD_(make_default, bool), 0, 0, NULL, NULL, OPTF_NEEDS_ROOT},
 	OPT_END,
 };
-
-/* The report of a snapshot archive: unpacked to a temp dir, read, removed. */
-static int load_before(const char *path, struct iommu_report *r, struct acso_err *e)
-{
-	const char *tmp = getenv("TMPDIR");
-	_cleanup_free_ char *dir = xasprintf("%s/acso-before.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		return err_set(e, -errno, "create a temp dir: %s", strerror(errno));
-	int rc = snapshot_extract(path, dir, e);
-	if (rc == 0) {
-		int fd = root_open_dir(dir);
-		if (fd < 0)
-			rc = err_set(e, fd, "%s", acso_strerror(fd));
-		else {
-			rc = iommu_report_build(fd, r, e);
-			if (rc == 0)
-				pci_fill_names(&r->pci);
-			close(fd);
-		}
-	}
-	rm_rf_at(AT_FDCWD, dir);
-	return rc;
-}
 
 /* --make-default: the running kernel becomes GRUB's saved default, and only
  * a verified ACS kernel. Returns an exit code; *entry is the menu entry made
@@ -98,7 +76,7 @@ static int make_default(const struct acso_ctx *ctx, const struct sysinfo *s, boo
 	return EXIT_OK;
 }
 
-static void column(FILE *f, const struct iommu_report *r, int group, size_t row, char *out, size_t len)
+static void column(const struct iommu_report *r, int group, size_t row, char *out, size_t len)
 {
 	const struct iommu_group *g = iommu_group_by_id(r, group);
 	out[0] = '\0';
@@ -109,32 +87,117 @@ static void column(FILE *f, const struct iommu_report *r, int group, size_t row,
 		snprintf(out, len, "%s [%04x] %.28s", pci_short_addr(d), d->class >> 8, d->class_name ? d->class_name : "");
 	else
 		snprintf(out, len, "%s [????]", pci_short_addr(d));
-	(void)f;
 }
 
-static void side_by_side(const struct iommu_report *before, const struct iommu_report *after, const struct gpu_verdict *ga)
+/* Text: the GPU's group before and after, side by side. */
+static void side_by_side(const struct iommu_report *before, const struct iommu_report *after,
+			 const struct gpu_verdict *ga, const struct gpu_verdict *gb)
 {
-	const char *addr = after->pci.v[ga->dev].addr;
-	int bi = iommu_find_gpu(before, addr);
-	if (bi < 0) {
-		printf("  before: this GPU is not in the snapshot\n");
+	if (!gb) {
+		rp_text("  before: this GPU is not in the snapshot\n");
 		return;
 	}
-	const struct gpu_verdict *gb = &before->gpus[bi];
 	char lb[80], la[80];
 	snprintf(lb, sizeof(lb), "before: group %d, %s", gb->group, verdict_name(gb->verdict));
 	snprintf(la, sizeof(la), "after: group %d, %s", ga->group, verdict_name(ga->verdict));
-	printf("  %-46s %s\n", lb, la);
+	rp_text("  %-46s %s\n", lb, la);
 	const struct iommu_group *g1 = iommu_group_by_id(before, gb->group), *g2 = iommu_group_by_id(after, ga->group);
 	size_t rows = (g1 ? g1->n : 0) > (g2 ? g2->n : 0) ? g1->n : (g2 ? g2->n : 0);
 	for (size_t i = 0; i < rows; i++) {
-		char c1[80], c2[80];
-		column(stdout, before, gb->group, i, c1, sizeof(c1));
-		column(stdout, after, ga->group, i, c2, sizeof(c2));
-		char line[160];
+		char c1[80], c2[80], line[160];
+		column(before, gb->group, i, c1, sizeof(c1));
+		column(after, ga->group, i, c2, sizeof(c2));
 		snprintf(line, sizeof(line), "    %-44s   %s", c1, c2);
-		printf("%s\n", strip_trailing(line));
+		rp_text("%s\n", strip_trailing(line));
 	}
+}
+
+/* JSON: "before": the GPU's group in the snapshot, or null. */
+static void before_fields(const struct iommu_report *before, const struct gpu_verdict *gb)
+{
+	if (!gb) {
+		rp_null(RP_JSON, "before", NULL);
+		return;
+	}
+	rp_open_object("before");
+	if (gb->group >= 0)
+		rp_int(RP_JSON, "group", NULL, gb->group);
+	else
+		rp_null(RP_JSON, "group", NULL);
+	rp_string(RP_JSON, "verdict", NULL, verdict_name(gb->verdict));
+	rp_open_array("devices");
+	const struct iommu_group *grp = iommu_group_by_id(before, gb->group);
+	for (size_t d = 0; grp && d < grp->n; d++)
+		rp_string(RP_JSON, NULL, NULL, before->pci.v[grp->devs[d]].addr);
+	rp_close_array();
+	rp_close_object();
+}
+
+/* The running kernel, its command line and boot log. */
+static void render_kernel(const struct sysinfo *s, bool acs_kernel_name)
+{
+	rp_open_object("kernel");
+	rp_string(RP_JSON, "release", NULL, s->release);
+	rp_bool(RP_JSON, "acso_release", NULL, acs_kernel_name);
+	rp_string(RP_JSON, "override_supported", NULL, tri_name(s->acs_supported));
+	rp_close_object();
+	rp_text("kernel           %s%s\n", s->release ? s->release : "unknown", acs_kernel_name ? " (an acso kernel)" : "");
+	rp_text("override support %s\n", s->acs_supported == TRI_YES ? "yes (the kernel printed the override's boot line)"
+				     : s->acs_supported == TRI_NO ? "no: the kernel reported pcie_acs_override as unknown (a stock kernel)"
+				     : "unknown (no boot log line either way)");
+	rp_string(RP_JSON, "cmdline_override", NULL, s->acs_param);
+	rp_text("command line     %s%s\n", s->acs_param ? "pcie_acs_override=" : "",
+		s->acs_param ? s->acs_param : s->cmdline ? "no pcie_acs_override" : "unknown (/proc/cmdline unreadable)");
+	rp_string(RP_JSON, "boot_log", NULL, s->log_acs_enabled ? "enabled" : s->log_acs_parse_error ? "parse_error" : "absent");
+	rp_text("boot log         %s\n", s->log_acs_enabled ? "PCIe ACS overrides enabled"
+				     : s->log_acs_parse_error ? "PCIe ACS ID parse error: the value is malformed"
+				     : s->klog_source ? "no override line" : "no kernel log could be read");
+}
+
+static void render_gpus(const struct iommu_report *rep, int only, const struct iommu_report *before)
+{
+	if (!rep->ngroups)
+		rp_text("\nNo IOMMU groups: the IOMMU is off.\n");
+	rp_open_array("gpus");
+	for (size_t i = 0; i < rep->ngpus; i++) {
+		if (only >= 0 && (size_t)only != i)
+			continue;
+		const struct gpu_verdict *g = &rep->gpus[i];
+		int bi = before ? iommu_find_gpu(before, rep->pci.v[g->dev].addr) : -1;
+		const struct gpu_verdict *gb = bi >= 0 ? &before->gpus[bi] : NULL;
+		rp_open_object(NULL);
+		rg_gpu_fields(rep, g);
+		before_fields(before, gb);
+		rp_close_object();
+		if (!rep->ngroups)
+			continue;
+		rp_text("\n");
+		rg_gpu_verdict_text(rep, g);
+		if (before)
+			side_by_side(before, rep, g, gb);
+	}
+	rp_close_array();
+}
+
+/* Before: an explicit file, or the one `acso run` keeps; *path is set when
+ * the snapshot was read into *before. */
+static bool load_before(const struct acso_ctx *ctx, const char *opt, struct iommu_report *before, char **path)
+{
+	_cleanup_free_ char *p = opt ? xstrdup(opt) : xasprintf("%s/snapshots/before.tar.gz", ctx->work_dir);
+	struct stat st;
+	if (stat(p, &st) != 0) {
+		if (opt)
+			fail(NULL, -errno, "snapshot '%s'", p);
+		return false;
+	}
+	struct acso_err e = {0};
+	int r = snapshot_iommu_report(p, before, &e);
+	if (r < 0) {
+		fail(&e, r, "read snapshot '%s'", p);
+		return false;
+	}
+	*path = TAKE_PTR(p);
+	return true;
 }
 
 int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
@@ -146,8 +209,8 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 		return rc;
 	struct sysinfo s;
 	sysinfo_read(ctx->rootfd, !strcmp(ctx->root, "/"), &s);
-	struct iommu_report rep;
-	if ((rc = load_iommu_report(ctx, &rep))) {
+	struct iommu_report rep, before;
+	if ((rc = rg_load(ctx, &rep))) {
 		sysinfo_free(&s);
 		return rc;
 	}
@@ -159,102 +222,23 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 		sysinfo_free(&s);
 		return EXIT_USAGE;
 	}
-
-	/* Before: an explicit file, or the one `acso run` keeps. */
-	_cleanup_free_ char *bpath = o.before ? xstrdup(o.before) : xasprintf("%s/snapshots/before.tar.gz", ctx->work_dir);
-	struct iommu_report before;
-	bool have_before = false;
-	struct stat st;
-	if (stat(bpath, &st) == 0) {
-		struct acso_err e = {0};
-		int r = load_before(bpath, &before, &e);
-		if (r == 0)
-			have_before = true;
-		else
-			fail(&e, r, "read snapshot '%s'", bpath);
-	} else if (o.before) {
-		fail(NULL, -errno, "snapshot '%s'", bpath);
-	}
-
+	_cleanup_free_ char *bpath = NULL, *made = NULL;
+	bool have_before = load_before(ctx, o.before, &before, &bpath);
 	bool acs_kernel_name = s.release && strstr(s.release, "acso");
-	const char *boot = s.log_acs_enabled ? "enabled" : s.log_acs_parse_error ? "parse_error" : "absent";
-	bool ok = rep.ngroups > 0 && rep.ngpus > 0;
-	for (size_t i = 0; i < rep.ngpus; i++) {
-		if (only >= 0 && (size_t)only != i)
-			continue;
-		enum verdict v = rep.gpus[i].verdict;
-		if (v != VERDICT_ISOLATED && v != VERDICT_ISOLATED_BRIDGE)
-			ok = false;
-	}
-
-	_cleanup_free_ char *made = NULL;
+	bool ok = iommu_isolated(&rep, only);
 	int made_rc = o.make_default ? make_default(ctx, &s, ok, acs_kernel_name || s.acs_supported == TRI_YES, &made)
 				     : EXIT_OK;
 
-	if (ctx->json) {
-		struct json_object *j = json_object_new_object();
-		struct json_object *k = json_object_new_object();
-		json_object_object_add(k, "release", s.release ? json_object_new_string(s.release) : NULL);
-		json_object_object_add(k, "acso_release", json_object_new_boolean(acs_kernel_name));
-		json_object_object_add(k, "override_supported", json_object_new_string(tri_name(s.acs_supported)));
-		json_object_object_add(j, "kernel", k);
-		json_object_object_add(j, "cmdline_override", s.acs_param ? json_object_new_string(s.acs_param) : NULL);
-		json_object_object_add(j, "boot_log", json_object_new_string(boot));
-		struct json_object *gp = json_object_new_array();
-		for (size_t i = 0; i < rep.ngpus; i++) {
-			if (only >= 0 && (size_t)only != i)
-				continue;
-			struct json_object *g = gpu_json(&rep, &rep.gpus[i]);
-			int bi = have_before ? iommu_find_gpu(&before, rep.pci.v[rep.gpus[i].dev].addr) : -1;
-			if (bi >= 0) {
-				struct json_object *b = json_object_new_object();
-				const struct gpu_verdict *gb = &before.gpus[bi];
-				json_object_object_add(b, "group", gb->group >= 0 ? json_object_new_int(gb->group) : NULL);
-				json_object_object_add(b, "verdict", json_object_new_string(verdict_name(gb->verdict)));
-				struct json_object *devs = json_object_new_array();
-				const struct iommu_group *grp = iommu_group_by_id(&before, gb->group);
-				for (size_t d = 0; grp && d < grp->n; d++)
-					json_object_array_add(devs, json_object_new_string(before.pci.v[grp->devs[d]].addr));
-				json_object_object_add(b, "devices", devs);
-				json_object_object_add(g, "before", b);
-			} else {
-				json_object_object_add(g, "before", NULL);
-			}
-			json_object_array_add(gp, g);
-		}
-		json_object_object_add(j, "gpus", gp);
-		json_object_object_add(j, "before_snapshot", have_before ? json_object_new_string(bpath) : NULL);
-		json_object_object_add(j, "isolated", json_object_new_boolean(ok));
-		if (o.make_default)
-			json_object_object_add(j, "default_entry", made_rc == EXIT_OK ? json_object_new_string(made) : NULL);
-		out_json(j);
-		json_object_put(j);
-	} else {
-		printf("kernel           %s%s\n", s.release ? s.release : "unknown",
-		       acs_kernel_name ? " (an acso kernel)" : "");
-		printf("override support %s\n", s.acs_supported == TRI_YES ? "yes (the kernel printed the override's boot line)"
-					      : s.acs_supported == TRI_NO ? "no: the kernel reported pcie_acs_override as unknown (a stock kernel)"
-					      : "unknown (no boot log line either way)");
-		printf("command line     %s%s\n", s.acs_param ? "pcie_acs_override=" : "",
-		       s.acs_param ? s.acs_param : s.cmdline ? "no pcie_acs_override" : "unknown (/proc/cmdline unreadable)");
-		printf("boot log         %s\n", s.log_acs_enabled ? "PCIe ACS overrides enabled"
-					      : s.log_acs_parse_error ? "PCIe ACS ID parse error: the value is malformed"
-					      : s.klog_source ? "no override line" : "no kernel log could be read");
-		if (!rep.ngroups)
-			printf("\nNo IOMMU groups: the IOMMU is off.\n");
-		for (size_t i = 0; rep.ngroups && i < rep.ngpus; i++) {
-			if (only >= 0 && (size_t)only != i)
-				continue;
-			putchar('\n');
-			render_gpu_verdict(stdout, &rep, &rep.gpus[i]);
-			if (have_before)
-				side_by_side(&before, &rep, &rep.gpus[i]);
-		}
-		printf("\n%s\n", ok ? "Verified: the GPU is isolated." : "Not verified: the GPU is not isolated.");
-		if (made_rc == EXIT_OK && made)
-			printf("%s the default boot entry: %s (grub-set-default)\n", ctx->dry_run ? "Would make" : "Made",
-			       made);
-	}
+	report_begin(ctx);
+	render_kernel(&s, acs_kernel_name);
+	render_gpus(&rep, only, have_before ? &before : NULL);
+	rp_string(RP_JSON, "before_snapshot", NULL, bpath);
+	rp_bool(RP_JSON, "isolated", NULL, ok);
+	rp_text("\n%s\n", ok ? "Verified: the GPU is isolated." : "Not verified: the GPU is not isolated.");
+	if (o.make_default)
+		rp_string(RP_JSON, "default_entry", NULL, made_rc == EXIT_OK ? made : NULL);
+	if (made_rc == EXIT_OK && made)
+		rp_text("%s the default boot entry: %s (grub-set-default)\n", ctx->dry_run ? "Would make" : "Made", made);
 	if (!ok && !ctx->json) {
 		if (s.acs_param && !s.log_acs_enabled && s.acs_supported != TRI_YES)
 			msg_hint("pcie_acs_override is set but this kernel does not act on it: boot the acso kernel (see 'acso status')");
@@ -265,5 +249,5 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 		iommu_report_free(&before);
 	iommu_report_free(&rep);
 	sysinfo_free(&s);
-	return !ok ? EXIT_FAIL : made_rc;
+	return report_end(!ok ? EXIT_FAIL : made_rc);
 }

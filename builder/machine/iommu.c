@@ -157,6 +157,35 @@ enum member_role iommu_role(const struct iommu_report *r, const struct gpu_verdi
 	return ROLE_BLOCKER;
 }
 
+enum iommu_outcome iommu_outcome(const struct iommu_report *r, int only_gpu)
+{
+	enum iommu_outcome o = OUTCOME_USABLE;
+	for (size_t i = 0; i < r->ngpus; i++) {
+		if (only_gpu >= 0 && (size_t)only_gpu != i)
+			continue;
+		enum verdict v = r->gpus[i].verdict;
+		if (v == VERDICT_SHARED && o == OUTCOME_USABLE)
+			o = OUTCOME_SHARED;
+		else if (v == VERDICT_UNKNOWN || v == VERDICT_NO_GROUP)
+			o = OUTCOME_UNJUDGED;
+	}
+	return o;
+}
+
+bool iommu_isolated(const struct iommu_report *r, int only_gpu)
+{
+	if (!r->ngroups || !r->ngpus)
+		return false;
+	for (size_t i = 0; i < r->ngpus; i++) {
+		if (only_gpu >= 0 && (size_t)only_gpu != i)
+			continue;
+		enum verdict v = r->gpus[i].verdict;
+		if (v != VERDICT_ISOLATED && v != VERDICT_ISOLATED_BRIDGE)
+			return false;
+	}
+	return true;
+}
+
 int iommu_gpu_of(const struct iommu_report *r, int d)
 {
 	const struct pcidev *x = &r->pci.v[d];

@@ -90,5 +90,13 @@ enum member_role iommu_role(const struct iommu_report *r, const struct gpu_verdi
 int iommu_gpu_of(const struct iommu_report *r, int d);
 /* Group with this id, or NULL. */
 const struct iommu_group *iommu_group_by_id(const struct iommu_report *r, int id);
+/* What the verdicts of every GPU (only_gpu -1) or one amount to: each usable
+ * as is, one shares its group (the override may split it), or one could not
+ * be judged (unknown, no group), which outweighs a shared group. */
+enum iommu_outcome { OUTCOME_USABLE, OUTCOME_SHARED, OUTCOME_UNJUDGED };
+enum iommu_outcome iommu_outcome(const struct iommu_report *r, int only_gpu);
+/* Are there groups and GPUs, and is every GPU (only_gpu -1) or the one
+ * isolated (alone or with its bridge)? What `acso verify` proves. */
+bool iommu_isolated(const struct iommu_report *r, int only_gpu);
 /* Normalise "01:00.0" to "0000:01:00.0" into buf; -EINVAL if not an address. */
 int iommu_norm_addr(const char *in, char buf[16]);

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/fileio.h"
 #include "machine/pci.h"
+#include "machine/pcinames.h"
 #include "machine/snapshot.h"
 #include "base/util.h"
 
@@ -357,4 +359,26 @@ int snapshot_extract(const char *path, const char *dest, struct acso_err *e)
 	archive_write_free(w);
 	archive_read_free(a);
 	return r;
+}
+
+int snapshot_iommu_report(const char *path, struct iommu_report *r, struct acso_err *e)
+{
+	const char *tmp = getenv("TMPDIR");
+	_cleanup_free_ char *dir = xasprintf("%s/acso-before.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return err_set(e, -errno, "create a temp dir: %s", strerror(errno));
+	int rc = snapshot_extract(path, dir, e);
+	if (rc == 0) {
+		int fd = root_open_dir(dir);
+		if (fd < 0)
+			rc = err_set(e, fd, "%s", acso_strerror(fd));
+		else {
+			rc = iommu_report_build(fd, r, e);
+			if (rc == 0)
+				pci_fill_names(&r->pci);
+			close(fd);
+		}
+	}
+	rm_rf_at(AT_FDCWD, dir);
+	return rc;
 }

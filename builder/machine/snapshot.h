@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "machine/iommu.h"
 
 #define SNAPSHOT_ENTRY_MAX (1u << 20)     /* one captured file */
 #define SNAPSHOT_TOTAL_MAX (64u << 20)    /* everything unpacked */
@@ -27,3 +28,8 @@ int snapshot_extract(const char *path, const char *dest, struct acso_err *e);
 
 /* Does the file look like an archive we would unpack (.tar, .tar.gz, .tgz)? */
 int snapshot_is_archive(const char *path);
+
+/* The IOMMU report (with names) of the machine in snapshot archive `path`:
+ * unpacked into a temp dir under $TMPDIR (or /tmp), read, removed. What
+ * `acso verify` compares the running machine with. */
+int snapshot_iommu_report(const char *path, struct iommu_report *r, struct acso_err *e);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -285,4 +286,34 @@ void installed_record(struct installed_state *s, const char *root, const struct 
 		strv_push(&en->packages, p->v[i].info.package);
 		strv_push(&en->versions, p->v[i].info.version);
 	}
+}
+
+enum uninstall_verdict uninstall_check(int rootfd, bool live, struct installed_state *st, const char *root,
+				       const char *want, struct installed_entry **en)
+{
+	*en = installed_find(st, root, want);
+	if (!*en)
+		return UNINSTALL_NOT_OURS;
+	_cleanup_free_ char *running = install_running_release(rootfd);
+	struct utsname u;
+	if (!running && live && uname(&u) == 0)
+		running = xstrdup(u.release);
+	if (running && !strcmp(running, (*en)->release))
+		return UNINSTALL_RUNNING;
+	struct strv kernels = {0};
+	int r = install_boot_kernels(rootfd, &kernels);
+	size_t others = 0;
+	for (size_t i = 0; i < kernels.n; i++)
+		if (strcmp(kernels.v[i], (*en)->release))
+			others++;
+	strv_free(&kernels);
+	return r < 0 || others == 0 ? UNINSTALL_LAST_KERNEL : UNINSTALL_OK;
+}
+
+bool installed_none_left(const struct installed_state *st, const char *root, const struct installed_entry *except)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->v[i].root, root) && &st->v[i] != except)
+			return false;
+	return true;
 }

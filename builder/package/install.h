@@ -77,3 +77,14 @@ void installed_record(struct installed_state *s, const char *root, const struct 
 struct installed_entry *installed_find(struct installed_state *s, const char *root, const char *release);
 void installed_remove(struct installed_state *s, struct installed_entry *entry);
 void installed_free(struct installed_state *s);
+
+/* What `acso uninstall` may remove: the entry acso recorded for release want
+ * (NULL: the last one for root), never the running kernel, never the last
+ * kernel in /boot. live: root is the running system (uname is the fallback
+ * for the running release). *en is the entry when one was found. */
+enum uninstall_verdict { UNINSTALL_OK, UNINSTALL_NOT_OURS, UNINSTALL_RUNNING, UNINSTALL_LAST_KERNEL };
+enum uninstall_verdict uninstall_check(int rootfd, bool live, struct installed_state *st, const char *root,
+				       const char *want, struct installed_entry **en);
+/* Is no entry for root left but `except` (NULL: none)? Then the boot
+ * parameters go too. */
+bool installed_none_left(const struct installed_state *st, const char *root, const struct installed_entry *except);

@@ -16,7 +16,9 @@
 #include "package/deb.h"
 #include "base/err.h"
 #include "base/fileio.h"
+#include "package/install.h"
 #include "package/manifest.h"
+#include "package/publish.h"
 #include "base/spawn.h"
 #include "base/util.h"
 
@@ -252,6 +254,127 @@ static void test_manifest(void **state)
 	}
 }
 
+/* A package of the channel: make_deb, moved to dir/chan/REL. */
+static void chan_deb(const char *rel, const char *pkg, const char *version, const char *arch)
+{
+	_cleanup_free_ char *ctl = xasprintf("Package: %s\nVersion: %s\nArchitecture: %s\n"
+					     "Maintainer: x <x@example.org>\nDescription: d\n", pkg, version, arch);
+	_cleanup_free_ char *built = make_deb("c", ctl, "gzip");
+	_cleanup_free_ char *to = xasprintf("%s/chan/%s", dir, rel);
+	_cleanup_free_ char *parent = xstrdup(to);
+	*strrchr(parent, '/') = '\0';
+	assert_int_equal(mkdir_p_at(AT_FDCWD, parent, 0755), 0);
+	assert_int_equal(rename(built, to), 0);
+}
+
+static void test_publish_index(void **state)
+{
+	_cleanup_free_ char *chan = path_join(dir, "chan");
+	struct index ix;
+	struct strv skipped = {0};
+	struct acso_err e = {0};
+	/* nothing to publish */
+	assert_int_equal(mkdir_p_at(AT_FDCWD, chan, 0755), 0);
+	assert_int_equal(publish_build_index(chan, "debian-12", "acso-0.1.0", &ix, &skipped, &e), -ACSO_E_NOTFOUND);
+	index_free(&ix);
+
+	chan_deb("b/linux-headers-6.1.192-acso_6.1.192-acso-1_amd64.deb", "linux-headers-6.1.192-acso", "6.1.192-acso-1", "amd64");
+	chan_deb("a/linux-image-6.1.192-acso_6.1.192-acso-1_amd64.deb", "linux-image-6.1.192-acso", "6.1.192-acso-1", "amd64");
+	chan_deb("linux-libc-dev_6.1.192-acso-1_amd64.deb", "linux-libc-dev", "6.1.192-acso-1", "amd64");
+	chan_deb("linux-libc-dev_6.2.1-1_amd64.deb", "linux-libc-dev", "6.2.1-1", "amd64");
+	chan_deb("linux-image-7.0.0-rc2-acso_7.0.0~rc2-1_arm64.deb", "linux-image-7.0.0-rc2-acso", "7.0.0~rc2-1", "arm64");
+	chan_deb("hello_1.0_amd64.deb", "hello", "1.0", "amd64");
+	chan_deb("a/deep/er/linux-image-9.9.9_9.9.9-1_amd64.deb", "linux-image-9.9.9", "9.9.9-1", "amd64");
+	chan_deb("bad name.deb", "linux-image-8.8.8", "8.8.8-1", "amd64");
+
+	assert_int_equal(publish_build_index(chan, "debian-12", "acso-0.1.0", &ix, &skipped, &e), 0);
+	/* one kernel per release and architecture; sorted by path, so the
+	 * image (a/) comes before the headers (b/) */
+	assert_int_equal(ix.n, 2);
+	assert_string_equal(ix.k[0].release, "6.1.192-acso");
+	assert_string_equal(ix.k[0].version, "6.1.192");
+	assert_string_equal(ix.k[0].distro, "debian-12");
+	assert_string_equal(ix.k[0].acs_patch, "acso-0.1.0");
+	assert_int_equal(ix.k[0].n, 3);
+	assert_string_equal(ix.k[0].pkgs[0].package, "linux-image-6.1.192-acso");
+	assert_string_equal(ix.k[0].pkgs[1].file, "b/linux-headers-6.1.192-acso_6.1.192-acso-1_amd64.deb");
+	/* linux-libc-dev joins the kernel of its Debian version, the other is left out */
+	assert_string_equal(ix.k[0].pkgs[2].package, "linux-libc-dev");
+	assert_string_equal(ix.k[0].pkgs[2].version, "6.1.192-acso-1");
+	assert_int_equal(strlen(ix.k[0].pkgs[2].sha256), 64);
+	/* "~rc" in the Debian version is "-rc" upstream */
+	assert_string_equal(ix.k[1].version, "7.0.0-rc2");
+	assert_string_equal(ix.k[1].architecture, "arm64");
+	/* too deep: not seen; not a kernel, an unsafe name: skipped and said */
+	assert_int_equal(skipped.n, 2);
+	assert_string_equal(skipped.v[0], "'bad name.deb': a name the index cannot carry");
+	assert_string_equal(skipped.v[1], "'hello_1.0_amd64.deb': 'hello' is not a kernel package");
+	assert_non_null(ix.generated);
+
+	/* the text is what the reader accepts; a distro it cannot carry fails */
+	char *text = NULL;
+	assert_int_equal(publish_index_text(&ix, &text, &e), 0);
+	assert_non_null(strstr(text, "\"6.1.192-acso\""));
+	free(text);
+	free(ix.k[0].distro);
+	ix.k[0].distro = xstrdup("debian\n12");
+	assert_true(publish_index_text(&ix, &text, &e) < 0);
+	assert_null(text);
+	index_free(&ix);
+	strv_free(&skipped);
+}
+
+static void test_publish_distro(void **state)
+{
+	_cleanup_free_ char *root = path_join(dir, "root");
+	put("root/etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12\"\nID=debian\nVERSION_ID=\"12\"\n");
+	int fd = root_open_dir(root);
+	assert_true(fd >= 0);
+	_cleanup_free_ char *d = publish_default_distro(fd);
+	assert_string_equal(d, "debian-12");
+	close(fd);
+	put("root/etc/os-release", "ID=arch\n");
+	fd = root_open_dir(root);
+	_cleanup_free_ char *d2 = publish_default_distro(fd);
+	assert_string_equal(d2, "arch");
+	close(fd);
+}
+
+static void test_uninstall_check(void **state)
+{
+	_cleanup_free_ char *root = path_join(dir, "uroot");
+	put("uroot/boot/vmlinuz-6.1.0-13-amd64", "k");
+	put("uroot/boot/vmlinuz-6.1.192-acso", "k");
+	put("uroot/proc/sys/kernel/osrelease", "6.1.0-13-amd64\n");
+	struct installed_entry v[2] = {
+		{.release = (char *)"6.1.192-acso", .root = root},
+		{.release = (char *)"6.6.5-acso", .root = (char *)"/elsewhere"},
+	};
+	struct installed_state st = {.v = v, .n = 2};
+	struct installed_entry *en;
+	int fd = root_open_dir(root);
+	assert_true(fd >= 0);
+	/* the last one acso installed into this root, another kernel boots */
+	assert_int_equal(uninstall_check(fd, false, &st, root, NULL, &en), UNINSTALL_OK);
+	assert_ptr_equal(en, &v[0]);
+	/* only what acso recorded for this root */
+	assert_int_equal(uninstall_check(fd, false, &st, root, "6.6.5-acso", &en), UNINSTALL_NOT_OURS);
+	assert_null(en);
+	/* never the running kernel */
+	put("uroot/proc/sys/kernel/osrelease", "6.1.192-acso\n");
+	assert_int_equal(uninstall_check(fd, false, &st, root, "6.1.192-acso", &en), UNINSTALL_RUNNING);
+	/* never the last kernel in /boot */
+	put("uroot/proc/sys/kernel/osrelease", "6.1.0-13-amd64\n");
+	_cleanup_free_ char *other = path_join(root, "boot/vmlinuz-6.1.0-13-amd64");
+	assert_int_equal(unlink(other), 0);
+	assert_int_equal(uninstall_check(fd, false, &st, root, NULL, &en), UNINSTALL_LAST_KERNEL);
+	close(fd);
+	/* the boot parameters go when no entry for the root is left */
+	assert_true(installed_none_left(&st, root, &v[0]));
+	assert_false(installed_none_left(&st, root, NULL));
+	assert_false(installed_none_left(&st, "/elsewhere", &v[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +383,9 @@ int main(void)
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_kind),
 		cmocka_unit_test(test_manifest),
+		cmocka_unit_test(test_publish_index),
+		cmocka_unit_test(test_publish_distro),
+		cmocka_unit_test(test_uninstall_check),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -197,6 +197,42 @@ static void test_other_reports(void **state)
 	close(fd);
 }
 
+/* A report of two GPUs with the given verdicts (no devices needed). */
+static struct iommu_report two_gpus(struct gpu_verdict g[2], enum verdict a, enum verdict b)
+{
+	memset(g, 0, 2 * sizeof(*g));
+	g[0].verdict = a, g[1].verdict = b;
+	return (struct iommu_report){.ngroups = 3, .gpus = g, .ngpus = 2};
+}
+
+static void test_outcome(void **state)
+{
+	struct gpu_verdict g[2];
+	struct iommu_report r = two_gpus(g, VERDICT_ISOLATED, VERDICT_ISOLATED_BRIDGE);
+	assert_int_equal(iommu_outcome(&r, -1), OUTCOME_USABLE);
+	assert_true(iommu_isolated(&r, -1));
+	/* a shared group: the override may help */
+	r = two_gpus(g, VERDICT_ISOLATED, VERDICT_SHARED);
+	assert_int_equal(iommu_outcome(&r, -1), OUTCOME_SHARED);
+	assert_false(iommu_isolated(&r, -1));
+	/* only the GPU asked for counts */
+	assert_int_equal(iommu_outcome(&r, 0), OUTCOME_USABLE);
+	assert_true(iommu_isolated(&r, 0));
+	/* a GPU that could not be judged outweighs a shared one, in either order */
+	r = two_gpus(g, VERDICT_UNKNOWN, VERDICT_SHARED);
+	assert_int_equal(iommu_outcome(&r, -1), OUTCOME_UNJUDGED);
+	r = two_gpus(g, VERDICT_SHARED, VERDICT_NO_GROUP);
+	assert_int_equal(iommu_outcome(&r, -1), OUTCOME_UNJUDGED);
+	assert_false(iommu_isolated(&r, 1));
+	/* isolation needs groups and a GPU */
+	r = two_gpus(g, VERDICT_ISOLATED, VERDICT_ISOLATED);
+	r.ngroups = 0;
+	assert_false(iommu_isolated(&r, -1));
+	r.ngroups = 3, r.ngpus = 0;
+	assert_false(iommu_isolated(&r, -1));
+	assert_int_equal(iommu_outcome(&r, -1), OUTCOME_USABLE);
+}
+
 static void test_sysinfo_parsers(void **state)
 {
 	struct sysinfo s = {0};
@@ -287,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_seed_report),
 		cmocka_unit_test(test_other_reports),
+		cmocka_unit_test(test_outcome),
 		cmocka_unit_test(test_sysinfo_parsers),
 		cmocka_unit_test(test_sysinfo_fixture),
 	};

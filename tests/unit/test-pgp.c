@@ -18,6 +18,8 @@
 #include "base/hash.h"
 #include "pgp/pgp-int.h"
 #include "pgp/pgp.h"
+#include "pgp/sigfile.h"
+#include "base/spawn.h"
 #include "base/util.h"
 
 #define KO "tests/data/kernel.org/"
@@ -686,6 +688,76 @@ static void test_cleartext_errors(void **state)
 	pgp_keyring_free(kr);
 }
 
+/* ---- sigfile.c ---- */
+static void put_file(const char *path, const char *data, size_t len)
+{
+	assert_true(write_file_atomic(AT_FDCWD, path, data, len, 0644, 0) >= 0);
+}
+
+static void test_check_file(void **state)
+{
+	struct pgp_keyring *rsa = ring(PD "rsa.gpg"), *ed = ring(PD "ed.asc");
+	struct pgp_file_check c;
+	struct acso_err e = {0};
+	/* a detached signature, given */
+	assert_int_equal(pgp_check_file(PD "msg.txt", PD "rsa-bin.sig", rsa, &c, &e), 0);
+	assert_string_equal(c.kind, "detached");
+	assert_string_equal(c.sig, PD "rsa-bin.sig");
+	assert_true(c.have_info);
+	assert_non_null(c.issuer_by);
+	assert_null(c.decompressed);
+	pgp_file_check_free(&c);
+	/* cleartext-signed */
+	assert_int_equal(pgp_check_file(PD "ed-clear.asc", NULL, ed, &c, &e), 0);
+	assert_string_equal(c.kind, "cleartext");
+	assert_null(c.sig);
+	pgp_file_check_free(&c);
+
+	char tmpl[] = "/tmp/acso-sigfile.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	size_t mlen, slen;
+	_cleanup_free_ char *msg = slurp(PD "msg.txt", &mlen);
+	_cleanup_free_ char *sig = slurp(PD "rsa-bin.sig", &slen);
+	/* found next to the file; changed data is BAD */
+	_cleanup_free_ char *f = path_join(tmpl, "m.txt"), *fs = path_join(tmpl, "m.txt.sig");
+	put_file(f, msg, mlen);
+	put_file(fs, sig, slen);
+	assert_int_equal(pgp_check_file(f, NULL, rsa, &c, &e), 0);
+	assert_string_equal(c.sig, fs);
+	pgp_file_check_free(&c);
+	put_file(f, "changed\n", 8);
+	assert_int_equal(pgp_check_file(f, NULL, rsa, &c, &e), -ACSO_E_BADSIG);
+	pgp_file_check_free(&c);
+	/* no signature at all */
+	assert_int_equal(unlink(fs), 0);
+	assert_int_equal(pgp_check_file(f, NULL, rsa, &c, &e), -ACSO_E_PARSE);
+	assert_true(c.no_signature);
+	assert_string_equal(c.kind, "unknown");
+	pgp_file_check_free(&c);
+	/* m.tar.xz with m.tar.sig: the signature covers the decompressed data */
+	struct buf xz = {0};
+	int status = 0;
+	const char *argv[] = {"xz", "-c", PD "msg.txt", NULL};
+	assert_int_equal(spawn_run(argv, &(struct spawn_opts){.log_fd = -1, .capture = &xz}, &status), 0);
+	_cleanup_free_ char *tx = path_join(tmpl, "m.tar.xz"), *ts = path_join(tmpl, "m.tar.sig");
+	put_file(tx, xz.data, xz.len);
+	put_file(ts, sig, slen);
+	buf_free(&xz);
+	assert_int_equal(pgp_check_file(tx, NULL, rsa, &c, &e), 0);
+	assert_string_equal(c.sig, ts);
+	assert_string_equal(c.decompressed, "xz");
+	pgp_file_check_free(&c);
+	/* named m.tar.xz.sig it is taken as over the compressed file: BAD */
+	_cleanup_free_ char *txs = path_join(tmpl, "m.tar.xz.sig");
+	put_file(txs, sig, slen);
+	assert_int_equal(pgp_check_file(tx, txs, rsa, &c, &e), -ACSO_E_BADSIG);
+	assert_null(c.decompressed);
+	pgp_file_check_free(&c);
+	rm_rf_at(AT_FDCWD, tmpl);
+	pgp_keyring_free(rsa);
+	pgp_keyring_free(ed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -702,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_subkey_binding),
 		cmocka_unit_test(test_cleartext_real),
 		cmocka_unit_test(test_cleartext_errors),
+		cmocka_unit_test(test_check_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

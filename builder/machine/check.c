@@ -1,0 +1,243 @@
+/* check.c — see check.h. The sentences are the report's: the command
+ * prints them as they are. */
+#include <string.h>
+
+#include "base/util.h"
+#include "machine/check.h"
+
+static void add(struct check_list *c, const char *id, const char *title, enum check_status st, char *summary, char *fix)
+{
+	if (c->n >= CHECK_MAX_ITEMS) {
+		free(summary);
+		free(fix);
+		return;
+	}
+	c->items[c->n++] = (struct check_item){id, title, st, summary, fix};
+}
+
+static char *iommu_fix(const struct sysinfo *s)
+{
+	const char *grub = "'sudo acso grub' adds it to GRUB (or add it to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub and run 'sudo update-grub'), then reboot";
+	if (s->amd && !s->intel)
+		return xstrdup("turn on the IOMMU (AMD-Vi, often called 'IOMMU' or 'SVM/IOMMU') in the firmware setup; "
+			       "the kernel enables it by itself on AMD: do not add amd_iommu=on, it is not a valid value");
+	if (s->intel)
+		return xasprintf("turn on VT-d in the firmware setup and put intel_iommu=on on the kernel command line: %s", grub);
+	return xasprintf("turn on VT-d (Intel) or AMD-Vi (AMD) in the firmware setup; on Intel also put intel_iommu=on on the kernel command line: %s", grub);
+}
+
+/* CPU */
+static void items_cpu(struct check_list *c, const struct sysinfo *s)
+{
+	int virt = s->vmx > 0 ? s->vmx : s->svm > 0 ? s->svm : 0;
+	if (s->ncpu < 0)
+		add(c, "cpu_virt", "CPU virtualization", CHECK_FAIL, xstrdup("/proc/cpuinfo could not be read"), NULL);
+	else if (virt > 0)
+		add(c, "cpu_virt", "CPU virtualization", CHECK_PASS,
+		    xasprintf("%d of %d CPUs have %s", virt, s->ncpu, s->vmx > 0 ? "vmx (VT-x)" : "svm (AMD-V)"), NULL);
+	else
+		add(c, "cpu_virt", "CPU virtualization", CHECK_FAIL, xstrdup("no CPU shows vmx or svm"),
+		    xstrdup("turn on VT-x (Intel) or SVM / AMD-V (AMD) in the firmware setup; inside a virtual machine, turn on nested virtualization on the host"));
+	if (s->ncpu >= 0)
+		add(c, "long_mode", "64-bit (lm)", s->lm > 0 ? CHECK_PASS : CHECK_FAIL,
+		    s->lm > 0 ? xasprintf("%d CPUs support long mode", s->lm) : xstrdup("no CPU shows the lm flag"),
+		    s->lm > 0 ? NULL : xstrdup("a 64-bit CPU and kernel are needed to give a guest more than 2 GiB"));
+}
+
+/* KVM */
+static void items_kvm(struct check_list *c, const struct sysinfo *s)
+{
+	if (s->dev_kvm == TRI_YES && s->kvm_loaded == TRI_YES)
+		add(c, "kvm", "KVM", CHECK_PASS, xstrdup("/dev/kvm exists and the KVM modules are loaded"), NULL);
+	else if (s->dev_kvm == TRI_YES && s->kvm_loaded == TRI_UNKNOWN)
+		add(c, "kvm", "KVM", CHECK_PASS, xstrdup("/dev/kvm exists (no /proc/modules: KVM is built in)"), NULL);
+	else if (s->dev_kvm == TRI_YES)
+		add(c, "kvm", "KVM", CHECK_WARN, xstrdup("/dev/kvm exists but kvm_intel/kvm_amd is not in /proc/modules (built in?)"), NULL);
+	else
+		add(c, "kvm", "KVM", CHECK_FAIL, xstrdup("/dev/kvm does not exist"),
+		    xasprintf("sudo modprobe %s (after turning on virtualization in the firmware setup)",
+			      s->amd && !s->intel ? "kvm_amd" : s->intel ? "kvm_intel" : "kvm_intel (or kvm_amd)"));
+}
+
+/* libvirt */
+static void items_libvirt(struct check_list *c, const struct sysinfo *s)
+{
+	const char *inst = s->install_cmd ? s->install_cmd : "install qemu and libvirt with the distribution's package manager";
+	if (s->libvirt_installed == TRI_YES)
+		add(c, "libvirt", "libvirt", CHECK_PASS, xstrdup("libvirt is installed"), NULL);
+	else
+		add(c, "libvirt", "libvirt", CHECK_WARN, xasprintf("libvirt is not installed%s%s", s->os_pretty ? " on " : "", s->os_pretty ? s->os_pretty : ""),
+		    xstrdup(inst));
+	if (s->user && !strcmp(s->user, "root"))
+		add(c, "libvirt_group", "libvirt group", CHECK_PASS, xstrdup("running as root (run acso through sudo to check your own user)"), NULL);
+	else if (s->user_in_libvirt == TRI_YES)
+		add(c, "libvirt_group", "libvirt group", CHECK_PASS, xasprintf("user '%s' is in group libvirt", s->user), NULL);
+	else
+		add(c, "libvirt_group", "libvirt group", CHECK_WARN,
+		    xasprintf("user '%s' is %s group libvirt", s->user ? s->user : "unknown",
+			      s->user_in_libvirt == TRI_NO ? "not in" : "perhaps not in (cannot read /etc/group)"),
+		    xasprintf("sudo adduser %s libvirt, then log out and back in", s->user ? s->user : "$USER"));
+}
+
+/* IOMMU */
+static void items_iommu(struct check_list *c, const struct sysinfo *s, const struct iommu_report *r, bool groups)
+{
+	if (groups)
+		add(c, "iommu", "IOMMU", CHECK_PASS,
+		    xasprintf("%zu IOMMU groups%s%s", r->ngroups, s->log_dmar ? "; DMAR in the kernel log" : s->log_amdvi ? "; AMD-Vi in the kernel log" : "",
+			      s->iommu_units > 0 ? "; /sys/class/iommu populated" : ""), NULL);
+	else
+		add(c, "iommu", "IOMMU", CHECK_FAIL,
+		    xasprintf("the IOMMU is off: no IOMMU groups%s; %s%s%s",
+			      s->iommu_units > 0 ? "" : ", /sys/class/iommu is empty",
+			      s->log_dmar || s->log_amdvi ? "DMAR/AMD-Vi lines but no group in the kernel log" : "no DMAR or AMD-Vi line in the kernel log",
+			      s->klog_source ? " " : " (none could be read)", s->klog_source ? s->klog_source : ""),
+		    iommu_fix(s));
+}
+
+/* Command line */
+static void items_cmdline(struct check_list *c, const struct sysinfo *s, bool groups)
+{
+	if (!s->cmdline)
+		add(c, "cmdline", "kernel command line", CHECK_WARN, xstrdup("/proc/cmdline could not be read"), NULL);
+	else if (s->cmd_amd_iommu_on)
+		add(c, "cmdline", "kernel command line", CHECK_WARN, xstrdup("amd_iommu=on is not a valid value (the kernel logs 'AMD-Vi: Unknown option')"),
+		    xstrdup("remove amd_iommu=on; the IOMMU is on by default on AMD"));
+	else if (s->intel && s->cmd_intel_iommu_off)
+		add(c, "cmdline", "kernel command line", CHECK_FAIL, xstrdup("intel_iommu=off is on the command line"),
+		    xstrdup("replace it with intel_iommu=on ('sudo acso grub')"));
+	else if (s->intel && !s->cmd_intel_iommu_on)
+		add(c, "cmdline", "kernel command line", groups ? CHECK_PASS : CHECK_FAIL,
+		    xstrdup(groups ? "intel_iommu=on is absent but this kernel turns the IOMMU on by default" : "intel_iommu=on is missing"),
+		    groups ? NULL : xstrdup("add intel_iommu=on: 'sudo acso grub', then reboot"));
+	else
+		add(c, "cmdline", "kernel command line", CHECK_PASS,
+		    xasprintf("%s%s", s->intel ? "intel_iommu=on" : "no IOMMU switch needed (AMD)", s->cmd_iommu_pt ? ", iommu=pt" : ""), NULL);
+}
+
+/* Interrupt remapping */
+static void items_irq_remap(struct check_list *c, const struct sysinfo *s)
+{
+	if (s->irq_remap == TRI_YES)
+		add(c, "irq_remap", "interrupt remapping", CHECK_PASS, xstrdup("enabled"), NULL);
+	else
+		add(c, "irq_remap", "interrupt remapping", CHECK_WARN,
+		    xstrdup(s->irq_remap == TRI_NO ? "disabled" : "no kernel log line says it is enabled"),
+		    xstrdup("without it, vfio refuses devices unless vfio_iommu_type1.allow_unsafe_interrupts=1; check the firmware's x2APIC / interrupt remapping setting"));
+}
+
+/* The ACS override in the running kernel */
+static void items_acs_override(struct check_list *c, const struct sysinfo *s)
+{
+	if (s->log_acs_enabled)
+		add(c, "acs_override", "ACS override", CHECK_PASS,
+		    xasprintf("active: pcie_acs_override=%s and the kernel says 'PCIe ACS overrides enabled'", s->acs_param ? s->acs_param : "?"), NULL);
+	else if (s->log_acs_parse_error)
+		add(c, "acs_override", "ACS override", CHECK_FAIL, xasprintf("the kernel could not parse pcie_acs_override=%s", s->acs_param ? s->acs_param : ""),
+		    xstrdup("fix the value: downstream, multifunction and id:vvvv:dddd (4 hex digits each), comma separated"));
+	else if (s->acs_supported == TRI_NO)
+		add(c, "acs_override", "ACS override", CHECK_WARN, xstrdup("this kernel does not know pcie_acs_override (reported as unknown)"),
+		    xstrdup("build and install an ACS kernel: 'acso run'"));
+	else
+		add(c, "acs_override", "ACS override", CHECK_PASS,
+		    xasprintf("not active (kernel %s; support %s)", s->release ? s->release : "unknown",
+			      s->release && strstr(s->release, "acso") ? "likely: an acso kernel" : "unknown: a stock kernel has none"), NULL);
+}
+
+/* Secure Boot */
+static void items_secure_boot(struct check_list *c, const struct sysinfo *s)
+{
+	if (s->secure_boot == TRI_YES)
+		add(c, "secure_boot", "Secure Boot", CHECK_WARN, xstrdup("on: an unsigned custom kernel will not boot"),
+		    xstrdup("turn Secure Boot off in the firmware setup, or sign the kernel and enrol the key with mokutil"));
+	else
+		add(c, "secure_boot", "Secure Boot", CHECK_PASS,
+		    xstrdup(s->secure_boot == TRI_NO ? "off" : "not reported (legacy boot or no efivars)"), NULL);
+}
+
+/* GPUs: the verdicts of every GPU (only -1) or the one */
+static void items_gpu(struct check_list *c, const struct iommu_report *r, int only)
+{
+	if (!r->ngpus) {
+		add(c, "gpu", "GPU group", CHECK_FAIL, xstrdup("no GPU (class 0300, 0302 or 0380) found"), NULL);
+		return;
+	}
+	struct buf b = {0};
+	enum check_status st = CHECK_FAIL;
+	char *fix = NULL;
+	for (size_t i = 0; i < r->ngpus; i++) {
+		if (only >= 0 && (size_t)only != i)
+			continue;
+		const struct gpu_verdict *g = &r->gpus[i];
+		buf_printf(&b, "%s%s %s", b.len ? "; " : "", pci_short_addr(&r->pci.v[g->dev]), verdict_text(g->verdict));
+		if (g->verdict == VERDICT_ISOLATED || g->verdict == VERDICT_ISOLATED_BRIDGE)
+			st = CHECK_PASS;
+		else if (g->verdict == VERDICT_SHARED && g->override && st == CHECK_FAIL) {
+			st = CHECK_WARN;
+			free(fix);
+			fix = xasprintf("an ACS kernel with pcie_acs_override=%s ('acso run')", only < 0 && r->override_all ? r->override_all : g->override);
+		}
+	}
+	if (st == CHECK_PASS) {
+		free(fix);
+		fix = NULL;
+	} else if (!fix)
+		fix = xstrdup("no override splits the group: try another PCIe slot or a firmware update ('acso groups' shows why)");
+	add(c, "gpu", "GPU group", st, xstrdup(buf_str(&b)), fix);
+	buf_free(&b);
+}
+
+void check_items(struct check_list *c, const struct sysinfo *s, const struct iommu_report *r, int only_gpu)
+{
+	bool groups = r && r->ngroups > 0;
+	c->n = 0;
+	items_cpu(c, s);
+	items_kvm(c, s);
+	items_libvirt(c, s);
+	items_iommu(c, s, r, groups);
+	items_cmdline(c, s, groups);
+	items_irq_remap(c, s);
+	items_acs_override(c, s);
+	items_secure_boot(c, s);
+	if (groups)
+		items_gpu(c, r, only_gpu);
+}
+
+void check_list_free(struct check_list *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->items[i].summary);
+		free(c->items[i].fix);
+	}
+	c->n = 0;
+}
+
+enum check_verdict check_verdict(const struct check_list *c, char **blocked_by)
+{
+	struct buf by = {0};
+	const struct check_item *gpu = NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->items[i].status == CHECK_FAIL)
+			buf_printf(&by, "%s%s", by.len ? ", " : "", c->items[i].title);
+		if (!strcmp(c->items[i].id, "gpu"))
+			gpu = &c->items[i];
+	}
+	*blocked_by = NULL;
+	if (by.len) {
+		*blocked_by = xstrdup(buf_str(&by));
+		buf_free(&by);
+		return CHECK_BLOCKED;
+	}
+	buf_free(&by);
+	return gpu && gpu->status == CHECK_WARN ? CHECK_READY_AFTER_OVERRIDE : CHECK_READY;
+}
+
+const char *check_status_name(enum check_status s)
+{
+	return s == CHECK_PASS ? "pass" : s == CHECK_WARN ? "warn" : "fail";
+}
+
+const char *check_verdict_name(enum check_verdict v)
+{
+	return v == CHECK_READY ? "ready" : v == CHECK_READY_AFTER_OVERRIDE ? "ready_after_override" : "blocked";
+}

@@ -1,0 +1,27 @@
+/* sigfile.h — verify a file on disk: cleartext-signed, or with a detached
+ * signature (given, or found next to it as .sign, .asc, .sig). A compressed
+ * file whose signature covers the uncompressed data (kernel.org's
+ * linux-X.tar.xz + linux-X.tar.sign) is verified over the decompressed
+ * stream. What `acso verify-signature` reports. */
+#pragma once
+#include <stdbool.h>
+
+#include "base/err.h"
+#include "pgp/pgp.h"
+
+struct pgp_file_check {
+	char *sig;                 /* the detached signature used (given or found); NULL for cleartext */
+	const char *kind;          /* "cleartext", "detached", or "unknown" when neither was read */
+	const char *decompressed;  /* the decompression filter's name, or NULL */
+	struct pgp_signer who;
+	bool have_info;            /* who holds at least the issuer */
+	const char *issuer_by;     /* "fingerprint" (subpacket 33) or "keyid" (subpacket 16 only) */
+	bool no_signature;         /* not cleartext-signed and no signature next to it */
+};
+
+/* 0 for a good signature; -ACSO_E_BADSIG, -ACSO_E_NOKEY, -ACSO_E_PARSE ...
+ * with c filled as far as it got. sig NULL: cleartext or found. Free c with
+ * pgp_file_check_free. */
+int pgp_check_file(const char *file, const char *sig, const struct pgp_keyring *kr, struct pgp_file_check *c,
+		   struct acso_err *e);
+void pgp_file_check_free(struct pgp_file_check *c);
