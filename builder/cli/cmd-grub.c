@@ -13,7 +13,7 @@
 #include "base/err.h"
 #include "base/fileio.h"
 #include "boot/grub.h"
-#include "machine/iommu.h"
+#include "boot/params.h"
 #include "cli/output.h"
 #include "base/spawn.h"
 #include "base/util.h"
@@ -297,129 +297,71 @@ static void print_plan(const struct acso_ctx *ctx, const struct grub_plan *p, co
 		printf("Next boot only: %s (grub-reboot)\n", once_entry);
 }
 
-/* --acs auto and --vfio: read the groups and pick the chosen GPU's
- * least invasive override and its own functions' ids. Returns 0 or an
- * exit code; *acs is malloc'ed ("" when the GPU needs no override). */
-static int from_groups(struct acso_ctx *ctx, const struct grub_request *rq, bool want_acs, char **acs,
-		       struct strv *params)
+/* The groups' refusals (boot/params.h), as acso grub words them.
+ * Returns the exit code. */
+static int pick_refused(const struct gpu_pick *p, const struct grub_request *rq)
 {
-	struct acso_err e = {0};
-	struct iommu_report r = {0};
-	int rc = EXIT_OK;
-	int q = iommu_report_build(ctx->rootfd, &r, &e);
-	if (q < 0) {
-		iommu_report_free(&r);
-		return fail(&e, q, "grub: read the IOMMU groups");
-	}
-	int gi = -1;
-	/* With the IOMMU off the directory is absent or (usually) empty. */
-	if (!r.have_groups_dir || r.ngroups == 0) {
+	switch (p->status) {
+	case PICK_IOMMU_OFF:
 		msg_error("grub: no IOMMU groups: the IOMMU is off");
 		msg_hint("register intel_iommu=on first ('acso grub --acs downstream'), reboot, then use --acs auto or --vfio");
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	if (rq->gpu) {
-		gi = iommu_find_gpu(&r, rq->gpu);
-		if (gi < 0) {
-			msg_error("grub: --gpu '%s': no GPU at that address", rq->gpu);
-			msg_hint("'acso groups' lists the GPUs");
-			rc = EXIT_USAGE;
-			goto out;
-		}
-	} else {
-		/* Without --gpu: the one GPU, or the one that shares its group;
-		 * several candidates are ambiguous for --vfio (binding the wrong
-		 * one takes the host's display away). */
-		size_t shared = 0;
-		for (size_t i = 0; i < r.ngpus; i++)
-			if (r.gpus[i].verdict == VERDICT_SHARED && shared++ == 0)
-				gi = (int)i;
-		if (r.ngpus == 1)
-			gi = 0;
-		else if (shared != 1)
-			gi = -1;
-		if (gi < 0 && want_acs && !rq->vfio) {
-			/* one override for every shared GPU, or none needed */
-			if (shared && !r.override_all) {
-				msg_error("grub: --acs auto: %zu GPUs share their groups and no one override fits all", shared);
-				msg_hint("choose one with --gpu ADDR ('acso groups' lists them)");
-				rc = EXIT_USAGE;
-			} else {
-				*acs = xstrdup(shared ? r.override_all : "");
-				if (!shared)
-					msg_info("grub: every GPU is isolated: no pcie_acs_override needed");
-			}
-			goto out;
-		}
-	}
-	if (gi < 0 && r.ngpus > 1) {
-		msg_error("grub: %zu GPUs: choose one with --gpu ADDR", r.ngpus);
+		return EXIT_FAIL;
+	case PICK_NO_SUCH_GPU:
+		msg_error("grub: --gpu '%s': no GPU at that address", rq->gpu);
+		msg_hint("'acso groups' lists the GPUs");
+		return EXIT_USAGE;
+	case PICK_NO_COMMON:
+		msg_error("grub: --acs auto: %zu GPUs share their groups and no one override fits all", p->count);
+		msg_hint("choose one with --gpu ADDR ('acso groups' lists them)");
+		return EXIT_USAGE;
+	case PICK_AMBIGUOUS:
+		msg_error("grub: %zu GPUs: choose one with --gpu ADDR", p->count);
 		msg_hint("'acso groups' lists them");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	const struct gpu_verdict *g = &r.gpus[gi];
-	const struct pcidev *gd = &r.pci.v[g->dev];
-	if (g->verdict == VERDICT_NO_GROUP) {
-		msg_error("grub: GPU %s has no IOMMU group: the IOMMU is off", pci_short_addr(gd));
+		return EXIT_USAGE;
+	case PICK_NO_GPU:
+		msg_error("grub: --vfio: no GPU found");
+		msg_hint("'acso groups' lists the PCI devices and their classes");
+		return EXIT_FAIL;
+	case PICK_GPU_NO_GROUP:
+		msg_error("grub: GPU %s has no IOMMU group: the IOMMU is off", p->gpu);
 		msg_hint("register intel_iommu=on first ('acso grub --acs downstream'), reboot, then use --acs auto");
-		rc = EXIT_FAIL;
-		goto out;
+		return EXIT_FAIL;
+	case PICK_NO_SPLIT:
+		msg_error("grub: no pcie_acs_override splits the group of GPU %s", p->gpu);
+		msg_hint("'acso groups -v' says what is in the way");
+		return EXIT_FAIL;
+	case PICK_HOST_CRITICAL:
+		msg_error("grub: --vfio refused: the IOMMU group of GPU %s holds %s (%s)", p->gpu, p->holder,
+			  p->holder_root_fs ? "the root file system's disk" : "the default-route network interface");
+		msg_hint("binding that group to vfio-pci would take the host's disk or network away; split it first (--acs auto)");
+		return EXIT_FAIL;
+	case PICK_OK:
+		break;
 	}
-	bool split = false;
-	if (want_acs) {
-		if (g->verdict != VERDICT_SHARED) {
-			*acs = xstrdup("");
-			msg_info("grub: GPU %s is %s: no pcie_acs_override needed", pci_short_addr(gd), verdict_text(g->verdict));
-		} else if (g->override || g->override_broad) {
-			*acs = xstrdup(g->override ? g->override : g->override_broad);
-			split = g->override != NULL;
-		} else {
-			msg_error("grub: no pcie_acs_override splits the group of GPU %s", pci_short_addr(gd));
-			msg_hint("'acso groups -v' says what is in the way");
-			rc = EXIT_FAIL;
-			goto out;
-		}
+	return EXIT_FAIL;
+}
+
+/* The parameters of the request; prints why when it fails. Returns an exit code. */
+static int decide_params(struct acso_ctx *ctx, const struct grub_request *rq, struct strv *params)
+{
+	struct acso_err e = {0};
+	struct gpu_pick pick;
+	struct boot_request br = {.acs = rq->acs ? rq->acs : ctx_conf(ctx, "acs", "downstream"),
+				  .intel_iommu = rq->intel_iommu, .iommu_pt = rq->iommu_pt, .vfio = rq->vfio, .gpu = rq->gpu};
+	int rc = EXIT_OK, r = boot_params_decide(ctx->rootfd, &br, params, &pick, &e);
+	if (r == -ACSO_E_STATE) {
+		rc = pick_refused(&pick, rq);
+	} else if (r == -ACSO_E_PARSE) {
+		msg_error("--acs '%s': %s", br.acs, e.msg);
+		rc = EXIT_USAGE;
+	} else if (r < 0) {
+		rc = fail(&e, r, "grub: read the IOMMU groups");
+	} else if (pick.acs && !*pick.acs && *pick.gpu) {
+		msg_info("grub: GPU %s is %s: no pcie_acs_override needed", pick.gpu, pick.verdict);
+	} else if (pick.acs && !*pick.acs) {
+		msg_info("grub: every GPU is isolated: no pcie_acs_override needed");
 	}
-	if (rq->vfio) {
-		/* the root disk or the management NIC must not end up with the GPU */
-		for (size_t b = 0; b < g->nblockers; b++) {
-			if (!g->blockers[b].host_critical)
-				continue;
-			bool stays = !split;
-			for (size_t k = 0; split && k < g->nremaining; k++)
-				if (g->remaining[k] == g->blockers[b].dev)
-					stays = true;
-			if (stays) {
-				msg_error("grub: --vfio refused: the IOMMU group of GPU %s holds %s (%s)", pci_short_addr(gd),
-					  pci_short_addr(&r.pci.v[g->blockers[b].dev]),
-					  g->blockers[b].dev == r.root_fs_dev ? "the root file system's disk" : "the default-route network interface");
-				msg_hint("binding that group to vfio-pci would take the host's disk or network away; split it first (--acs auto)");
-				rc = EXIT_FAIL;
-				goto out;
-			}
-		}
-		struct buf ids = {0};
-		struct strv seen = {0};
-		for (size_t k = 0; k <= g->nfunctions; k++) {
-			const struct pcidev *d = &r.pci.v[k == 0 ? g->dev : g->functions[k - 1]];
-			char id[16];
-			snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
-			bool dup = false;
-			for (size_t s2 = 0; s2 < seen.n; s2++)
-				dup |= !strcmp(seen.v[s2], id);
-			if (dup)
-				continue;
-			strv_push(&seen, id);
-			buf_printf(&ids, "%s%s", ids.len ? "," : "", id);
-		}
-		strv_pushf(params, "vfio-pci.ids=%s", buf_str(&ids));
-		buf_free(&ids);
-		strv_free(&seen);
-	}
-out:
-	iommu_report_free(&r);
+	gpu_pick_free(&pick);
 	return rc;
 }
 
@@ -429,37 +371,10 @@ int grub_do(struct acso_ctx *ctx, const struct grub_request *rq)
 	struct strv params = {0};
 	int rc = EXIT_OK, r;
 	if (!rq->remove) {
-		const char *acs = rq->acs ? rq->acs : ctx_conf(ctx, "acs", "downstream");
-		_cleanup_free_ char *auto_acs = NULL;
-		struct strv vfio = {0};
-		bool is_auto = !strcmp(acs, "auto");
-		if (is_auto || rq->vfio) {
-			rc = from_groups(ctx, rq, is_auto, &auto_acs, &vfio);
-			if (rc) {
-				strv_free(&vfio);
-				return rc;
-			}
-			if (is_auto)
-				acs = auto_acs;
+		if ((rc = decide_params(ctx, rq, &params))) {
+			strv_free(&params);
+			return rc;
 		}
-		if (*acs) {
-			if (acs_mode_check(acs, &e) < 0) {
-				msg_error("--acs '%s': %s", acs, e.msg);
-				strv_free(&vfio);
-				return EXIT_USAGE;
-			}
-			strv_pushf(&params, "pcie_acs_override=%s", acs);
-		}
-		/* amd_iommu=on is not a valid value: on AMD the IOMMU is on when
-		 * the firmware exposes it. */
-		bool intel = rq->intel_iommu == 1 || (rq->intel_iommu < 0 && !strcmp(cpu_vendor(ctx->rootfd), "intel"));
-		if (intel)
-			strv_push(&params, "intel_iommu=on");
-		if (rq->iommu_pt)
-			strv_push(&params, "iommu=pt");
-		for (size_t i = 0; i < vfio.n; i++)
-			strv_push(&params, vfio.v[i]);
-		strv_free(&vfio);
 		if (!params.n && !rq->set_default_saved) {
 			msg_error("boot parameters: nothing to register");
 			return EXIT_USAGE;
