@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cmd-grub.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/fileio.h"
