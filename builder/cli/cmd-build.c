@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cmd-install.h"
+#include "cli/install-step.h"
 #include "cli/commands.h"
 #include "base/user.h"
 #include "package/deb.h"

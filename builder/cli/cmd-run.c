@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cmd-grub.h"
 #include "cli/cmd-net.h"
 #include "base/user.h"
 #include "cli/commands.h"

@@ -2,23 +2,21 @@
  * starting from nothing: the KVM and libvirt packages under the names this
  * release uses, the invoking user in the libvirt group, and the IOMMU turned
  * on through the same boot-parameter code as `acso grub`. */
-#include <errno.h>
-#include <json-c/json.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cmd-grub.h"
-#include "cli/commands.h"
 #include "base/err.h"
-#include "base/fileio.h"
-#include "boot/params.h"
-#include "cli/output.h"
-#include "base/spawn.h"
 #include "base/util.h"
-#include "machine/virtpkgs.h"
-
+#include "boot/params.h"
+#include "boot/pick.h"
+#include "boot/register.h"
+#include "cli/boot-step.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/report.h"
+#include "machine/hostsetup.h"
 
 struct setup_opts {
 	const char *user;
@@ -36,35 +34,91 @@ const struct acso_option setup_options[] = {
 	OPT_END,
 };
 
-/* Is user a member of group per ROOT/etc/group? -1: no such group. */
-static int libvirt_member(int rootfd, const char *group, const char *user)
+/* 1. the KVM and libvirt packages */
+static int step_packages(struct acso_ctx *ctx, struct setup_plan *p)
 {
-	_cleanup_free_ char *text = NULL;
-	if (root_read_file(rootfd, "/etc/group", (size_t)4 << 20, &text, NULL) < 0)
-		return -1;
-	_cleanup_free_ char *head = xasprintf("%s:", group);
-	for (char *l = text; l && *l;) {
-		char *nl = strchr(l, '\n');
-		if (nl)
-			*nl = '\0';
-		if (startswith(l, head)) {
-			char *members = strrchr(l, ':') + 1;
-			for (char *save = NULL, *m = strtok_r(members, ",", &save); m; m = strtok_r(NULL, ",", &save))
-				if (!strcmp(m, user))
-					return 1;
-			return 0;
-		}
-		l = nl ? nl + 1 : NULL;
+	struct acso_err e = {0};
+	int r = setup_plan_packages(ctx->root, ctx->rootfd, p, &e);
+	if (r == -ACSO_E_UNSUPPORTED) {
+		msg_error("'%s' is not a Debian or Ubuntu system: acso setup knows only apt", p->distro);
+		msg_hint("install KVM and libvirt with your package manager, then run 'acso setup --no-packages'");
+		return EXIT_FAIL;
 	}
-	return -1;
+	if (r < 0)
+		return fail(NULL, r, "read '/etc/os-release'");
+	rp_string(RP_JSON, "distro", NULL, p->distro);
+	rp_json("packages", json_from_strv(&p->pkgs));
+	rp_json("missing", json_from_strv(&p->missing));
+	if (!p->apt.n) {
+		rp_text("Packages: %s already installed\n", p->distro);
+		return EXIT_OK;
+	}
+	_cleanup_free_ char *line = strv_join(&p->apt);
+	rp_json("install", json_from_strv(&p->apt));
+	rp_text("%s: %s\n", ctx->dry_run ? "Would run" : "Running", line);
+	if (!ctx->dry_run && (r = setup_run(&p->apt, STDERR_FILENO, &e)) < 0) {
+		fail(&e, r, "'%s'", line);
+		msg_hint("check the apt sources ('apt-get update') and run 'acso setup' again");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }
 
-static void push_chroot(struct strv *argv, const struct acso_ctx *ctx)
+/* 2. the invoking user in the libvirt group */
+static int step_group(struct acso_ctx *ctx, const char *user, struct setup_plan *p)
 {
-	if (strcmp(ctx->root, "/")) {
-		strv_push(argv, "chroot");
-		strv_push(argv, ctx->root);
+	if (!user && geteuid() != 0) {
+		struct passwd *pw = getpwuid(geteuid());
+		user = pw ? pw->pw_name : NULL;
 	}
+	if (!user || !strcmp(user, "root")) {
+		msg_warn("no user to add to the libvirt group (run through sudo, or give --user NAME)");
+		return EXIT_OK;
+	}
+	setup_plan_group(ctx->root, ctx->rootfd, user, p);
+	rp_string(RP_JSON, "user", NULL, user);
+	if (!p->usermod.n) {
+		rp_text("Group: %s is already in libvirt\n", user);
+		return EXIT_OK;
+	}
+	struct acso_err e = {0};
+	_cleanup_free_ char *line = strv_join(&p->usermod);
+	rp_json("group", json_from_strv(&p->usermod));
+	rp_text("%s: %s\n", ctx->dry_run ? "Would run" : "Running", line);
+	if (ctx->dry_run)
+		return EXIT_OK;
+	int r = setup_run(&p->usermod, STDERR_FILENO, &e);
+	if (r < 0) {
+		fail(&e, r, "'%s'", line);
+		if (p->member < 0)
+			msg_hint("the libvirt group comes with libvirt-daemon-system: install it first");
+		return EXIT_FAIL;
+	}
+	msg_hint("%s must log out and in again for the group to apply", user);
+	return EXIT_OK;
+}
+
+/* 3. the IOMMU, through the boot-parameter step of `acso grub` */
+static int step_iommu(struct acso_ctx *ctx, bool iommu_pt, bool no_update)
+{
+	const char *vendor = cpu_vendor(ctx->rootfd);
+	rp_string(RP_JSON, "cpu", NULL, vendor);
+	if (strcmp(vendor, "intel") && !iommu_pt) {
+		rp_text("IOMMU: %s CPU: no parameter needed (the IOMMU is on when the firmware enables it)\n", vendor);
+		return EXIT_OK;
+	}
+	struct acso_err e = {0};
+	struct gpu_pick pick;
+	struct boot_request rq = {.acs = "", .intel_iommu = -1, .iommu_pt = iommu_pt};
+	struct boot_register b = {.no_update = no_update, .log_fd = STDERR_FILENO};
+	int r = boot_params_decide(ctx->rootfd, &rq, &b.params, &pick, &e);
+	gpu_pick_free(&pick);
+	rp_text("IOMMU:\n");
+	fflush(stdout);
+	r = r < 0 ? fail(&e, r, "setup") : boot_step(ctx, &b, report_json() ? BOOT_REPORT_NONE : BOOT_REPORT_INSIDE);
+	boot_register_free(&b);
+	rp_bool(RP_JSON, "iommu", NULL, r == EXIT_OK);
+	return r;
 }
 
 int cmd_setup(struct acso_ctx *ctx, int argc, char **argv)
@@ -74,134 +128,19 @@ int cmd_setup(struct acso_ctx *ctx, int argc, char **argv)
 	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r)
 		return r;
-	struct acso_err e = {0};
+	struct setup_plan p = {0};
 	int rc = EXIT_OK;
-	struct strv pkgs = {0}, missing = {0}, apt = {0}, grp = {0};
-	_cleanup_free_ char *distro = NULL, *osr = NULL, *status = NULL;
-	struct json_object *j = json_object_new_object();
-
-	/* 1. packages */
-	if (!o.no_packages) {
-		r = root_read_file(ctx->rootfd, "/etc/os-release", 64 << 10, &osr, NULL);
-		if (r == -ENOENT)
-			r = root_read_file(ctx->rootfd, "/usr/lib/os-release", 64 << 10, &osr, NULL);
-		if (r < 0) {
-			rc = fail(NULL, r, "read '/etc/os-release'");
-			goto out;
-		}
-		if (virt_packages(osr, &pkgs, &distro) < 0) {
-			msg_error("'%s' is not a Debian or Ubuntu system: acso setup knows only apt", distro);
-			msg_hint("install KVM and libvirt with your package manager, then run 'acso setup --no-packages'");
-			rc = EXIT_FAIL;
-			goto out;
-		}
-		(void)root_read_file(ctx->rootfd, "/var/lib/dpkg/status", (size_t)64 << 20, &status, NULL);
-		for (size_t i = 0; i < pkgs.n; i++)
-			if (!status || !dpkg_installed(status, pkgs.v[i]))
-				strv_push(&missing, pkgs.v[i]);
-		json_object_object_add(j, "distro", json_object_new_string(distro));
-		json_object_object_add(j, "packages", json_from_strv(&pkgs));
-		json_object_object_add(j, "missing", json_from_strv(&missing));
-		if (missing.n) {
-			push_chroot(&apt, ctx);
-			strv_push(&apt, "apt-get");
-			strv_push(&apt, "install");
-			strv_push(&apt, "-y");
-			for (size_t i = 0; i < missing.n; i++)
-				strv_push(&apt, missing.v[i]);
-			_cleanup_free_ char *line = argv_join(&apt);
-			json_object_object_add(j, "install", json_from_strv(&apt));
-			if (!ctx->json)
-				printf("%s: %s\n", ctx->dry_run ? "Would run" : "Running", line);
-			if (!ctx->dry_run) {
-				static const char *const env[] = {"DEBIAN_FRONTEND=noninteractive", NULL};
-				struct spawn_opts so = {.log_fd = STDERR_FILENO, .env = env};
-				r = spawn_check((const char *const *)apt.v, &so, &e);
-				if (r < 0) {
-					rc = fail(&e, r, "'%s'", line);
-					msg_hint("check the apt sources ('apt-get update') and run 'acso setup' again");
-					goto out;
-				}
-			}
-		} else if (!ctx->json) {
-			printf("Packages: %s already installed\n", distro);
-		}
-	}
-
-	/* 2. the libvirt group */
-	if (!o.no_group) {
-		const char *user = o.user ? o.user : getenv("SUDO_USER");
-		if (!user && geteuid() != 0) {
-			struct passwd *pw = getpwuid(geteuid());
-			user = pw ? pw->pw_name : NULL;
-		}
-		if (!user || !strcmp(user, "root")) {
-			msg_warn("no user to add to the libvirt group (run through sudo, or give --user NAME)");
-		} else {
-			int m = libvirt_member(ctx->rootfd, "libvirt", user);
-			json_object_object_add(j, "user", json_object_new_string(user));
-			if (m == 1) {
-				if (!ctx->json)
-					printf("Group: %s is already in libvirt\n", user);
-			} else {
-				push_chroot(&grp, ctx);
-				strv_push(&grp, "usermod");
-				strv_push(&grp, "-a");
-				strv_push(&grp, "-G");
-				strv_push(&grp, "libvirt");
-				strv_push(&grp, user);
-				_cleanup_free_ char *line = argv_join(&grp);
-				json_object_object_add(j, "group", json_from_strv(&grp));
-				if (!ctx->json)
-					printf("%s: %s\n", ctx->dry_run ? "Would run" : "Running", line);
-				if (!ctx->dry_run) {
-					struct spawn_opts so = {.log_fd = STDERR_FILENO};
-					r = spawn_check((const char *const *)grp.v, &so, &e);
-					if (r < 0) {
-						rc = fail(&e, r, "'%s'", line);
-						if (m < 0)
-							msg_hint("the libvirt group comes with libvirt-daemon-system: install it first");
-						goto out;
-					}
-					msg_hint("%s must log out and in again for the group to apply", user);
-				}
-			}
-		}
-	}
-
-	/* 3. the IOMMU, through the boot-parameter code of `acso grub` */
-	if (!o.no_iommu) {
-		const char *vendor = cpu_vendor(ctx->rootfd);
-		json_object_object_add(j, "cpu", json_object_new_string(vendor));
-		if (strcmp(vendor, "intel") && !o.iommu_pt) {
-			if (!ctx->json)
-				printf("IOMMU: %s CPU: no parameter needed (the IOMMU is on when the firmware enables it)\n", vendor);
-		} else {
-			struct grub_request rq = {.acs = "", .intel_iommu = -1, .iommu_pt = o.iommu_pt,
-						  .no_update = o.no_update, .no_report = ctx->json};
-			if (!ctx->json)
-				printf("IOMMU:\n");
-			fflush(stdout);
-			r = grub_do(ctx, &rq);
-			json_object_object_add(j, "iommu", json_object_new_boolean(r == EXIT_OK));
-			if (r != EXIT_OK) {
-				rc = r;
-				goto out;
-			}
-		}
-	}
-	if (!ctx->json)
-		printf("Next: reboot if the boot parameters changed, then run 'acso check' to see what is left\n");
-out:
-	if (ctx->json) {
-		json_object_object_add(j, "dry_run", json_object_new_boolean(ctx->dry_run));
-		json_object_object_add(j, "ok", json_object_new_boolean(rc == EXIT_OK));
-		out_json(j);
-	}
-	json_object_put(j);
-	strv_free(&pkgs);
-	strv_free(&missing);
-	strv_free(&apt);
-	strv_free(&grp);
-	return rc;
+	report_begin(ctx);
+	if (!o.no_packages)
+		rc = step_packages(ctx, &p);
+	if (rc == EXIT_OK && !o.no_group)
+		rc = step_group(ctx, o.user ? o.user : getenv("SUDO_USER"), &p);
+	if (rc == EXIT_OK && !o.no_iommu)
+		rc = step_iommu(ctx, o.iommu_pt, o.no_update);
+	if (rc == EXIT_OK)
+		rp_text("Next: reboot if the boot parameters changed, then run 'acso check' to see what is left\n");
+	rp_bool(RP_JSON, "dry_run", NULL, ctx->dry_run);
+	rp_bool(RP_JSON, "ok", NULL, rc == EXIT_OK);
+	setup_plan_free(&p);
+	return report_end(rc);
 }

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/cmd-install.h"
+#include "cli/install-step.h"
 #include "cli/commands.h"
 #include "base/err.h"
 #include "base/fileio.h"

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "cli/output.h"
 
 static struct acso_ctx *g;
@@ -225,4 +226,12 @@ void progress_end(struct progress *p)
 		fputc('\n', stderr);
 		p->width = 0;
 	}
+}
+
+struct json_object *json_from_strv(const struct strv *s)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_object_array_add(a, json_object_new_string(s->v[i]));
+	return a;
 }

@@ -33,6 +33,9 @@ const char *sty_err(enum style s);
 
 /* Print a JSON document to stdout (pretty, with a newline). */
 void out_json(struct json_object *o);
+/* ["a","b"] from a string vector. */
+struct strv;
+struct json_object *json_from_strv(const struct strv *s);
 
 /* Flush stdout and check it was written; returns code or EXIT_FAIL. */
 int out_finish(int code);

@@ -21,6 +21,13 @@ void report_begin(const struct acso_ctx *ctx)
 		rp.stack[rp.depth++] = json_object_new_object();
 }
 
+void report_discard(void)
+{
+	if (rp.json && rp.depth)
+		json_object_put(rp.stack[0]);
+	rp.depth = 0;
+}
+
 bool report_json(void)
 {
 	return rp.json;

@@ -37,6 +37,9 @@ void report_begin(const struct acso_ctx *ctx);
 /* In JSON mode print the document (when one was begun); then flush stdout
  * and check it was written (out_finish). Returns code or EXIT_FAIL. */
 int report_end(int code);
+/* Drop a begun report unprinted: a command that fails after it began its
+ * report prints no JSON document. */
+void report_discard(void);
 /* Whether the report is JSON (what a command asks before text-only work). */
 bool report_json(void);
 
