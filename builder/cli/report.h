@@ -25,6 +25,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "cli/acso.h"
@@ -37,6 +38,10 @@ void report_begin(const struct acso_ctx *ctx);
 /* In JSON mode print the document (when one was begun); then flush stdout
  * and check it was written (out_finish). Returns code or EXIT_FAIL. */
 int report_end(int code);
+/* Text mode: print the text to f instead of stdout (for a command whose
+ * stdout is something else, e.g. `acso patch --dry-run`'s diff); colours
+ * then follow f. report_begin() resets it to stdout. */
+void report_text_to(FILE *f);
 /* Whether the report is JSON (what a command asks before text-only work). */
 bool report_json(void);
 
