@@ -338,10 +338,22 @@ static void test_plan_who(void **state)
 	assert_false(kbplan_localversion_valid("-a/../b"));
 }
 
+/* The temp dir of the running test: removed by rm_tmp even when it fails. */
+static char *g_tmp;
+static int rm_tmp(void **state)
+{
+	if (g_tmp)
+		rm_rf_at(AT_FDCWD, g_tmp);
+	free(g_tmp);
+	g_tmp = NULL;
+	return 0;
+}
+
 /* A work dir with a tree work/src/linux-6.1.192 and, when config, its .config. */
 static char *plan_work(const char *config)
 {
 	char *w = tmpdir();
+	g_tmp = xstrdup(w);
 	_cleanup_free_ char *src = path_join(w, "src/linux-6.1.192");
 	assert_int_equal(mkdir_p_at(AT_FDCWD, src, 0755), 0);
 	put(src, "Makefile", "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\n");
@@ -458,8 +470,8 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_diagnose),
 		cmocka_unit_test(test_plan_who),
-		cmocka_unit_test(test_plan_stops),
-		cmocka_unit_test(test_plan_reuse),
+		cmocka_unit_test_teardown(test_plan_stops, rm_tmp),
+		cmocka_unit_test_teardown(test_plan_reuse, rm_tmp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -512,10 +512,22 @@ static void test_kpatch_split_ref(void **state)
 	}
 }
 
+/* The temp dir of the running test: removed by rm_tmp even when it fails. */
+static char *g_tmp;
+static int rm_tmp(void **state)
+{
+	if (g_tmp)
+		rm_rf_at(AT_FDCWD, g_tmp);
+	free(g_tmp);
+	g_tmp = NULL;
+	return 0;
+}
+
 static char *kp_tree(void)
 {
 	char tmpl[] = "/tmp/acso-unit-kpatch.XXXXXX";
 	assert_non_null(mkdtemp(tmpl));
+	g_tmp = xstrdup(tmpl);
 	char *k = path_join(tmpl, "k");
 	const char *argv[] = {"cp", "-R", "tests/fixtures/kernel-mini", k, NULL};
 	assert_int_equal(spawn_check(argv, &(struct spawn_opts){.log_fd = -1, .quiet = true}, NULL), 0);
@@ -537,9 +549,22 @@ static void test_kpatch_prepare(void **state)
 	*strrchr(top, '/') = '\0';
 	_cleanup_free_ char *pdir = path_join(top, "pd");
 	assert_int_equal(mkdir(pdir, 0755), 0);
-	_cleanup_free_ char *b = path_join(pdir, "b.patch"), *a = path_join(pdir, "a.patch");
-	kp_put(b, "--- a/README\n+++ b/README\n@@ -1 +1,2 @@\n hello\n+world\n");
-	kp_put(a, readme_patch);
+	/* p1 creates README, each next one adds a line: they apply only in
+	 * name order, whatever order the directory lists them in */
+	for (int n = 6; n >= 1; n--) {
+		struct buf t = {0};
+		if (n == 1)
+			buf_printf(&t, "%s", readme_patch);
+		else
+			buf_printf(&t, "--- a/README\n+++ b/README\n@@ -1,%d +1,%d @@\n", n - 1, n);
+		for (int l = 1; n > 1 && l < n; l++)
+			buf_printf(&t, " %s\n", l == 1 ? "hello" : "more");
+		if (n > 1)
+			buf_printf(&t, "+%s\n", n == 6 ? "world" : "more");
+		_cleanup_free_ char *name = xasprintf("%s/p%d.patch", pdir, n);
+		kp_put(name, buf_str(&t));
+		buf_free(&t);
+	}
 	struct kpatch_source src[] = {{true, pdir}};
 	struct kpatch_in in = {.src = k, .frag_dir = FRAGS, .work_dir = top, .sources = src, .nsources = 1};
 	struct kpatch kp;
@@ -550,8 +575,9 @@ static void test_kpatch_prepare(void **state)
 		print_error("%s\n", e.msg);
 	assert_int_equal(r, 0);
 	assert_int_equal(kp.stop, KP_DONE);
-	assert_int_equal(kp.npatches, 2);
-	assert_non_null(strstr(kp.patches[0].name, "/a.patch"));
+	assert_int_equal(kp.npatches, 6);
+	assert_non_null(strstr(kp.patches[0].name, "/p1.patch"));
+	assert_non_null(strstr(kp.patches[5].name, "/p6.patch"));
 	assert_int_equal(kp.patches[1].files[0].hunks[0].at_line, 1);
 	assert_int_equal(kp.qr.state, QUIRKS_PLACED);
 	assert_true(strv_has(&kp.changed, "README"));
@@ -636,7 +662,7 @@ int main(void)
 		cmocka_unit_test(test_param_id_slots),
 		cmocka_unit_test(test_quirk_semantics),
 		cmocka_unit_test(test_kpatch_split_ref),
-		cmocka_unit_test(test_kpatch_prepare),
+		cmocka_unit_test_teardown(test_kpatch_prepare, rm_tmp),
 	};
 	int r = cmocka_run_group_tests_name("placer", placer, setup, teardown);
 	return r | cmocka_run_group_tests_name("override-code", code, build_harness, drop_harness);
