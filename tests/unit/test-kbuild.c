@@ -20,6 +20,7 @@
 #include "package/deb.h"
 #include "package/manifest.h"
 #include "base/util.h"
+#include "unit-tmp.h"
 
 static char *tmpdir(void)
 {
@@ -336,17 +337,6 @@ static void test_plan_who(void **state)
 	assert_false(kbplan_localversion_valid("-ACSO"));
 	assert_false(kbplan_localversion_valid("-a b"));
 	assert_false(kbplan_localversion_valid("-a/../b"));
-}
-
-/* The temp dir of the running test: removed by rm_tmp even when it fails. */
-static char *g_tmp;
-static int rm_tmp(void **state)
-{
-	if (g_tmp)
-		rm_rf_at(AT_FDCWD, g_tmp);
-	free(g_tmp);
-	g_tmp = NULL;
-	return 0;
 }
 
 /* A work dir with a tree work/src/linux-6.1.192 and, when config, its .config. */

@@ -26,6 +26,7 @@
 #include "kernel/quirks.h"
 #include "base/spawn.h"
 #include "base/util.h"
+#include "unit-tmp.h"
 
 #define FRAGS "patches/acs-override"
 
@@ -510,17 +511,6 @@ static void test_kpatch_split_ref(void **state)
 		assert_null(ref);
 		free(w);
 	}
-}
-
-/* The temp dir of the running test: removed by rm_tmp even when it fails. */
-static char *g_tmp;
-static int rm_tmp(void **state)
-{
-	if (g_tmp)
-		rm_rf_at(AT_FDCWD, g_tmp);
-	free(g_tmp);
-	g_tmp = NULL;
-	return 0;
 }
 
 static char *kp_tree(void)
