@@ -11,12 +11,25 @@ static struct {
 	bool json;
 	size_t depth;                      /* 0: no report begun */
 	struct json_object *stack[RP_DEPTH];
+	FILE *out;                         /* text: stdout unless report_text_to() */
 } rp;
+
+/* The text stream, and the colours that go with it. */
+static FILE *out(void)
+{
+	return rp.out ? rp.out : stdout;
+}
+
+static const char *style(enum style s)
+{
+	return out() == stderr ? sty_err(s) : sty(s);
+}
 
 void report_begin(const struct acso_ctx *ctx)
 {
 	rp.json = ctx->json;
 	rp.depth = 0;
+	rp.out = stdout;
 	if (rp.json)
 		rp.stack[rp.depth++] = json_object_new_object();
 }
@@ -26,6 +39,11 @@ void report_discard(void)
 	if (rp.json && rp.depth)
 		json_object_put(rp.stack[0]);
 	rp.depth = 0;
+}
+
+void report_text_to(FILE *f)
+{
+	rp.out = f;
 }
 
 bool report_json(void)
@@ -101,7 +119,7 @@ void rp_string(enum rp_mode m, const char *key, const char *fmt, const char *val
 	if (json(m))
 		add(key, val ? json_object_new_string(val) : NULL);
 	else if (text(m, fmt) && val)
-		printf(fmt, val);
+		fprintf(out(), fmt, val);
 }
 
 void rp_color_string(enum rp_mode m, enum style s, const char *key, const char *fmt, const char *val)
@@ -109,9 +127,9 @@ void rp_color_string(enum rp_mode m, enum style s, const char *key, const char *
 	if (json(m))
 		add(key, val ? json_object_new_string(val) : NULL);
 	else if (text(m, fmt) && val) {
-		fputs(sty(s), stdout);
-		printf(fmt, val);
-		fputs(sty(ST_RESET), stdout);
+		fputs(style(s), out());
+		fprintf(out(), fmt, val);
+		fputs(style(ST_RESET), out());
 	}
 }
 
@@ -120,7 +138,7 @@ void rp_bool(enum rp_mode m, const char *key, const char *fmt, bool val)
 	if (json(m))
 		add(key, json_object_new_boolean(val));
 	else if (text(m, fmt))
-		printf(fmt, val ? "yes" : "no");
+		fprintf(out(), fmt, val ? "yes" : "no");
 }
 
 void rp_int(enum rp_mode m, const char *key, const char *fmt, int64_t val)
@@ -128,7 +146,7 @@ void rp_int(enum rp_mode m, const char *key, const char *fmt, int64_t val)
 	if (json(m))
 		add(key, json_object_new_int64(val));
 	else if (text(m, fmt))
-		printf(fmt, (long long)val);
+		fprintf(out(), fmt, (long long)val);
 }
 
 void rp_uint(enum rp_mode m, const char *key, const char *fmt, uint64_t val)
@@ -136,7 +154,7 @@ void rp_uint(enum rp_mode m, const char *key, const char *fmt, uint64_t val)
 	if (json(m))
 		add(key, json_object_new_uint64(val));
 	else if (text(m, fmt))
-		printf(fmt, (unsigned long long)val);
+		fprintf(out(), fmt, (unsigned long long)val);
 }
 
 void rp_double(enum rp_mode m, const char *key, const char *fmt, double val)
@@ -144,7 +162,7 @@ void rp_double(enum rp_mode m, const char *key, const char *fmt, double val)
 	if (json(m))
 		add(key, json_object_new_double(val));
 	else if (text(m, fmt))
-		printf(fmt, val);
+		fprintf(out(), fmt, val);
 }
 
 void rp_null(enum rp_mode m, const char *key, const char *fmt)
@@ -152,7 +170,7 @@ void rp_null(enum rp_mode m, const char *key, const char *fmt)
 	if (json(m))
 		add(key, NULL);
 	else if (text(m, fmt))
-		fputs(fmt, stdout);
+		fputs(fmt, out());
 }
 #pragma GCC diagnostic pop
 
@@ -162,7 +180,7 @@ void rp_text(const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(out(), fmt, ap);
 	va_end(ap);
 }
 

@@ -25,6 +25,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #include "cli/acso.h"
@@ -40,6 +41,10 @@ int report_end(int code);
 /* Drop a begun report unprinted: a command that fails after it began its
  * report prints no JSON document. */
 void report_discard(void);
+/* Text mode: print the text to f instead of stdout (for a command whose
+ * stdout is something else, e.g. `acso patch --dry-run`'s diff); colours
+ * then follow f. report_begin() resets it to stdout. */
+void report_text_to(FILE *f);
 /* Whether the report is JSON (what a command asks before text-only work). */
 bool report_json(void);
 

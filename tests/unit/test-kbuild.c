@@ -1,5 +1,6 @@
 /* Unit tests for kbuild.c: the make command line, release and Debian
- * version, preflight, progress lines and the diagnosis of failed logs. */
+ * version, preflight, progress lines and the diagnosis of failed logs; and
+ * for kbplan.c: who builds, the plan's stops, reuse of the last build. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,9 +15,13 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "kernel/kbplan.h"
 #include "kernel/kbuild.h"
 #include "kernel/kcheck.h"
+#include "package/deb.h"
+#include "package/manifest.h"
 #include "base/util.h"
+#include "unit-tmp.h"
 
 static char *tmpdir(void)
 {
@@ -341,6 +346,133 @@ static void test_diagnose(void **state)
 	kbuild_diag_free(&d);
 }
 
+static void test_plan_who(void **state)
+{
+	assert_int_equal(kbplan_who(false, "alice", false), KBP_AS_SELF);
+	assert_int_equal(kbplan_who(false, NULL, false), KBP_AS_SELF);
+	assert_int_equal(kbplan_who(true, "alice", false), KBP_AS_SUDO_USER);
+	assert_int_equal(kbplan_who(true, "alice", true), KBP_AS_SUDO_USER);
+	/* plain root (or sudo from root) is refused unless asked for */
+	assert_int_equal(kbplan_who(true, NULL, false), KBP_REFUSE_ROOT);
+	assert_int_equal(kbplan_who(true, "", false), KBP_REFUSE_ROOT);
+	assert_int_equal(kbplan_who(true, "root", false), KBP_REFUSE_ROOT);
+	assert_int_equal(kbplan_who(true, "root", true), KBP_AS_SELF);
+	assert_true(kbplan_localversion_valid("-acso"));
+	assert_true(kbplan_localversion_valid("-vfio.1+x"));
+	assert_false(kbplan_localversion_valid(""));
+	assert_false(kbplan_localversion_valid("-ACSO"));
+	assert_false(kbplan_localversion_valid("-a b"));
+	assert_false(kbplan_localversion_valid("-a/../b"));
+}
+
+/* A work dir with a tree work/src/linux-6.1.192 and, when config, its .config. */
+static char *plan_work(const char *config)
+{
+	char *w = tmpdir();
+	g_tmp = xstrdup(w);
+	_cleanup_free_ char *src = path_join(w, "src/linux-6.1.192");
+	assert_int_equal(mkdir_p_at(AT_FDCWD, src, 0755), 0);
+	put(src, "Makefile", "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\n");
+	if (config)
+		put(src, ".config", config);
+	return w;
+}
+
+/* The manifest of an earlier build with key in work/build/6.1.192-acso. */
+static void plan_prior(const char *w, const char *key, const char *config, bool keep_deb)
+{
+	_cleanup_free_ char *out = path_join(w, "build/6.1.192-acso");
+	_cleanup_free_ char *src = path_join(w, "src/linux-6.1.192");
+	char real[PATH_MAX];
+	assert_non_null(realpath(src, real));
+	assert_int_equal(mkdir_p_at(AT_FDCWD, out, 0755), 0);
+	const char *deb = "not really a deb";
+	put(out, "linux-image_1_amd64.deb", deb);
+	struct deb_info info = {.package = xstrdup("linux-image-6.1.192-acso"), .version = xstrdup("6.1.192-acso-1"),
+				.architecture = xstrdup("amd64"), .size = strlen(deb)};
+	char ds[HASH_HEX_MAX];
+	hash_buf_hex("sha256", deb, strlen(deb), ds);
+	snprintf(info.sha256, sizeof(info.sha256), "%s", ds);
+	char cs[HASH_HEX_MAX];
+	hash_buf_hex("sha256", config, strlen(config), cs);
+	struct manifest m = {.release = xstrdup("6.1.192-acso"), .version = xstrdup("6.1.192"),
+			     .localversion = xstrdup("-acso"), .debian_version = xstrdup("6.1.192-acso-1"),
+			     .source_dir = xstrdup(real), .log = xstrdup("/l"), .built_at = xstrdup("2026-01-01T00:00:00Z"),
+			     .config_sha256 = xstrdup(cs), .reuse_key = xstrdup(key), .objects = 10, .jobs = 2};
+	manifest_add(&m, "linux-image_1_amd64.deb", &info);
+	assert_int_equal(manifest_write(out, &m, NULL), 0);
+	manifest_free(&m);
+	if (!keep_deb) {
+		_cleanup_free_ char *debp = path_join(out, "linux-image_1_amd64.deb");
+		assert_int_equal(unlink(debp), 0);
+	}
+}
+
+static void test_plan_stops(void **state)
+{
+	struct acso_err e = {0};
+	struct kbplan p;
+	_cleanup_free_ char *w = plan_work(NULL);
+	struct kbplan_in in = {.work_dir = w, .localversion = "-acso", .cpus = 2, .now = 1};
+	/* no WORK/src/current */
+	assert_true(kbplan_make(&in, &p, &e) < 0);
+	assert_int_equal(p.stop, KBP_NO_TREE);
+	assert_non_null(strstr(p.src_arg, "/src/current"));
+	kbplan_free(&p);
+	/* a tree without .config */
+	_cleanup_free_ char *src = path_join(w, "src/linux-6.1.192");
+	in.source_dir = src;
+	assert_true(kbplan_make(&in, &p, &e) < 0);
+	assert_int_equal(p.stop, KBP_NO_CONFIG);
+	assert_string_equal(p.release, "6.1.192-acso");
+	kbplan_free(&p);
+	/* not a kernel tree */
+	put(src, "Makefile", "all:\n");
+	assert_true(kbplan_make(&in, &p, &e) < 0);
+	assert_int_equal(p.stop, KBP_BAD_TREE);
+	kbplan_free(&p);
+	rm_rf_at(AT_FDCWD, w);
+}
+
+static void test_plan_reuse(void **state)
+{
+	struct acso_err e = {0};
+	struct kbplan p;
+	const char *config = "CONFIG_X=y\n";
+	_cleanup_free_ char *w = plan_work(config);
+	_cleanup_free_ char *src = path_join(w, "src/linux-6.1.192");
+	struct kbplan_in in = {.work_dir = w, .source_dir = src, .localversion = "-acso", .reuse_key = "k1",
+			       .cpus = 2, .now = 1};
+	plan_prior(w, "k1", config, true);
+	assert_int_equal(kbplan_make(&in, &p, &e), 0);
+	assert_int_equal(p.stop, KBP_REUSE);
+	assert_string_equal(p.reused.debian_version, "6.1.192-acso-1");
+	kbplan_free(&p);
+	/* another key, no key, another .config, a package gone: no reuse */
+	in.reuse_key = "k2";
+	kbplan_make(&in, &p, &e);
+	assert_int_not_equal(p.stop, KBP_REUSE);
+	kbplan_free(&p);
+	in.reuse_key = NULL;
+	kbplan_make(&in, &p, &e);
+	assert_int_not_equal(p.stop, KBP_REUSE);
+	kbplan_free(&p);
+	in.reuse_key = "k1";
+	put(src, ".config", "CONFIG_X=m\n");
+	kbplan_make(&in, &p, &e);
+	assert_int_not_equal(p.stop, KBP_REUSE);
+	kbplan_free(&p);
+	put(src, ".config", config);
+	plan_prior(w, "k1", config, false);
+	kbplan_make(&in, &p, &e);
+	assert_int_not_equal(p.stop, KBP_REUSE);
+	/* past reuse: the next Debian version follows the last build's */
+	if (p.pkgversion)
+		assert_string_equal(p.pkgversion, "6.1.192-acso-2");
+	kbplan_free(&p);
+	rm_rf_at(AT_FDCWD, w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +486,9 @@ int main(void)
 		cmocka_unit_test(test_estimate),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_diagnose),
+		cmocka_unit_test(test_plan_who),
+		cmocka_unit_test_teardown(test_plan_stops, rm_tmp),
+		cmocka_unit_test_teardown(test_plan_reuse, rm_tmp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * patch, callback signatures), the documentation entry, the fragments file;
  * and the override's own code, placed into a synthetic quirks.c, compiled
  * with cc and run: the parameter parser's edge cases (15, 16 and 17 ids,
- * bad hex, empty items) and the quirk's semantics. */
+ * bad hex, empty items) and the quirk's semantics. Also kpatch.c: the
+ * patches loaded, applied all or nothing, the override placed on top. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,9 +22,11 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "kernel/kpatch.h"
 #include "kernel/quirks.h"
 #include "base/spawn.h"
 #include "base/util.h"
+#include "unit-tmp.h"
 
 #define FRAGS "patches/acs-override"
 
@@ -510,6 +513,150 @@ static void test_quirk_semantics(void **state)
 	free(o);
 }
 
+static void test_kpatch_split_ref(void **state)
+{
+	char *ref, *w;
+	w = kpatch_split_ref("/p/dir@v1.2", &ref);
+	assert_string_equal(w, "/p/dir");
+	assert_string_equal(ref, "v1.2");
+	free(w);
+	free(ref);
+	w = kpatch_split_ref("https://h/r.git@main", &ref);
+	assert_string_equal(w, "https://h/r.git");
+	assert_string_equal(ref, "main");
+	free(w);
+	free(ref);
+	/* an @ before the last '/', with a ':' after it, or at the end is no ref */
+	static const char *const noref[] = {"ssh://git@host/r", "/a@b/c", "http://u@h:8080", "dir@"};
+	for (size_t i = 0; i < ARRAY_SIZE(noref); i++) {
+		w = kpatch_split_ref(noref[i], &ref);
+		assert_string_equal(w, noref[i]);
+		assert_null(ref);
+		free(w);
+	}
+}
+
+static char *kp_tree(void)
+{
+	char tmpl[] = "/tmp/acso-unit-kpatch.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	g_tmp = xstrdup(tmpl);
+	char *k = path_join(tmpl, "k");
+	const char *argv[] = {"cp", "-R", "tests/fixtures/kernel-mini", k, NULL};
+	assert_int_equal(spawn_check(argv, &(struct spawn_opts){.log_fd = -1, .quiet = true}, NULL), 0);
+	return k;
+}
+
+static void kp_put(const char *path, const char *text)
+{
+	assert_true(write_file_atomic(AT_FDCWD, path, text, strlen(text), 0644, WRITE_NOSYNC) >= 0);
+}
+
+static const char readme_patch[] = "--- /dev/null\n+++ b/README\n@@ -0,0 +1 @@\n+hello\n";
+static const char bad_patch[] = "--- a/Makefile\n+++ b/Makefile\n@@ -1 +1 @@\n-no such line\n+x\n";
+
+static void test_kpatch_prepare(void **state)
+{
+	_cleanup_free_ char *k = kp_tree();
+	_cleanup_free_ char *top = xstrdup(k);
+	*strrchr(top, '/') = '\0';
+	_cleanup_free_ char *pdir = path_join(top, "pd");
+	assert_int_equal(mkdir(pdir, 0755), 0);
+	/* p1 creates README, each next one adds a line: they apply only in
+	 * name order, whatever order the directory lists them in */
+	for (int n = 6; n >= 1; n--) {
+		struct buf t = {0};
+		if (n == 1)
+			buf_printf(&t, "%s", readme_patch);
+		else
+			buf_printf(&t, "--- a/README\n+++ b/README\n@@ -1,%d +1,%d @@\n", n - 1, n);
+		for (int l = 1; n > 1 && l < n; l++)
+			buf_printf(&t, " %s\n", l == 1 ? "hello" : "more");
+		if (n > 1)
+			buf_printf(&t, "+%s\n", n == 6 ? "world" : "more");
+		_cleanup_free_ char *name = xasprintf("%s/p%d.patch", pdir, n);
+		kp_put(name, buf_str(&t));
+		buf_free(&t);
+	}
+	struct kpatch_source src[] = {{true, pdir}};
+	struct kpatch_in in = {.src = k, .frag_dir = FRAGS, .work_dir = top, .sources = src, .nsources = 1};
+	struct kpatch kp;
+	struct acso_err e = {0};
+	/* a directory's patches in name order, then the override on top */
+	int r = kpatch_prepare(&in, &kp, &e);
+	if (r < 0)
+		print_error("%s\n", e.msg);
+	assert_int_equal(r, 0);
+	assert_int_equal(kp.stop, KP_DONE);
+	assert_int_equal(kp.npatches, 6);
+	assert_non_null(strstr(kp.patches[0].name, "/p1.patch"));
+	assert_non_null(strstr(kp.patches[5].name, "/p6.patch"));
+	assert_int_equal(kp.patches[1].files[0].hunks[0].at_line, 1);
+	assert_int_equal(kp.qr.state, QUIRKS_PLACED);
+	assert_true(strv_has(&kp.changed, "README"));
+	assert_true(strv_has(&kp.changed, "drivers/pci/quirks.c"));
+	assert_non_null(strstr(kp.diff.data, "+world"));
+	/* nothing is written by prepare */
+	_cleanup_free_ char *readme = path_join(k, "README");
+	assert_int_equal(access(readme, F_OK), -1);
+	kpatch_free(&kp);
+
+	/* a patch that does not apply stops everything */
+	_cleanup_free_ char *badp = path_join(top, "bad.patch");
+	kp_put(badp, bad_patch);
+	struct kpatch_source src2[] = {{true, pdir}, {false, badp}};
+	in.sources = src2;
+	in.nsources = 2;
+	assert_true(kpatch_prepare(&in, &kp, &e) < 0);
+	assert_int_equal(kp.stop, KP_APPLY);
+	kpatch_free(&kp);
+	/* an unreadable file names its source */
+	struct kpatch_source src3[] = {{true, pdir}, {false, "/nonexistent/x.patch"}};
+	in.sources = src3;
+	assert_true(kpatch_prepare(&in, &kp, &e) < 0);
+	assert_int_equal(kp.stop, KP_READ_FILE);
+	assert_int_equal(kp.failed, 1);
+	kpatch_free(&kp);
+	/* @REF only for a git repository */
+	_cleanup_free_ char *withref = xasprintf("%s@v1", pdir);
+	struct kpatch_source src4[] = {{true, withref}};
+	in.sources = src4;
+	in.nsources = 1;
+	assert_true(kpatch_prepare(&in, &kp, &e) < 0);
+	assert_int_equal(kp.stop, KP_SOURCE);
+	assert_non_null(strstr(e.msg, "is not a git repository"));
+	kpatch_free(&kp);
+	/* a patch that deletes quirks.c leaves no place for the override */
+	_cleanup_free_ char *q = path_join(k, "drivers/pci/quirks.c");
+	_cleanup_free_ char *qtext = NULL;
+	assert_int_equal(read_file_at(AT_FDCWD, q, 1 << 24, &qtext, NULL), 0);
+	struct buf del = {0};
+	size_t lines = 0;
+	for (const char *c = qtext; *c; c++)
+		lines += *c == '\n';
+	buf_printf(&del, "--- a/drivers/pci/quirks.c\n+++ /dev/null\n@@ -1,%zu +0,0 @@\n", lines);
+	for (const char *c = qtext; *c;) {
+		size_t n = strcspn(c, "\n");
+		buf_printf(&del, "-%.*s\n", (int)n, c);
+		c += n + (c[n] ? 1 : 0);
+	}
+	_cleanup_free_ char *delp = path_join(top, "del.patch");
+	kp_put(delp, buf_str(&del));
+	buf_free(&del);
+	struct kpatch_source src5[] = {{false, delp}};
+	in.sources = src5;
+	assert_true(kpatch_prepare(&in, &kp, &e) < 0);
+	assert_int_equal(kp.stop, KP_CODE_REMOVED);
+	kpatch_free(&kp);
+	/* not a kernel tree */
+	in.src = pdir;
+	in.nsources = 0;
+	assert_true(kpatch_prepare(&in, &kp, &e) < 0);
+	assert_int_equal(kp.stop, KP_NOT_KERNEL);
+	kpatch_free(&kp);
+	rm_rf_at(AT_FDCWD, top);
+}
+
 int main(void)
 {
 	const struct CMUnitTest placer[] = {
@@ -528,6 +675,8 @@ int main(void)
 		cmocka_unit_test(test_param_bad_ids),
 		cmocka_unit_test(test_param_id_slots),
 		cmocka_unit_test(test_quirk_semantics),
+		cmocka_unit_test(test_kpatch_split_ref),
+		cmocka_unit_test_teardown(test_kpatch_prepare, rm_tmp),
 	};
 	int r = cmocka_run_group_tests_name("placer", placer, setup, teardown);
 	return r | cmocka_run_group_tests_name("override-code", code, build_harness, drop_harness);

@@ -1,5 +1,6 @@
-/* Unit tests for state.c (the run record: load, save, garbage, listing) and
- * virtpkgs.c (package names per release, dpkg status). */
+/* Unit tests for state.c (the run record: load, save, garbage, listing),
+ * plan.c (the steps, their arguments, resume, the attempt key, who runs
+ * them) and virtpkgs.c (package names per release, dpkg status). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,8 +14,10 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "run/plan.h"
 #include "run/state.h"
 #include "base/util.h"
+#include "unit-tmp.h"
 #include "machine/virtpkgs.h"
 
 static void test_state(void **state)
@@ -125,11 +128,237 @@ static void test_virt_packages(void **state)
 	assert_false(dpkg_installed("", "qemu-kvm"));
 }
 
+/* A state whose steps have these outputs (JSON texts), each "done". */
+static struct json_object *state_with(const char *const *names, const char *const *outputs, size_t n)
+{
+	struct json_object *st = json_object_new_object(), *steps = json_object_new_object();
+	json_object_object_add(st, "steps", steps);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *rec = json_object_new_object();
+		json_object_object_add(rec, "state", json_object_new_string("done"));
+		json_object_object_add(rec, "outputs", json_tokener_parse(outputs[i]));
+		json_object_object_add(steps, names[i], rec);
+	}
+	return st;
+}
+
+static void test_plan_steps(void **state)
+{
+	size_t n;
+	const struct run_step *s = run_steps(false, &n);
+	assert_int_equal(n, 8);
+	int b = run_find_step(s, n, "build");
+	assert_true(b >= 0 && s[b].keyed && !s[b].privileged);
+	assert_true(s[run_find_step(s, n, "install")].privileged);
+	assert_true(run_find_step(s, n, "fetch") < run_find_step(s, n, "patch"));
+	assert_int_equal(run_find_step(s, n, "prebuilt"), -1);
+	s = run_steps(true, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(run_find_step(s, n, "prebuilt"), 1);
+	assert_int_equal(run_find_step(s, n, "build"), -1);
+}
+
+static void test_plan_args(void **state)
+{
+	struct strv net = {0};
+	strv_push(&net, "--mirror=http://m");
+	struct run_plan_opts o = {.net = &net, .allow_root = true};
+	struct strv a = {0};
+	const char *why = NULL;
+	struct json_object *st = state_with(NULL, NULL, 0);
+	/* fetch needs resolve's target; the tree steps need fetch's tree */
+	assert_int_equal(run_step_args(&o, st, false, "fetch", &a, &why), -1);
+	assert_non_null(strstr(why, "resolve"));
+	assert_int_equal(run_step_args(&o, st, false, "build", &a, &why), -1);
+	assert_non_null(strstr(why, "source_dir"));
+	json_object_put(st);
+	strv_free(&a);
+	static const char *const names[] = {"resolve", "fetch", "install"};
+	static const char *const outs[] = {"{\"target\":\"6.1.192\"}", "{\"source_dir\":\"/w/src/linux\"}",
+					   "{\"release\":\"6.1.192-acso\"}"};
+	st = state_with(names, outs, 3);
+	assert_int_equal(run_step_args(&o, st, false, "fetch", &a, &why), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.v[0], "--mirror=http://m");
+	assert_string_equal(a.v[1], "6.1.192");
+	strv_free(&a);
+	/* --allow-root reaches build only when the build does not drop to SUDO_USER */
+	assert_int_equal(run_step_args(&o, st, false, "build", &a, &why), 0);
+	assert_string_equal(a.v[0], "--source-dir=/w/src/linux");
+	assert_true(strv_has(&a, "--allow-root"));
+	strv_free(&a);
+	assert_int_equal(run_step_args(&o, st, true, "build", &a, &why), 0);
+	assert_false(strv_has(&a, "--allow-root"));
+	strv_free(&a);
+	o.once = true;
+	o.acs = "downstream";
+	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), 0);
+	assert_string_equal(a.v[0], "--acs=downstream");
+	assert_true(strv_has(&a, "--once=6.1.192-acso"));
+	assert_true(strv_has(&a, "--set-default-saved"));
+	strv_free(&a);
+	o.prebuilt = true; /* --once then needs the prebuilt step's release */
+	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), -1);
+	strv_free(&a);
+	json_object_put(st);
+	strv_free(&net);
+}
+
+static void test_plan_decide(void **state)
+{
+	char tmpl[] = "/tmp/acso-unit-plan.XXXXXX";
+	char *w = mkdtemp(tmpl);
+	assert_non_null(w);
+	g_tmp = xstrdup(w);
+	size_t n;
+	const struct run_step *s = run_steps(false, &n);
+	int fetch = run_find_step(s, n, "fetch"), build = run_find_step(s, n, "build");
+	_cleanup_free_ char *fetch_out = xasprintf("{\"source_dir\":\"%s\"}", w);
+	const char *names[] = {"fetch", "build"};
+	const char *outs[] = {fetch_out, "{\"manifest\":\"/nonexistent/manifest.json\",\"packages\":[{\"file\":\"a.deb\"}]}"};
+	struct json_object *st = state_with(names, outs, 2);
+	json_object_object_add(run_step_rec(st, "fetch"), "inputs", json_object_new_string("IN"));
+	json_object_object_add(run_step_rec(st, "build"), "inputs", json_object_new_string("IN"));
+	struct run_decision d;
+	/* done, same inputs, its tree still there: skipped */
+	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, st, "IN", &d);
+	assert_int_equal(d.action, RA_SKIP);
+	assert_null(d.key);
+	/* changed inputs, or --from at or before it: run again */
+	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, st, "OTHER", &d);
+	assert_int_equal(d.action, RA_RUN);
+	run_decide(&s[fetch], (size_t)fetch, fetch, true, -1, st, "IN", &d);
+	assert_int_equal(d.action, RA_RUN);
+	assert_true(d.forced);
+	run_decide(&s[fetch], (size_t)fetch, fetch + 1, true, -1, st, "IN", &d);
+	assert_int_equal(d.action, RA_SKIP);
+	/* the tree is gone: run again */
+	rmdir(w);
+	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, st, "IN", &d);
+	assert_int_equal(d.action, RA_RUN);
+	/* build's packages are not there: run again, with a key */
+	run_decide(&s[build], (size_t)build, 0, false, -1, st, "IN", &d);
+	assert_int_equal(d.action, RA_RUN);
+	assert_non_null(d.key);
+	free(d.key);
+	/* --only build: the steps before it must be done, the others are left */
+	run_decide(&s[0], 0, 0, false, build, st, "IN", &d);
+	assert_int_equal(d.action, RA_BLOCKED);
+	run_decide(&s[fetch], (size_t)fetch, 0, false, build, st, "IN", &d);
+	assert_int_equal(d.action, RA_NOT_ONLY);
+	run_decide(&s[build + 1], (size_t)build + 1, 0, false, build, st, "IN", &d);
+	assert_int_equal(d.action, RA_NOT_ONLY);
+	json_object_put(st);
+}
+
+static void test_plan_key(void **state)
+{
+	struct json_object *rec = json_object_new_object();
+	json_object_object_add(rec, "state", json_object_new_string("running"));
+	json_object_object_add(rec, "inputs", json_object_new_string("IN"));
+	json_object_object_add(rec, "reuse_key", json_object_new_string("K"));
+	/* cut off running with the same inputs: the attempt goes on */
+	char *k = run_attempt_key(rec, "IN", false);
+	assert_string_equal(k, "K");
+	free(k);
+	/* forced, other inputs, or a finished record: a new attempt */
+	k = run_attempt_key(rec, "IN", true);
+	assert_string_not_equal(k, "K");
+	assert_int_equal(strlen(k), 16);
+	free(k);
+	k = run_attempt_key(rec, "OTHER", false);
+	assert_string_not_equal(k, "K");
+	free(k);
+	json_object_object_add(rec, "state", json_object_new_string("failed"));
+	k = run_attempt_key(rec, "IN", false);
+	assert_string_not_equal(k, "K");
+	free(k);
+	json_object_put(rec);
+	char *d1 = run_digest(""), *d2 = run_digest("a");
+	/* (the offset basis is one digit short of FNV's 14695981039346656037;
+	 * recorded inputs depend on it, so it stays) */
+	assert_string_equal(d1, "14650fb0739d0383");
+	assert_string_not_equal(d1, d2);
+	free(d1);
+	free(d2);
+	struct strv args = {0};
+	strv_push(&args, "--x");
+	char *i1 = run_inputs(&args, ""), *i2 = run_inputs(&args, "{}");
+	assert_non_null(strstr(i1, "\"--x\""));
+	assert_string_not_equal(i1, i2);
+	free(i1);
+	free(i2);
+	strv_free(&args);
+}
+
+static void test_plan_privileges(void **state)
+{
+	struct run_privs p;
+	/* sudo, a work dir of SUDO_USER's (or none yet): build steps drop */
+	run_privileges(0, false, false, "1000", "1001", 1000, &p);
+	assert_true(p.can_priv && p.drop && !p.not_owner);
+	assert_int_equal(p.uid, 1000);
+	assert_int_equal(p.gid, 1001);
+	run_privileges(0, false, false, "1000", "1001", -1, &p);
+	assert_true(p.drop);
+	/* a work dir that is not SUDO_USER's: everything as root */
+	run_privileges(0, false, false, "1000", "1001", 0, &p);
+	assert_true(p.not_owner && !p.drop);
+	/* plain root, sudo from root, a bad SUDO_UID: no drop */
+	run_privileges(0, false, false, NULL, NULL, 0, &p);
+	assert_true(p.can_priv && !p.drop);
+	run_privileges(0, false, false, "0", "0", 0, &p);
+	assert_false(p.drop);
+	run_privileges(0, false, false, "10x", "0", 0, &p);
+	assert_false(p.drop);
+	/* a user: the privileged steps only into an image it may write */
+	run_privileges(1000, false, true, "1000", "1000", 1000, &p);
+	assert_false(p.can_priv || p.drop);
+	run_privileges(1000, true, false, NULL, NULL, 1000, &p);
+	assert_false(p.can_priv);
+	run_privileges(1000, true, true, NULL, NULL, 1000, &p);
+	assert_true(p.can_priv);
+}
+
+static void test_plan_record(void **state)
+{
+	assert_null(run_parse_report("[]", 2));
+	assert_null(run_parse_report("", 0));
+	assert_null(run_parse_report("{}\0{}", 5));
+	struct json_object *rep = run_parse_report("{\"a\":1}", 7);
+	assert_non_null(rep);
+	struct json_object *st = state_with(NULL, NULL, 0);
+	struct strv argv = {0};
+	strv_push(&argv, "acso");
+	struct json_object *rec = run_record_start(st, "fetch", "IN", "K", &argv, "/l");
+	assert_ptr_equal(run_step_rec(st, "fetch"), rec);
+	assert_string_equal(run_jstr(rec, "state"), "running");
+	assert_string_equal(run_jstr(rec, "reuse_key"), "K");
+	assert_false(run_step_done(st, "fetch"));
+	run_record_end(rec, 1.26, rep, NULL);
+	assert_true(run_step_done(st, "fetch"));
+	assert_ptr_equal(run_outputs(st, "fetch"), rep);
+	rec = run_record_start(st, "patch", "IN", NULL, &argv, "/l");
+	assert_null(run_jstr(rec, "reuse_key"));
+	run_record_end(rec, 0, NULL, "exited with status 2");
+	assert_string_equal(run_jstr(rec, "state"), "failed");
+	assert_string_equal(run_jstr(rec, "exit"), "exited with status 2");
+	assert_false(run_step_done(st, "patch"));
+	strv_free(&argv);
+	json_object_put(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_virt_packages),
+		cmocka_unit_test(test_plan_steps),
+		cmocka_unit_test(test_plan_args),
+		cmocka_unit_test_teardown(test_plan_decide, rm_tmp),
+		cmocka_unit_test(test_plan_key),
+		cmocka_unit_test(test_plan_privileges),
+		cmocka_unit_test(test_plan_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,105 @@
+/* plan.h — `acso run`'s decisions, without printing: the steps of a run,
+ * each step's arguments from the reports of the steps before it, whether a
+ * step is done (same inputs, outputs intact) or runs again, the key a
+ * build attempt goes on under, who runs the steps (the privilege plan), and
+ * the step's record in the state (state.h) as it starts and ends. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/util.h"
+
+struct json_object;
+
+#define RUN_REPORT_MAX ((size_t)8 << 20) /* a step's JSON report */
+
+struct run_step {
+	const char *name;
+	bool privileged; /* changes the system: root, or an image we may write */
+	bool keyed;      /* gets --reuse-key: the key of this attempt (run_attempt_key) */
+};
+
+/* The steps of a run: building, or installing a prebuilt kernel. */
+const struct run_step *run_steps(bool prebuilt, size_t *n);
+/* Index of the step called name, -1 when the run has none. */
+int run_find_step(const struct run_step *steps, size_t n, const char *name);
+
+/* What the run was asked for, as far as the steps' arguments go. */
+struct run_plan_opts {
+	const char *version;     /* the positional VERSION, or NULL */
+	const char *acs, *base, *profile;
+	/* the network options given to acso run, passed on to the steps that
+	 * contact a server: with --mirror (resolve, fetch), without (prebuilt) */
+	const struct strv *net, *net_nomirror;
+	bool prebuilt, iommu_pt, allow_root, once;
+};
+
+/* ---- the state record of a step ---- */
+struct json_object *run_step_rec(struct json_object *st, const char *name);
+struct json_object *run_outputs(struct json_object *st, const char *name);
+/* A string member of o, NULL when o is NULL or the member is not a string. */
+const char *run_jstr(struct json_object *o, const char *key);
+/* Is the step's record "done"? */
+bool run_step_done(struct json_object *st, const char *name);
+/* Are the outputs a step reported still there (fetch's tree, build's
+ * manifest and every package it lists, snapshot's file)? */
+bool run_outputs_intact(const char *name, struct json_object *out);
+
+/* FNV-1a of s in 16 hex digits: detects a changed report, not a security
+ * property. */
+char *run_digest(const char *s);
+/* The key a keyed step runs with: the record's own key when it was cut
+ * off running with the same inputs and is not forced, a new one otherwise. */
+char *run_attempt_key(struct json_object *rec, const char *inputs, bool forced);
+
+/* The step's own arguments (after its name; options first, then the
+ * positional ones) from the options and the reports in st. -1 with *why
+ * when a report lacks what this step needs. drop: the build runs as the
+ * invoking user. */
+int run_step_args(const struct run_plan_opts *o, struct json_object *st, bool drop,
+		  const char *name, struct strv *a, const char **why);
+/* The inputs of a step, as recorded: its args and a digest of the previous
+ * step's outputs. malloc'ed. */
+char *run_inputs(const struct strv *args, const char *prev_outputs);
+
+/* What the run does with step i. */
+enum run_action {
+	RA_RUN,        /* run it */
+	RA_SKIP,       /* done with the same inputs, outputs intact */
+	RA_NOT_ONLY,   /* --only names another step */
+	RA_BLOCKED,    /* --only: this step before it is not done */
+};
+struct run_decision {
+	enum run_action action;
+	bool forced;   /* --from / --only names it: runs even if done */
+	char *key;     /* keyed steps: the attempt key */
+};
+/* from: index of --from (0 without), only: index of --only (-1 without). */
+void run_decide(const struct run_step *s, size_t i, int from, bool have_from, int only, struct json_object *st,
+		const char *inputs, struct run_decision *d);
+
+/* ---- who runs the steps ---- */
+struct run_privs {
+	bool can_priv;      /* the privileged steps may run */
+	bool drop;          /* the build steps run as uid:gid */
+	bool not_owner;     /* under sudo, but the work dir is not SUDO_USER's: all as root */
+	uid_t uid;
+	gid_t gid;
+};
+/* euid: ours; image: --root is not "/", root_writable: we may write it;
+ * sudo_uid/sudo_gid: SUDO_UID/SUDO_GID (NULL when unset); work_dir_uid:
+ * the work dir's owner, or -1 when it does not exist. */
+void run_privileges(uid_t euid, bool image, bool root_writable, const char *sudo_uid, const char *sudo_gid,
+		    long long work_dir_uid, struct run_privs *p);
+
+/* ---- the record of a step as it runs ---- */
+/* Mark name running in st: its inputs, key, argv, start time, log. Returns the record. */
+struct json_object *run_record_start(struct json_object *st, const char *name, const char *inputs, const char *key,
+				     const struct strv *argv, const char *log);
+/* The step's stdout as its report: a JSON object, NULL when it is not one. */
+struct json_object *run_parse_report(const char *out, size_t len);
+/* The end of a step: seconds, finish time, and either its report (done;
+ * takes it) or how it failed (how NULL: no exit description). */
+void run_record_end(struct json_object *rec, double seconds, struct json_object *report, const char *how);
