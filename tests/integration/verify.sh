@@ -76,5 +76,5 @@ t_grep "stock kernel: says it is not an ACS kernel" "running kernel '5.3.0-24-ge
 # Not root.
 chmod 755 "$T"
 t_exit 9 "--make-default as a normal user: exit 9" setpriv --reuid=65534 --regid=65534 --clear-groups env PATH="$T/bin:$PATH" HOME=/ "$ACSO" --work-dir "$T/w4" --root "$R" verify --make-default
-t_grep "not root: the sudo command" "sudo acso verify --make-default" "$T/.err"
+t_grep "not root: the exact sudo command" "^hint: run: sudo acso --work-dir $T/w4 --root $R verify --make-default$" "$T/.err"
 t_done
