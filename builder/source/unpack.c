@@ -131,20 +131,28 @@ static void q_drain(struct queue *q)
 
 /* ---- decompressor thread ---------------------------------------------- */
 
+/* The common part of both threads' libarchive read callbacks: free the
+ * chunk libarchive has finished with (*cur), take the next one from q and
+ * keep it in *cur. 0 a chunk, 1 the end, <0 stopped (archive error set). */
+static int q_read(struct unpack *u, struct queue *q, char **cur, struct archive *a, struct chunk *c)
+{
+	free(*cur);
+	*cur = NULL;
+	int r = q_pop(u, q, c);
+	if (r < 0)
+		archive_set_error(a, ECANCELED, "stopped");
+	else if (r == 0)
+		*cur = c->data;
+	return r;
+}
+
 static ssize_t dec_read(struct archive *a, void *priv, const void **buf)
 {
 	struct unpack *u = priv;
 	struct chunk c;
-	free(u->dec_cur);
-	u->dec_cur = NULL;
-	int r = q_pop(u, &u->q_in, &c);
-	if (r == 1)
-		return 0;
-	if (r < 0) {
-		archive_set_error(a, ECANCELED, "stopped");
-		return -1;
-	}
-	u->dec_cur = c.data;
+	int r = q_read(u, &u->q_in, &u->dec_cur, a, &c);
+	if (r)
+		return r == 1 ? 0 : -1;
 	*buf = c.data;
 	return (ssize_t)c.len;
 }
@@ -194,19 +202,12 @@ static ssize_t ext_read(struct archive *a, void *priv, const void **buf)
 {
 	struct unpack *u = priv;
 	struct chunk c;
-	free(u->ext_cur);
-	u->ext_cur = NULL;
-	int r = q_pop(u, &u->q_tar, &c);
-	if (r == 1)
-		return 0;
-	if (r < 0) {
-		archive_set_error(a, ECANCELED, "stopped");
-		return -1;
-	}
+	int r = q_read(u, &u->q_tar, &u->ext_cur, a, &c);
+	if (r)
+		return r == 1 ? 0 : -1;
 	if (u->o.tar_data)
 		u->o.tar_data(u->o.priv, c.data, c.len);
 	u->res.tar_bytes += c.len;
-	u->ext_cur = c.data;
 	*buf = c.data;
 	return (ssize_t)c.len;
 }
