@@ -56,6 +56,17 @@ t_ok() {
 	if "$@" >"$T/.out" 2>&1; then t_pass "$name"; else t_fail "$name" "command failed: $*" "$(tail -5 "$T/.out")"; fi
 }
 
+# t_jq NAME [jq options...] FILTER FILE — pass when jq -e FILTER holds for
+# FILE, which must not be empty. $T/.out is left as it is, so several checks
+# can read one command's output (t_ok would truncate it before jq reads it,
+# and jq -e on empty input exits 0).
+t_jq() {
+	local name=$1; shift
+	local file=${!#}
+	if [ ! -s "$file" ]; then t_fail "$name" "'$file' is empty"; return; fi
+	if jq -e "$@" >"$T/.jq" 2>&1; then t_pass "$name"; else t_fail "$name" "jq -e $*" "$(head -c 600 "$file")"; fi
+}
+
 # t_exit CODE NAME CMD... — pass when CMD exits with CODE. Output kept in $T/.out.
 t_exit() {
 	local want=$1 name=$2; shift 2

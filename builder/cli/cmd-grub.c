@@ -130,7 +130,7 @@ int cmd_grub(struct acso_ctx *ctx, int argc, char **argv)
 		msg_error("boot parameters: nothing to register");
 		r = EXIT_USAGE;
 	}
-	if (r == EXIT_OK && (r = need_root(ctx, "grub")) == EXIT_OK)
+	if (r == EXIT_OK) /* root: the driver's check (CMD_NEEDS_ROOT) */
 		r = report_end(boot_step(ctx, &b, BOOT_REPORT_OWN));
 	boot_register_free(&b);
 	return r;

@@ -57,7 +57,9 @@ static int remove_boot_parameters(const struct acso_ctx *ctx)
 	if (ctx->dry_run)
 		strv_push(&argv, "--dry-run");
 	int status = 0;
-	int r = spawn_run((const char *const *)argv.v, &(struct spawn_opts){.log_fd = -1, .inherit_env = true}, &status);
+	/* under --json, stdout carries our document only: grub's words go to stderr */
+	int r = spawn_run((const char *const *)argv.v,
+			  &(struct spawn_opts){.log_fd = ctx->json ? STDERR_FILENO : -1, .inherit_env = true}, &status);
 	strv_free(&argv);
 	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		msg_error("'acso grub --remove' failed");

@@ -118,7 +118,7 @@ mv "$T/vmlinuz.save" "$R/boot/vmlinuz-6.1.0-13-amd64"
 t_exit 0 "uninstall --dry-run" "${I[@]}" uninstall --dry-run
 t_ok "--dry-run removes nothing" test -e "$R/boot/vmlinuz-6.1.192-acso"
 t_exit 0 "uninstall removes the packages" "${I[@]}" uninstall --json
-t_ok "uninstall --json output is JSON only" jq -e '.release == "6.1.192-acso" and .last_acs_kernel' "$T/.out"
+t_jq "uninstall --json output is JSON only" '.release == "6.1.192-acso" and .last_acs_kernel' "$T/.out"
 t_ok "vmlinuz is gone" test ! -e "$R/boot/vmlinuz-6.1.192-acso"
 t_nogrep "dpkg forgot the packages" '^Package: linux-image-6\.1\.192-acso$' "$R/var/lib/dpkg/status"
 t_ok "the other kernel is kept" test -e "$R/boot/vmlinuz-6.1.0-13-amd64"

@@ -21,8 +21,8 @@ g tag -a v6.6.7-unsigned -m unsigned
 F=("$ACSO" --work-dir "$T/w" fetch)
 
 t_exit 0 "a signed tag is verified and checked out" "${F[@]}" --keyring "$T/tag.asc" --json --source "git:$T/repo@v6.6.7"
-t_ok "JSON names the tag signer" jq -e '.signers[0].role == "tag" and (.signers[0].name | test("Tag Signer")) and .version == "6.6.7"' "$T/.out"
-t_ok "JSON names the commit" jq -e --arg c "$(g rev-parse 'v6.6.7^{commit}')" '.commit == $c and .sha256 == null' "$T/.out"
+t_jq "JSON names the tag signer" '.signers[0].role == "tag" and (.signers[0].name | test("Tag Signer")) and .version == "6.6.7"' "$T/.out"
+t_jq "JSON names the commit" --arg c "$(g rev-parse 'v6.6.7^{commit}')" '.commit == $c and .sha256 == null' "$T/.out"
 t_ok "the tree is checked out" test -f "$T/w/src/linux-6.6.7-git/drivers/pci/quirks.c"
 t_ok "src/current points at it" test "$(readlink "$T/w/src/current")" = linux-6.6.7-git
 t_ok "the bare cache is under WORK/git" test -n "$(ls -A "$T/w/git")"
