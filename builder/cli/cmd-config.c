@@ -72,6 +72,29 @@ static void on_note(void *priv, enum kp_note kind, const char *m)
 		msg_info("%s", m);
 }
 
+/* Text: the base's values kept on purpose, then the requests not met. */
+static void text_kept(const struct kplan *p)
+{
+	bool any = false, missed = false;
+	for (size_t i = 0; i < p->reqs.n; i++) {
+		const struct kc_req *q = p->req[i].req;
+		if (!kplan_kept(p, i))
+			continue;
+		rp_text("%s  CONFIG_%s: %s kept (%s: %s)\n", any ? "" : "kept from the base:\n", q->sym, p->req[i].got,
+			q->origin, !strcmp(q->val, "m") ? "asks at least m" : q->why ? q->why : "as the base had it");
+		any = true;
+	}
+	for (size_t i = 0; i < p->reqs.n; i++) {
+		const struct kp_req *r = &p->req[i];
+		if (r->status != KP_CHANGED && r->status != KP_UNKNOWN)
+			continue;
+		rp_text("%s  CONFIG_%s: asked %s (%s), got %s%s\n", missed ? "" : "not kept:\n", r->req->sym,
+			r->req->val, r->req->origin, r->got ? r->got : "nothing",
+			r->status == KP_UNKNOWN ? ": no such symbol in this kernel" : ": its dependencies are not met");
+		missed = true;
+	}
+}
+
 /* The warnings for requests that did not survive (stderr, before the report). */
 static void warn_requests(const struct kplan *p)
 {
@@ -127,13 +150,47 @@ static void render_trim(const struct kplan *p)
 			lm->mods.n, lm->loaded, lm->from_pci, lm->pci_devices);
 }
 
+static void change_line(const struct kplan *p, const struct kc_change *c, bool why)
+{
+	const struct kc_req *q = why ? kc_reqs_find(&p->reqs, c->sym) : NULL;
+	rp_text("  CONFIG_%s: %s → %s", c->sym, c->old ? c->old : "(none)", c->new ? c->new : "(none)");
+	if (q)
+		rp_text(" (%s%s%s)", q->origin, q->why ? ": " : "", q->why ? q->why : "");
+	rp_text("\n");
+}
+
+/* Text: what acso changed on purpose and why, what it kept, what it could
+ * not keep, what make demoted; the other changes only with -v. */
+static void text_changes(const struct acso_ctx *ctx, const struct kplan *p)
+{
+	size_t count[3] = {0};
+	for (size_t i = 0; i < p->nchanges; i++)
+		count[kplan_change_kind(p, &p->changes[i])]++;
+	static const char *const head[] = {"on purpose:\n", "demoted (y → m) by make olddefconfig:\n", NULL};
+	for (int k = KP_CH_ASKED; k <= KP_CH_DEMOTED; k++) {
+		if (count[k])
+			rp_text("%s", head[k]);
+		for (size_t i = 0; count[k] && i < p->nchanges; i++)
+			if (kplan_change_kind(p, &p->changes[i]) == (enum kp_change)k)
+				change_line(p, &p->changes[i], k == KP_CH_ASKED);
+		if (k == KP_CH_ASKED)
+			text_kept(p);
+	}
+	if (!count[KP_CH_OTHER])
+		return;
+	rp_text("other changes by make olddefconfig: %zu%s\n", count[KP_CH_OTHER],
+		ctx->verbose > 0 ? "" : " (-v or --json for all)");
+	for (size_t i = 0; ctx->verbose > 0 && i < p->nchanges; i++)
+		if (kplan_change_kind(p, &p->changes[i]) == KP_CH_OTHER)
+			change_line(p, &p->changes[i], false);
+}
+
 static void render_changes(const struct acso_ctx *ctx, const struct kplan *p)
 {
-	size_t n = p->nchanges, shown = ctx->verbose > 0 ? n : (n < 40 ? n : 40);
-	rp_text("%s %zu symbol(s)%s\n", ctx->dry_run ? "would change" : "changed from the base:", n,
+	rp_text("%s %zu symbol(s)%s\n", ctx->dry_run ? "would change" : "changed from the base:", p->nchanges,
 		ctx->dry_run ? " (before olddefconfig; nothing written)" : "");
 	rp_open_array("changes");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < p->nchanges; i++) {
 		const struct kc_change *c = &p->changes[i];
 		_cleanup_free_ char *s = xasprintf("CONFIG_%s", c->sym);
 		rp_open_object(NULL);
@@ -141,12 +198,9 @@ static void render_changes(const struct acso_ctx *ctx, const struct kplan *p)
 		rp_string(RP_JSON, "old", NULL, c->old);
 		rp_string(RP_JSON, "new", NULL, c->new);
 		rp_close_object();
-		if (i < shown)
-			rp_text("  %s: %s → %s\n", s, c->old ? c->old : "(none)", c->new ? c->new : "(none)");
 	}
 	rp_close_array();
-	if (shown < n)
-		rp_text("  ... and %zu more (-v or --json for all)\n", n - shown);
+	text_changes(ctx, p);
 }
 
 static void render_requests(const struct acso_ctx *ctx, const struct kplan *p)
@@ -162,6 +216,7 @@ static void render_requests(const struct acso_ctx *ctx, const struct kplan *p)
 		rp_string(RP_JSON, "got", NULL, r->got);
 		rp_string(RP_JSON, "origin", NULL, r->req->origin);
 		rp_string(RP_JSON, "status", NULL, status[r->status]);
+		rp_string(RP_JSON, "why", NULL, r->req->why);
 		rp_close_object();
 	}
 	rp_close_array();

@@ -157,9 +157,9 @@ static int load_fragment(const char *data_dir, const char *name, struct kc_reqs 
 	return kconfig_parse_fragment(text, len, label, reqs, e);
 }
 
-/* The fragments, then BTF off without pahole, then --set. A broken
- * fragment stops the plan before the tree is touched. */
-static int load_requests(const struct kplan_in *in, struct kplan *p, struct strv *required, struct acso_err *e)
+/* The fragments, then BTF off without pahole. A broken fragment stops the
+ * plan before the tree is touched. */
+static int load_fragments(const struct kplan_in *in, struct kplan *p, struct strv *required, struct acso_err *e)
 {
 	const char *names[] = {"acso", "vfio", in->profile, NULL};
 	for (size_t i = 0; names[i]; i++) {
@@ -173,18 +173,80 @@ static int load_requests(const struct kplan_in *in, struct kplan *p, struct strv
 		p->fragments[p->nfragments++] = names[i];
 	}
 	if (!in->pahole)
-		kconfig_parse_assignment("CONFIG_DEBUG_INFO_BTF=n", &p->reqs, e);
-	for (size_t i = 0; in->sets && i < in->sets->n; i++) {
-		_cleanup_free_ char *a = xasprintf("%s=%s", in->sets->v[i].sym, in->sets->v[i].val);
-		kconfig_parse_assignment(a, &p->reqs, e);
-	}
+		kc_reqs_add(&p->reqs, "DEBUG_INFO_BTF", "n", "--set", NULL);
 	return 0;
 }
 
+/* Debug info off on every series: DEBUG_INFO_NONE exists from 5.18; before,
+ * it is DEBUG_INFO=n (the DWARF choice then disappears with it). */
+static void debug_rule(struct kplan *p, bool has_none, struct strv *required)
+{
+	const struct kc_req *q = kc_reqs_find(&p->reqs, "DEBUG_INFO_NONE");
+	if (has_none || !q || strcmp(q->val, "y"))
+		return;
+	_cleanup_free_ char *origin = xstrdup(q->origin);
+	kc_reqs_drop(&p->reqs, "DEBUG_INFO_NONE");
+	kc_reqs_add(&p->reqs, "DEBUG_INFO", "n", origin,
+		    "no debug info; this tree predates DEBUG_INFO_NONE (5.18): DEBUG_INFO off instead");
+	if (strv_has(required, "DEBUG_INFO_NONE"))
+		strv_push(required, "DEBUG_INFO");
+}
+
+/* Module compression kept as the base had it. 6.12 added a MODULE_COMPRESS
+ * switch that defaults off (4.19-5.12 had one too); 5.13-6.11 have none. */
+static void compress_rule(struct kplan *p, bool has_switch)
+{
+	static const char *const how[] = {"MODULE_COMPRESS_ZSTD", "MODULE_COMPRESS_XZ", "MODULE_COMPRESS_GZIP"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = kconfig_get(&p->base, how[i]);
+		if (!v || strcmp(v, "y"))
+			continue;
+		_cleanup_free_ char *why = xasprintf("the base compresses modules (%s): kept", how[i] + 16);
+		if (has_switch)
+			kc_reqs_add(&p->reqs, "MODULE_COMPRESS", "y", "base", why);
+		kc_reqs_add(&p->reqs, how[i], "y", "base", why);
+		return;
+	}
+}
+
+/* A base that signs its modules (a distro kernel under lockdown refuses
+ * unsigned ones) gets modules signed with the build's own generated key:
+ * the distro's key is not in the tree. */
+static void signing_rule(struct kplan *p)
+{
+	const char *v = kconfig_get(&p->base, "MODULE_SIG");
+	if (!v || strcmp(v, "y"))
+		return;
+	static const char why[] = "the base signs modules: signed with the build's own key";
+	kc_reqs_add(&p->reqs, "MODULE_SIG", "y", "base", why);
+	kc_reqs_add(&p->reqs, "MODULE_SIG_ALL", "y", "base", why);
+	kc_reqs_add(&p->reqs, "MODULE_SIG_KEY", "\"certs/signing_key.pem\"", "base", why);
+}
+
+/* What the series and the base call for, then --set (which wins). */
+static void add_rules(const struct kplan_in *in, struct kplan *p, struct strv *required)
+{
+	static const char *const probe[] = {"DEBUG_INFO_NONE", "MODULE_COMPRESS"};
+	bool has[2] = {false, false};
+	kplan_tree_defines(in->src, probe, 2, has);
+	debug_rule(p, has[0], required);
+	compress_rule(p, has[1]);
+	signing_rule(p);
+	for (size_t i = 0; in->sets && i < in->sets->n; i++)
+		kc_reqs_add(&p->reqs, in->sets->v[i].sym, in->sets->v[i].val, "--set", NULL);
+}
+
+/* A fragment's "m" means at least m: a base's "y" stays (built-in vfio-pci
+ * is what makes vfio-pci.ids= work before the GPU driver loads). */
 static void apply_requests(struct kconfig *kc, const struct kc_reqs *reqs)
 {
-	for (size_t i = 0; i < reqs->n; i++)
-		kconfig_set(kc, reqs->v[i].sym, reqs->v[i].val);
+	for (size_t i = 0; i < reqs->n; i++) {
+		const struct kc_req *q = &reqs->v[i];
+		const char *cur = kconfig_get(kc, q->sym);
+		if (!strcmp(q->val, "m") && cur && !strcmp(cur, "y") && strcmp(q->origin, "--set"))
+			continue;
+		kconfig_set(kc, q->sym, q->val);
+	}
 }
 
 /* The base, read and parsed twice: as it was, and to apply the requests to. */
@@ -347,10 +409,11 @@ int kplan_run(const struct kplan_in *in, struct kplan *p, struct acso_err *e)
 	struct kconfig merged = {0};
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	int r = load_requests(in, p, &required, e);
+	int r = load_fragments(in, p, &required, e);
 	if (r >= 0)
 		r = load_base(in, p, &merged, e);
 	if (r >= 0) {
+		add_rules(in, p, &required);
 		apply_requests(&merged, &p->reqs);
 		if (in->dry_run) {
 			/* no make: what the fragments change in the base, as asked */
@@ -370,6 +433,35 @@ int kplan_run(const struct kplan_in *in, struct kplan *p, struct acso_err *e)
 	kconfig_free(&merged);
 	strv_free(&required);
 	return r < 0 ? r : 0;
+}
+
+static const struct kp_req *find_req(const struct kplan *p, const char *sym)
+{
+	for (size_t i = 0; i < p->reqs.n; i++)
+		if (!strcmp(p->reqs.v[i].sym, sym))
+			return &p->req[i];
+	return NULL;
+}
+
+enum kp_change kplan_change_kind(const struct kplan *p, const struct kc_change *c)
+{
+	const struct kp_req *r = find_req(p, c->sym);
+	if (r && (r->status == KP_OK || r->status == KP_PLANNED))
+		return KP_CH_ASKED;
+	if (c->old && c->new && !strcmp(c->old, "y") && !strcmp(c->new, "m"))
+		return KP_CH_DEMOTED;
+	return KP_CH_OTHER;
+}
+
+bool kplan_kept(const struct kplan *p, size_t i)
+{
+	const struct kp_req *r = &p->req[i];
+	const char *was = kconfig_get(&p->base, r->req->sym);
+	if (r->status != KP_OK || !was || !r->got || strcmp(was, r->got))
+		return false;
+	if (!strcmp(r->req->val, "m") && !strcmp(was, "y"))
+		return true;
+	return !strcmp(r->req->origin, "base");
 }
 
 void kplan_free(struct kplan *p)

@@ -70,6 +70,17 @@ struct kplan {
 int kplan_run(const struct kplan_in *in, struct kplan *p, struct acso_err *e);
 void kplan_free(struct kplan *p);
 
+/* What a change from the base is, for the report's order: asked for (a
+ * request it meets), a demotion make did on its own (y → m), or any other
+ * change make did. */
+enum kp_change { KP_CH_ASKED, KP_CH_DEMOTED, KP_CH_OTHER };
+enum kp_change kplan_change_kind(const struct kplan *p, const struct kc_change *c);
+
+/* Whether request i kept a base value that a plain edit would have lost:
+ * a fragment's "m" met by the base's "y", or a base rule's value (module
+ * compression, signing) that the base already had. */
+bool kplan_kept(const struct kplan *p, size_t i);
+
 /* A profile's own base: the line "# acso-base: tinyconfig" (or defconfig)
  * in text; NULL when there is none. */
 const char *kplan_profile_base(const char *text);

@@ -198,6 +198,120 @@ static void test_stops(void **state)
 	kplan_free(&p);
 }
 
+/* 5.15 and older have no DEBUG_INFO_NONE (5.18): debug info goes off with
+ * DEBUG_INFO=n instead, asked with the same weight (issue: 5.15 failed). */
+static void test_debug_rule(void **state)
+{
+	struct fx *f = *state;
+	put(f->data, "kconfig/acso.config", "# No debug info.\nCONFIG_DEBUG_INFO_NONE=y\n"
+					     "# CONFIG_DEBUG_INFO_DWARF5 is not set\nCONFIG_PCI_QUIRKS=y\n");
+	f->in.dry_run = true;
+	struct kplan p;
+	struct acso_err e = {0};
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_null(kc_reqs_find(&p.reqs, "DEBUG_INFO_NONE"));
+	assert_string_equal(kc_reqs_find(&p.reqs, "DEBUG_INFO")->val, "n");
+	assert_string_equal(kc_reqs_find(&p.reqs, "DEBUG_INFO")->origin, "acso.config:2");
+	assert_true(req(&p, "DEBUG_INFO")->required);
+	kplan_free(&p);
+	/* a tree that has it (5.18+) keeps the request as written */
+	put(f->src, "lib/Kconfig.debug", "config DEBUG_INFO_NONE\n\tbool\n");
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_string_equal(kc_reqs_find(&p.reqs, "DEBUG_INFO_NONE")->val, "y");
+	assert_null(kc_reqs_find(&p.reqs, "DEBUG_INFO"));
+	kplan_free(&p);
+}
+
+/* A fragment's m is "at least m": the base's built-in VFIO stays y and is
+ * reported as kept; an explicit --set m still makes it a module. */
+static void test_at_least_m(void **state)
+{
+	struct fx *f = *state;
+	struct kplan p;
+	struct acso_err e = {0};
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_string_equal(kconfig_get(&p.fin, "VFIO"), "y");
+	assert_int_equal(req(&p, "VFIO")->status, KP_OK);
+	size_t i = (size_t)(req(&p, "VFIO") - p.req);
+	assert_true(kplan_kept(&p, i));
+	kplan_free(&p);
+	struct kc_reqs sets = {0};
+	assert_int_equal(kconfig_parse_assignment("CONFIG_VFIO=m", &sets, &e), 0);
+	f->in.sets = &sets;
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_string_equal(kconfig_get(&p.fin, "VFIO"), "m");
+	kplan_free(&p);
+	kc_reqs_free(&sets);
+}
+
+/* Module compression as the base had it; where the tree has the 6.12
+ * MODULE_COMPRESS switch (default off), the switch too. */
+static void test_compress_rule(void **state)
+{
+	struct fx *f = *state;
+	put(f->dir, "base.config", "CONFIG_PCI=y\n# CONFIG_MODULE_COMPRESS_NONE is not set\nCONFIG_MODULE_COMPRESS_ZSTD=y\n");
+	f->in.dry_run = true;
+	struct kplan p;
+	struct acso_err e = {0};
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_string_equal(kc_reqs_find(&p.reqs, "MODULE_COMPRESS_ZSTD")->origin, "base");
+	assert_null(kc_reqs_find(&p.reqs, "MODULE_COMPRESS")); /* 5.13-6.11: no switch */
+	kplan_free(&p);
+	put(f->src, "kernel/module/Kconfig", "menuconfig MODULE_COMPRESS\n\tbool\n");
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_string_equal(kc_reqs_find(&p.reqs, "MODULE_COMPRESS")->val, "y");
+	assert_string_equal(kconfig_get(&p.fin, "MODULE_COMPRESS"), "y");
+	kplan_free(&p);
+	/* a base that does not compress: nothing asked */
+	put(f->dir, "base.config", "CONFIG_PCI=y\nCONFIG_MODULE_COMPRESS_NONE=y\n");
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_null(kc_reqs_find(&p.reqs, "MODULE_COMPRESS"));
+	kplan_free(&p);
+}
+
+/* A base that signs modules (Debian: MODULE_SIG=y, no MODULE_SIG_ALL, an
+ * empty key) gets them signed with the build's own generated key. */
+static void test_signing_rule(void **state)
+{
+	struct fx *f = *state;
+	put(f->dir, "base.config", "CONFIG_MODULE_SIG=y\n# CONFIG_MODULE_SIG_ALL is not set\nCONFIG_MODULE_SIG_KEY=\"\"\n");
+	f->in.dry_run = true;
+	struct kplan p;
+	struct acso_err e = {0};
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_string_equal(kconfig_get(&p.fin, "MODULE_SIG_ALL"), "y");
+	assert_string_equal(kconfig_get(&p.fin, "MODULE_SIG_KEY"), "\"certs/signing_key.pem\"");
+	kplan_free(&p);
+	put(f->dir, "base.config", "# CONFIG_MODULE_SIG is not set\n");
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	assert_null(kc_reqs_find(&p.reqs, "MODULE_SIG_ALL"));
+	kplan_free(&p);
+}
+
+/* The report's order: asked-for changes, demotions make did, the rest. */
+static void test_change_kind(void **state)
+{
+	struct fx *f = *state;
+	put(f->dir, "base.config", "# CONFIG_PCI_QUIRKS is not set\nCONFIG_SND=y\nCONFIG_NR_CPUS=64\n");
+	put(f->src, "olddef.sed", "/CONFIG_NOT_IN_TREE/d\ns/^CONFIG_SND=y/CONFIG_SND=m/\ns/NR_CPUS=64/NR_CPUS=8/\n");
+	struct kplan p;
+	struct acso_err e = {0};
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	size_t seen = 0;
+	for (size_t i = 0; i < p.nchanges; i++) {
+		const struct kc_change *c = &p.changes[i];
+		enum kp_change k = kplan_change_kind(&p, c);
+		if (!strcmp(c->sym, "PCI_QUIRKS"))
+			seen++, assert_int_equal(k, KP_CH_ASKED);
+		if (!strcmp(c->sym, "SND"))
+			seen++, assert_int_equal(k, KP_CH_DEMOTED);
+		if (!strcmp(c->sym, "NR_CPUS"))
+			seen++, assert_int_equal(k, KP_CH_OTHER);
+	}
+	assert_int_equal(seen, 3);
+	kplan_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +321,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_survival, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_stops, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_debug_rule, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_at_least_m, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_compress_rule, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_signing_rule, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_change_kind, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
