@@ -75,7 +75,7 @@ done <"$DATA/pairs"
 first=$(awk '!/^#/ && NF {print; exit}' "$DATA/pairs")
 s=${first% *} c=${first#* }
 rm -f "$T/trees/$s/.config"
-"$ACSO" --work-dir "$T/work" config --source-dir "$T/trees/$s" --base "$T/$c.config" --no-compile-check >"$T/text" 2>&1
+"$ACSO" --work-dir "$T/work" config --source-dir "$T/trees/$s" --base "$T/$c.config" --no-compile-check >"$T/text" 2>"$T/text.err"
 [ "$(sed -n 4p "$T/text")" = "on purpose:" ] && t_pass "text: changes on purpose first" ||
 	t_fail "text: changes on purpose first" "$(head -6 "$T/text")"
 t_grep "text: the rest counted, listed with -v" "^other changes by make olddefconfig: [0-9]+ \(-v or --json for all\)$" "$T/text"
