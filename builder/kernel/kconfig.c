@@ -219,23 +219,79 @@ void kc_reqs_free(struct kc_reqs *r)
 		free(r->v[i].sym);
 		free(r->v[i].val);
 		free(r->v[i].origin);
+		free(r->v[i].why);
 	}
 	free(r->v);
 	*r = (struct kc_reqs){0};
 }
 
-static void add_req(struct kc_reqs *r, const char *sym, const char *val, char *origin)
+const struct kc_req *kc_reqs_find(const struct kc_reqs *r, const char *sym)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (!strcmp(r->v[i].sym, sym)) {
-			free(r->v[i].val);
-			free(r->v[i].origin);
-			r->v[i].val = xstrdup(val);
-			r->v[i].origin = origin;
-			return;
-		}
-	r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
-	r->v[r->n++] = (struct kc_req){xstrdup(sym), xstrdup(val), origin};
+		if (!strcmp(r->v[i].sym, sym))
+			return &r->v[i];
+	return NULL;
+}
+
+void kc_reqs_drop(struct kc_reqs *r, const char *sym)
+{
+	struct kc_req *q = (struct kc_req *)kc_reqs_find(r, sym);
+	if (!q)
+		return;
+	free(q->sym);
+	free(q->val);
+	free(q->origin);
+	free(q->why);
+	memmove(q, q + 1, (size_t)(r->v + r->n - (q + 1)) * sizeof(*q));
+	r->n--;
+}
+
+void kc_reqs_add(struct kc_reqs *r, const char *sym, const char *val, const char *origin, const char *why)
+{
+	struct kc_req *q = (struct kc_req *)kc_reqs_find(r, sym);
+	if (!q) {
+		r->v = xrealloc(r->v, (r->n + 1) * sizeof(*r->v));
+		q = &r->v[r->n++];
+		*q = (struct kc_req){.sym = xstrdup(sym)};
+	}
+	free(q->val);
+	free(q->origin);
+	free(q->why);
+	q->val = xstrdup(val);
+	q->origin = xstrdup(origin);
+	q->why = why ? xstrdup(why) : NULL;
+}
+
+/* The first sentence of the comment block that ends at line i (exclusive),
+ * in the same paragraph; NULL when there is none. */
+static char *comment_above(const struct kconfig *kc, size_t i)
+{
+	size_t first = i;
+	while (first > 0) {
+		const struct kc_line *l = &kc->v[first - 1];
+		if (l->kind == KC_OTHER && startswith(l->raw, "# "))
+			first--;
+		else if (l->sym)
+			i = --first; /* an assignment just above: its block serves both */
+		else
+			break;
+	}
+	if (first == i)
+		return NULL;
+	struct buf b = {0};
+	for (size_t k = first; k < i; k++) {
+		const char *t = kc->v[k].raw + 2;
+		buf_append(&b, t, strcspn(t, "\r\n"));
+		buf_append(&b, " ", 1);
+	}
+	char *s = xstrdup(buf_str(&b));
+	buf_free(&b);
+	char *end = strstr(s, ". ");
+	if (end)
+		end[1] = 0;
+	for (size_t n = strlen(s); n && s[n - 1] == ' '; n--)
+		s[n - 1] = 0;
+	return s;
 }
 
 int kconfig_parse_fragment(const char *text, size_t len, const char *name, struct kc_reqs *reqs,
@@ -251,11 +307,12 @@ int kconfig_parse_fragment(const char *text, size_t len, const char *name, struc
 			kconfig_free(&kc);
 			return r;
 		}
-	size_t lineno = 0;
 	for (size_t i = 0; i < kc.n; i++) {
-		lineno++;
-		if (kc.v[i].sym)
-			add_req(reqs, kc.v[i].sym, kc.v[i].val, xasprintf("%s:%zu", name, lineno));
+		if (!kc.v[i].sym)
+			continue;
+		_cleanup_free_ char *origin = xasprintf("%s:%zu", name, i + 1);
+		_cleanup_free_ char *why = comment_above(&kc, i);
+		kc_reqs_add(reqs, kc.v[i].sym, kc.v[i].val, origin, why);
 	}
 	kconfig_free(&kc);
 	return 0;
@@ -272,7 +329,7 @@ int kconfig_parse_assignment(const char *arg, struct kc_reqs *reqs, struct acso_
 		return err_set(e, -EINVAL, "'%s': '%s' is not a symbol name", arg, sym);
 	if (!kconfig_value_ok(eq + 1))
 		return err_set(e, -EINVAL, "'%s': value must be y, m, n, a number or a \"quoted string\"", arg);
-	add_req(reqs, sym, eq + 1, xstrdup("--set"));
+	kc_reqs_add(reqs, sym, eq + 1, "--set", NULL);
 	return 0;
 }
 

@@ -68,6 +68,7 @@ void kconfig_render(const struct kconfig *kc, struct buf *out);
 struct kc_req {
 	char *sym, *val;
 	char *origin;     /* "acso.config:12" or "--set" */
+	char *why;        /* the fragment's comment above it (its first sentence), or NULL */
 };
 struct kc_reqs {
 	struct kc_req *v;
@@ -75,10 +76,18 @@ struct kc_reqs {
 };
 /* Parse a fragment strictly: blank lines and comments, `CONFIG_X=V`,
  * `# CONFIG_X is not set`; anything else is -ACSO_E_PARSE "NAME:LINE: ...".
+ * A request's why is the first sentence of the comment block above it (in
+ * the same paragraph: no blank line between).
  * Appends to reqs (a later request for the same symbol replaces the
  * earlier one). */
 int kconfig_parse_fragment(const char *text, size_t len, const char *name, struct kc_reqs *reqs,
 			   struct acso_err *e);
+/* Add (or replace) one request; origin and why are copied, why may be NULL. */
+void kc_reqs_add(struct kc_reqs *r, const char *sym, const char *val, const char *origin, const char *why);
+/* Drop the request for sym, if there is one. */
+void kc_reqs_drop(struct kc_reqs *r, const char *sym);
+/* The request for sym, or NULL. */
+const struct kc_req *kc_reqs_find(const struct kc_reqs *r, const char *sym);
 /* "CONFIG_X=V" or "X=V" from the command line. */
 int kconfig_parse_assignment(const char *arg, struct kc_reqs *reqs, struct acso_err *e);
 void kc_reqs_free(struct kc_reqs *r);

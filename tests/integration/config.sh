@@ -23,6 +23,8 @@ CONFIG_PCI=y
 CONFIG_SYSTEM_TRUSTED_KEYS="debian/certs/debian-uefi-certs.pem"
 CONFIG_NR_CPUS=64
 CONFIG_DEBUG_INFO_DWARF5=y
+CONFIG_VFIO=y
+CONFIG_SND=y
 EOF
 printf 'snd_hda_intel 57344 0 - Live 0x0\nvfio_pci 16384 0 - Live 0x0\n' >"$R/proc/modules"
 echo 'pci:v000010DEd00001E04sv00001458sd000037C4bc03sc00i00' >"$R/sys/bus/pci/devices/0000:01:00.0/modalias"
@@ -38,9 +40,12 @@ EOF
 fresh
 t_exit 0 "config from the running kernel's config" "$ACSO" --root "$R" config --source-dir "$T/k"
 t_grep "base named" "^base: running /boot/config-6.1.0-test$" "$T/.out"
-t_grep "change report: symbol old → new" "^  CONFIG_PCI_QUIRKS: n → y$" "$T/.out"
-t_grep "certificates emptied" '^  CONFIG_SYSTEM_TRUSTED_KEYS: "debian/certs/debian-uefi-certs.pem" → ""$' "$T/.out"
-t_grep "debug info off" "^  CONFIG_DEBUG_INFO_DWARF5: y → n$" "$T/.out"
+t_grep "change report: symbol old → new (origin: why)" "^  CONFIG_PCI_QUIRKS: n → y \(acso.config:[0-9]+: The override lives in drivers/pci/quirks.c" "$T/.out"
+t_grep "certificates emptied" '^  CONFIG_SYSTEM_TRUSTED_KEYS: "debian/certs/debian-uefi-certs.pem" → "" \(acso' "$T/.out"
+t_grep "debug info off" "^  CONFIG_DEBUG_INFO_DWARF5: y → n \(acso" "$T/.out"
+[ "$(sed -n 4p "$T/.out")" = "on purpose:" ] && t_pass "changes on purpose come first" || t_fail "changes on purpose come first" "$(head -5 "$T/.out")"
+t_grep "a fragment's m keeps the base's y, and says so" "^  CONFIG_VFIO: y kept \(vfio.config:[0-9]+: asks at least m\)$" "$T/.out"
+t_grep "built-in VFIO stays built in" "^CONFIG_VFIO=y$" "$T/k/.config"
 t_grep "olddefconfig then quirks.o" "^make -j2 drivers/pci/quirks.o$" "$T/k/.stub-log"
 t_grep "olddefconfig ran" "^make -j2 olddefconfig$" "$T/k/.stub-log"
 t_grep "compile check passed" "^compile check: passed$" "$T/.out"
@@ -50,6 +55,13 @@ head -4 "$R/boot/config-6.1.0-test" | cmp -s - "$T/head" && t_pass "untouched li
 sed -n 5p "$T/k/.config" | grep -qx 'CONFIG_PCI_QUIRKS=y' && t_pass "edited line rewritten in place" || t_fail "edited line rewritten in place"
 t_grep "fragment symbols appended" '^CONFIG_VFIO_PCI=m$' "$T/k/.config"
 
+# make's own demotions are listed apart, before its other changes
+fresh
+echo 's/^CONFIG_SND=y/CONFIG_SND=m/' >"$T/k/.stub-olddef-sed"
+t_exit 0 "a demotion by olddefconfig" "$ACSO" --root "$R" config --source-dir "$T/k" --no-compile-check
+t_grep "demotions have their own heading" "^demoted \(y → m\) by make olddefconfig:$" "$T/.out"
+t_grep "the demotion named" "^  CONFIG_SND: y → m$" "$T/.out"
+
 # JSON report (the stub olddefconfig drops a symbol this tree lacks, as make does)
 fresh
 echo '/CONFIG_64BIT/d' >"$T/k/.stub-olddef-sed"
@@ -57,7 +69,9 @@ t_exit 0 "--json" "$ACSO" --root "$R" config --source-dir "$T/k" --json --base r
 jq -e '.base.kind == "running" and .base.release == "6.1.0-test" and .required_ok == true
 	and (.fragments | index("qemu")) and .compile_check.status == "passed"
 	and ([.changes[] | select(.symbol == "CONFIG_NR_CPUS" and .old == "64" and .new == "8")] | length == 1)
-	and ([.requested[] | select(.symbol == "CONFIG_NR_CPUS" and .origin == "--set")] | length == 1)' "$T/.out" >/dev/null \
+	and ([.requested[] | select(.symbol == "CONFIG_NR_CPUS" and .origin == "--set")] | length == 1)
+	and ([.requested[] | select(.symbol == "CONFIG_PCI_QUIRKS" and (.why | test("quirks.c")))] | length == 1)
+	and ([.requested[] | select(.symbol == "CONFIG_AMD_IOMMU" and .want == "y")] | length == 1)' "$T/.out" >/dev/null \
 	&& t_pass "JSON report fields" || t_fail "JSON report fields" "$(head -30 "$T/.out")"
 jq -e '[.requested[] | select(.status == "unknown")] | length > 0' "$T/.out" >/dev/null \
 	&& t_pass "qemu.config symbols this stand-in lacks are 'unknown'" || t_fail "qemu.config symbols this stand-in lacks are 'unknown'"
@@ -119,7 +133,7 @@ t_grep "tinyconfig base named" "^base: tinyconfig$" "$T/.out"
 fresh
 t_exit 0 "--dry-run" "$ACSO" --root "$R" config --source-dir "$T/k" --dry-run
 [ ! -e "$T/k/.config" ] && [ ! -e "$T/k/.stub-log" ] && t_pass "--dry-run: no .config, no make" || t_fail "--dry-run: no .config, no make"
-t_grep "--dry-run reports the planned changes" "^  CONFIG_PCI_QUIRKS: n → y$" "$T/.out"
+t_grep "--dry-run reports the planned changes" "^  CONFIG_PCI_QUIRKS: n → y \(" "$T/.out"
 
 # bad input
 t_exit 1 "unknown profile" "$ACSO" --root "$R" config --source-dir "$T/k" --profile nope

@@ -147,6 +147,25 @@ static void test_diff(void **state)
 	kconfig_free(&b);
 }
 
+/* A request's why: the first sentence of the comment block above it, in
+ * its paragraph; a line right below another assignment shares its block. */
+static void test_fragment_why(void **state)
+{
+	struct kc_reqs r = {0};
+	struct acso_err e = {0};
+	const char *t = "# header of the file.\n\n# Debug info off. It is huge.\n# more\nCONFIG_A=y\n"
+			"# CONFIG_B is not set\n\nCONFIG_C=y\n";
+	assert_int_equal(kconfig_parse_fragment(t, strlen(t), "f.config", &r, &e), 0);
+	assert_string_equal(kc_reqs_find(&r, "A")->why, "Debug info off.");
+	assert_string_equal(kc_reqs_find(&r, "B")->why, "Debug info off.");
+	assert_null(kc_reqs_find(&r, "C")->why);
+	assert_string_equal(kc_reqs_find(&r, "C")->origin, "f.config:8");
+	kc_reqs_drop(&r, "A");
+	assert_null(kc_reqs_find(&r, "A"));
+	assert_int_equal(r.n, 2);
+	kc_reqs_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_issues),
 		cmocka_unit_test(test_fragments_and_set),
 		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_fragment_why),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
