@@ -202,7 +202,7 @@ static void read_device(int rootfd, struct pci_list *l, size_t idx, const char *
 	_cleanup_free_ char *cfgpath = path_join(dir, "config");
 	_cleanup_free_ char *cfg = NULL;
 	size_t len = 0;
-	if (root_read_file(rootfd, cfgpath, CONFIG_MAX, &cfg, &len) == 0) {
+	if (root_read_sysfs(rootfd, cfgpath, CONFIG_MAX, &cfg, &len) == 0) {
 		d->cfg_read = true;
 		pci_parse_config((const uint8_t *)cfg, len, &d->cfg);
 	} else {

@@ -74,7 +74,9 @@ static void put_file(struct snap *s, const char *path)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
-	if (root_read_file(s->rootfd, path, SNAPSHOT_ENTRY_MAX, &data, &len) < 0) {
+	int r = startswith(path, "/sys/") ? root_read_sysfs(s->rootfd, path, SNAPSHOT_ENTRY_MAX, &data, &len)
+					  : root_read_file(s->rootfd, path, SNAPSHOT_ENTRY_MAX, &data, &len);
+	if (r < 0) {
 		s->st->skipped++;
 		return;
 	}
