@@ -14,6 +14,7 @@
 #include "base/fileio.h"
 #include "machine/pci.h"
 #include "machine/snapshot.h"
+#include "base/decompress.h"
 #include "base/util.h"
 
 struct snap {
@@ -281,8 +282,7 @@ int snapshot_is_archive(const char *path)
 int snapshot_extract(const char *path, const char *dest, struct acso_err *e)
 {
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_none(a);
+	decomp_support_builtin(a, DECOMP_GZIP);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
 		int r = err_set(e, -ACSO_E_PARSE, "%s", archive_error_string(a));

@@ -19,6 +19,7 @@
 #include <archive_entry.h>
 
 #include "source/unpack.h"
+#include "base/decompress.h"
 #include "base/err.h"
 #include "base/fileio.h"
 #include "base/util.h"
@@ -154,11 +155,9 @@ static void *dec_main(void *priv)
 	struct unpack *u = priv;
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
-	/* Only the compressions kernel.org uses: support_filter_all would also
-	 * allow filters that run external programs. */
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_bzip2(a); /* Ubuntu's linux-source */
+	/* Only the compressions kernel.org uses (bzip2: Ubuntu's linux-source),
+	 * each only built in: never an external program. */
+	decomp_support_builtin(a, DECOMP_XZ | DECOMP_GZIP | DECOMP_BZIP2);
 	archive_read_support_format_raw(a);
 	if (archive_read_open(a, u, NULL, dec_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
