@@ -161,6 +161,8 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 	}
 	struct fetch_opts fo = { .work_dir = ctx->work_dir };
 	r = net_setup(ctx, &o.net, &fo.mirror, &fo.http);
+	if (!r)
+		r = net_fetch_limits(ctx, &fo.max_download, &fo.max_tree);
 	if (r)
 		return r;
 	struct kver want;

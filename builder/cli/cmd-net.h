@@ -3,6 +3,7 @@
  * the config file. */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cli/acso.h"
 #include "source/http.h"
@@ -28,6 +29,11 @@ int net_option(struct net_args *n, int key, const char *arg);
  * http policy. Returns 0 or EXIT_USAGE after a message. */
 int net_setup(const struct acso_ctx *ctx, const struct net_args *n, const char **mirror,
 	      struct http_opts *h);
+/* The download policy's config keys download_deadline (seconds) and
+ * download_min_rate (bytes/s) are read by net_setup; fetch's bounds here:
+ * fetch_max_download and fetch_max_tree (bytes, K/M/G/T suffixes), 0 when
+ * unset. 0 or EXIT_USAGE after a message. */
+int net_fetch_limits(const struct acso_ctx *ctx, uint64_t *max_download, uint64_t *max_tree);
 /* DATA_DIR/keys, config "keyring", then every --keyring. Returns 0 or an
  * exit code after a message. */
 int net_keyring(const struct acso_ctx *ctx, const struct net_args *n, struct pgp_keyring **kr);

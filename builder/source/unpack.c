@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -51,6 +52,7 @@ struct unpack {
 	pthread_t dec, ext;
 	bool running;
 	char *dec_cur, *ext_cur;/* the chunk libarchive is reading */
+	uint64_t free_bytes;    /* free space in the staging dir at the start */
 	atomic_uint_fast64_t entries;
 	struct unpack_result res;
 };
@@ -252,7 +254,7 @@ static int strip_top(struct unpack *u, const char *path, const char **rest)
 static void ext_run(struct unpack *u, struct archive *a, struct archive *disk, struct strv *links)
 {
 	struct archive_entry *ent;
-	uint64_t total = 0;
+	uint64_t total = 0, blocks = 0;
 	for (;;) {
 		int r = archive_read_next_header(a, &ent);
 		if (r == ARCHIVE_EOF)
@@ -299,7 +301,17 @@ static void ext_run(struct unpack *u, struct archive *a, struct archive *disk, s
 		}
 		total += (uint64_t)size;
 		if (total > u->o.max_total) {
-			set_fail(u, -ACSO_E_TOOBIG, "extract: more than %llu bytes in all", (unsigned long long)u->o.max_total);
+			set_fail(u, -ACSO_E_TOOBIG, "extract: more than %llu bytes in all (limit fetch_max_tree)",
+				 (unsigned long long)u->o.max_total);
+			return;
+		}
+		/* What the entries claim, in blocks, before any is written: the
+		 * disk is never filled, whatever the archive holds. */
+		blocks += ((uint64_t)size + 4095) / 4096 * 4096 + 4096;
+		if (blocks + UNPACK_DISK_RESERVE > u->free_bytes) {
+			set_fail(u, -ENOSPC, "extract: the tree needs more than the %llu MiB free in '%s' (keeping %llu MiB free)",
+				 (unsigned long long)(u->free_bytes >> 20), u->stage,
+				 (unsigned long long)(UNPACK_DISK_RESERVE >> 20));
 			return;
 		}
 		if (u->res.entries + 1 > u->o.max_entries) {
@@ -307,6 +319,10 @@ static void ext_run(struct unpack *u, struct archive *a, struct archive *disk, s
 			return;
 		}
 		archive_entry_copy_pathname(ent, rest);
+		/* No set-user-id, set-group-id or sticky bit, nothing writable by
+		 * others, whoever extracts; the owner is the extracting user (no
+		 * ARCHIVE_EXTRACT_OWNER), never the archive's root. */
+		archive_entry_set_perm(ent, archive_entry_perm(ent) & 0755);
 		/* Never write through a symlink this archive made (libarchive's
 		 * SECURE_SYMLINKS is the second line of defence). */
 		for (size_t i = 0; i < links->n; i++) {
@@ -358,12 +374,21 @@ static void *ext_main(void *priv)
 		strv_free(&links);
 	}
 	/* The signature covers the whole stream, including what follows the
-	 * end-of-archive blocks: hash the rest. */
+	 * end-of-archive blocks (padding to the record size): hash the rest,
+	 * but only a bounded tail; more is not a kernel tarball. */
 	struct chunk c;
 	pthread_mutex_lock(&u->mu);
 	bool ok = !u->failed;
 	pthread_mutex_unlock(&u->mu);
+	uint64_t tail = 0;
 	while (ok && q_pop(u, &u->q_tar, &c) == 0) {
+		tail += c.len;
+		if (tail > UNPACK_TAIL_SLACK) {
+			free(c.data);
+			set_fail(u, -ACSO_E_UNSAFE, "extract: more than %llu bytes after the end of the archive",
+				 (unsigned long long)UNPACK_TAIL_SLACK);
+			break;
+		}
 		if (u->o.tar_data)
 			u->o.tar_data(u->o.priv, c.data, c.len);
 		u->res.tar_bytes += c.len;
@@ -427,6 +452,8 @@ int unpack_begin(const char *stage_dir, const struct unpack_opts *o, struct unpa
 		free(u);
 		return r;
 	}
+	struct statvfs sv;
+	u->free_bytes = fstatvfs(u->stagefd, &sv) == 0 ? (uint64_t)sv.f_bavail * sv.f_frsize : UINT64_MAX;
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
 	int r = start(u, e);
@@ -460,7 +487,7 @@ int unpack_restart(struct unpack *u, struct acso_err *e)
 	stop(u);
 	/* Empty the staging directory, keep the directory itself. */
 	int r = rm_rf_at(AT_FDCWD, u->stage);
-	if (r < 0 || mkdir(u->stage, 0755) < 0)
+	if (r < 0 || mkdir(u->stage, 0700) < 0)
 		return err_set(e, r < 0 ? r : -errno, "cannot empty '%s'", u->stage);
 	close(u->stagefd);
 	u->stagefd = open(u->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
