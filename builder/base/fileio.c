@@ -186,7 +186,7 @@ int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *le
 int root_read_attr(int rootfd, const char *path, char **out)
 {
 	char *s;
-	int r = root_read_sysfs(rootfd, path, 4096, &s, NULL);
+	int r = root_read_file(rootfd, path, 4096, &s, NULL);
 	if (r < 0)
 		return r;
 	strip_trailing(s);

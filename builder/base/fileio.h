@@ -34,11 +34,11 @@ int read_fd_bounded(int fd, size_t max, char **out, size_t *len);
  * directory -EISDIR): a replayed tree must not hang acso or feed it the
  * host's devices. */
 int root_read_file(int rootfd, const char *path, size_t max, char **out, size_t *len);
-/* The same for a sysfs/procfs attribute, which is never a symlink: the last
- * component is not followed (-ELOOP). */
+/* The same for a sysfs/procfs attribute, which is never a symlink: a
+ * symlink as the last component is not followed (-ACSO_E_UNSAFE). */
 int root_read_sysfs(int rootfd, const char *path, size_t max, char **out, size_t *len);
-/* One-line attribute (sysfs "class", "vendor"), as root_read_sysfs: trailing
- * white space removed. */
+/* One-line attribute ("/proc/sys/kernel/osrelease"), as root_read_file:
+ * trailing white space removed. */
 int root_read_attr(int rootfd, const char *path, char **out);
 /* Plain-path variants (dirfd AT_FDCWD or any directory fd). */
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);

@@ -129,9 +129,10 @@ static int read_hex(int rootfd, const char *dir, const char *name, uint32_t max,
 {
 	_cleanup_free_ char *p = path_join(dir, name);
 	_cleanup_free_ char *s = NULL;
-	int r = root_read_attr(rootfd, p, &s);
+	int r = root_read_sysfs(rootfd, p, 4096, &s, NULL);
 	if (r < 0)
 		return r;
+	strip_trailing(s);
 	return parse_hex_attr(s, max, out);
 }
 

@@ -53,6 +53,8 @@ struct unpack {
 	bool running;
 	char *dec_cur, *ext_cur;/* the chunk libarchive is reading */
 	uint64_t free_bytes;    /* free space in the staging dir at the start */
+	char *pend;             /* the feeder's partial chunk (caller's thread) */
+	size_t pend_len;
 	atomic_uint_fast64_t entries;
 	struct unpack_result res;
 };
@@ -467,17 +469,39 @@ int unpack_begin(const char *stage_dir, const struct unpack_opts *o, struct unpa
 	return 0;
 }
 
+/* The feeder's bytes go in whole CHUNKs (curl hands out 16 KiB at a
+ * time): the queue then holds QCAP * CHUNK of compressed input, so a small
+ * download is all here, and its SHA-256 known, long before it is all
+ * decompressed. */
+static int feed_flush(struct unpack *u)
+{
+	if (!u->pend_len)
+		return 0;
+	char *c = u->pend;
+	size_t k = u->pend_len;
+	u->pend = NULL;
+	u->pend_len = 0;
+	if (q_push(u, &u->q_in, c, k) < 0)
+		return u->err ? u->err : -ECANCELED;
+	return 0;
+}
+
 int unpack_feed(struct unpack *u, const void *buf, size_t n)
 {
 	const char *p = buf;
 	while (n) {
-		size_t k = n < CHUNK ? n : CHUNK;
-		char *c = xmalloc(k);
-		memcpy(c, p, k);
-		if (q_push(u, &u->q_in, c, k) < 0)
-			return u->err ? u->err : -ECANCELED;
+		if (!u->pend)
+			u->pend = xmalloc(CHUNK);
+		size_t k = CHUNK - u->pend_len < n ? CHUNK - u->pend_len : n;
+		memcpy(u->pend + u->pend_len, p, k);
+		u->pend_len += k;
 		p += k;
 		n -= k;
+		if (u->pend_len == CHUNK) {
+			int r = feed_flush(u);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -485,6 +509,9 @@ int unpack_feed(struct unpack *u, const void *buf, size_t n)
 int unpack_restart(struct unpack *u, struct acso_err *e)
 {
 	stop(u);
+	free(u->pend);
+	u->pend = NULL;
+	u->pend_len = 0;
 	/* Empty the staging directory, keep the directory itself. */
 	int r = rm_rf_at(AT_FDCWD, u->stage);
 	if (r < 0 || mkdir(u->stage, 0700) < 0)
@@ -502,6 +529,7 @@ static void unpack_free(struct unpack *u)
 	pthread_cond_destroy(&u->cv);
 	if (u->stagefd >= 0)
 		close(u->stagefd);
+	free(u->pend);
 	free(u->stage);
 	free(u);
 }
@@ -509,6 +537,7 @@ static void unpack_free(struct unpack *u)
 int unpack_end(struct unpack *u, struct unpack_result *res, struct acso_err *e)
 {
 	if (u->running) {
+		feed_flush(u);
 		q_close(u, &u->q_in);
 		pthread_join(u->dec, NULL);
 		pthread_join(u->ext, NULL);

@@ -71,10 +71,23 @@ if mount -t tmpfs -o size=1g acso-test "$T/tmpfs"; then
 	B=$T/m/hostile/bomb/pub/linux/kernel/v6.x
 	mkdir -p "$B" && cp "$T/bomb.tar.xz" "$B/linux-6.6.5.tar.xz" && cp "$v6/sha256sums.asc" "$v6/linux-6.6.5.tar.sign" "$B/"
 	start=$SECONDS
-	t_exit 5 "a bomb behind the real sums is refused by the SHA-256" timeout 60 "${A[@]}" --work-dir "$T/tmpfs/w6" \
-		fetch --keyring "$K" --retries 0 --mirror "$U/hostile/bomb" 6.6.5
-	t_grep "... at once, with the SHA-256 message" 'SHA-256 check failed' "$T/.err"
+	# The tmpfs's peak use while it runs: what the extraction wrote before
+	# the SHA-256 stopped it (today's code fills all 1 GiB).
+	timeout 60 "${A[@]}" --work-dir "$T/tmpfs/w6" fetch --keyring "$K" --retries 0 \
+		--mirror "$U/hostile/bomb" 6.6.5 >"$T/6.out" 2>&1 &
+	bpid=$!
+	peak=0
+	while kill -0 "$bpid" 2>/dev/null; do
+		used=$(df -Pk "$T/tmpfs" | awk 'NR==2 {print $3}')
+		[ "$used" -gt "$peak" ] && peak=$used
+		sleep 0.05
+	done
+	wait "$bpid"; rc=$?
+	t_ok "a bomb behind the real sums is refused (exit 5)" test "$rc" = 5
+	t_grep "... with the SHA-256 message" 'SHA-256 check failed' "$T/6.out"
 	[ $((SECONDS - start)) -lt 30 ] && t_pass "... within seconds" || t_fail "... within seconds" "$((SECONDS - start)) s"
+	[ "$peak" -lt $((256 << 10)) ] && t_pass "... at once: less than 256 MiB was ever written (${peak} KiB)" ||
+		t_fail "... at once: less than 256 MiB was ever written" "peak ${peak} KiB"
 	t_ok "... leaving no tree, no staging and no download" test -z "$(ls -A "$T/tmpfs/w6/src" 2>/dev/null)$(ls -A "$T/tmpfs/w6/downloads" 2>/dev/null | grep tar.xz)"
 	sum=$(sha256sum <"$T/bomb.tar.xz" | cut -d' ' -f1)
 	conf 'fetch_max_tree = 300M'
@@ -106,9 +119,12 @@ t_grep "... saying so" 'more than 1048576 bytes after the end of the archive' "$
 t_ok "... and leaves nothing" test -z "$(ls -A "$T/w7/src" 2>/dev/null)"
 
 conf 'fetch_max_download = 2M'
-t_exit 1 "an endless stream stops at fetch_max_download" timeout 60 "${A[@]}" --work-dir "$T/w7e" fetch --keyring "$K" \
-	--retries 0 --mirror "$H/endless" 6.6.5
-t_grep "... saying which limit" 'limit' "$T/.err"
+timeout 60 "${A[@]}" --work-dir "$T/w7e" fetch --keyring "$K" --retries 0 --mirror "$H/endless" 6.6.5 >"$T/7e.out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && t_pass "an endless stream of zeros is refused" ||
+	t_fail "an endless stream of zeros is refused" "exit $rc"
+# whichever stops it first: the download limit, the tail after the end marker, the SHA-256
+t_grep "... by a bound" 'limit of 2097152 bytes|after the end of the archive|SHA-256 check failed' "$T/7e.out"
 t_ok "... and keeps no .part to resume" test -z "$(find "$T/w7e/downloads" -name '*.part' -size +0 2>/dev/null)"
 conf ''
 t_exit 0 "the next fetch from a good mirror succeeds" "${A[@]}" --work-dir "$T/w7e" fetch --keyring "$K" --retries 0 --mirror "$U" 6.6.5
