@@ -116,5 +116,16 @@ t_golden() {
 # A free TCP port on 127.0.0.1.
 t_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
+# t_mirror DIR — make-mirror DIR, then serve it with lighttpd and with
+# hostile-server (both stopped at exit): sets U and H (their URLs) and K (the
+# mirror's keyring).
+t_mirror() {
+	"$TOP/tests/mirror/make-mirror" "$1" >/dev/null 2>&1 || { t_fail "make-mirror"; t_done; }
+	local p pid
+	read -r p pid < <("$TOP/tests/mirror/serve" "$1"); t_track_pid "$pid"; U=http://127.0.0.1:$p
+	read -r p pid < <("$TOP/tests/mirror/hostile-server" "$1"); t_track_pid "$pid"; H=http://127.0.0.1:$p
+	K=$1/keyring.asc
+}
+
 # Call at the end of every test file.
 t_done() { exit $((_tfail > 0)); }

@@ -14,7 +14,8 @@
 static const char *const known_keys[] = {
 	"mirror", "work_dir", "color", "keyring", "jobs",
 	"localversion", "profile", "acs", "prebuilt_index", "prebuilt_key",
-	"allow_http", "ccache", "distcc", NULL,
+	"allow_http", "ccache", "distcc", "download_deadline", "download_min_rate",
+	"fetch_max_download", "fetch_max_tree", NULL,
 };
 
 int conf_key_known(const char *key)

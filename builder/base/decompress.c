@@ -13,7 +13,29 @@ struct decomp {
 	const char *filter;
 };
 
-static const char *const suffixes[] = {".xz", ".gz", ".bz2", ".zst", ".lz4", ".lzma"};
+static const char *const suffixes[] = {".xz", ".gz", ".bz2", ".zst", ".lzma"};
+
+/* libarchive runs an external program (lrzip, lzop, grzip, ... found on
+ * PATH) for a filter it was not built with, and archive_read_support_filter_all
+ * registers those too: data from outside would choose a program to run. A
+ * filter is enabled only when libarchive carries its library, which the
+ * *_version() functions tell before anything is registered. */
+int decomp_support_builtin(struct archive *a, unsigned filters)
+{
+	int n = 0;
+	if ((filters & DECOMP_XZ) && archive_liblzma_version()) {
+		n += archive_read_support_filter_xz(a) == ARCHIVE_OK;
+		n += archive_read_support_filter_lzma(a) == ARCHIVE_OK;
+	}
+	if ((filters & DECOMP_GZIP) && archive_zlib_version())
+		n += archive_read_support_filter_gzip(a) == ARCHIVE_OK;
+	if ((filters & DECOMP_BZIP2) && archive_bzlib_version())
+		n += archive_read_support_filter_bzip2(a) == ARCHIVE_OK;
+	if ((filters & DECOMP_ZSTD) && archive_libzstd_version())
+		n += archive_read_support_filter_zstd(a) == ARCHIVE_OK;
+	archive_read_support_filter_none(a);
+	return n;
+}
 
 int decomp_suffix(const char *name)
 {
@@ -29,7 +51,7 @@ int decomp_open_fd(int fd, struct decomp **out, struct acso_err *e)
 	struct archive *a = archive_read_new();
 	if (!a)
 		abort();
-	archive_read_support_filter_all(a);
+	decomp_support_builtin(a, DECOMP_ALL);
 	archive_read_support_format_raw(a);
 	struct archive_entry *ent;
 	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK ||

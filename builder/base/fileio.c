@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/err.h"
 #include "base/fileio.h"
 #include "base/util.h"
 
@@ -132,9 +133,44 @@ int read_fd_bounded(int fd, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+/* Open path below root for reading only if it is a regular file. A FIFO
+ * would block open() and read() forever, a device node would hand out the
+ * host's bytes (and opening some, a watchdog, has effects): the type is
+ * checked on an O_PATH descriptor first, which opens nothing, then the file
+ * is opened non-blocking and must be the same inode. */
+static int open_regular(int rootfd, const char *path, int extra)
+{
+	_cleanup_close_ int pfd = openat2_in_root(rootfd, path, O_PATH | extra, 0);
+	if (pfd < 0)
+		return pfd;
+	struct stat a, b;
+	if (fstat(pfd, &a) < 0)
+		return -errno;
+	if (S_ISDIR(a.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(a.st_mode))
+		return -ACSO_E_UNSAFE;
+	int fd = openat2_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | extra, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &b) < 0 || b.st_dev != a.st_dev || b.st_ino != a.st_ino) {
+		close(fd);
+		return -ACSO_E_UNSAFE;
+	}
+	return fd;
+}
+
 int root_read_file(int rootfd, const char *path, size_t max, char **out, size_t *len)
 {
-	_cleanup_close_ int fd = root_open(rootfd, path, O_RDONLY, 0);
+	_cleanup_close_ int fd = open_regular(rootfd, path, 0);
+	if (fd < 0)
+		return fd;
+	return read_fd_bounded(fd, max, out, len);
+}
+
+int root_read_sysfs(int rootfd, const char *path, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = open_regular(rootfd, path, O_NOFOLLOW);
 	if (fd < 0)
 		return fd;
 	return read_fd_bounded(fd, max, out, len);

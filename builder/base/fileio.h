@@ -29,8 +29,16 @@ int root_readlink(int rootfd, const char *path, char **out);
 /* Read at most max bytes of a file (sysfs, procfs, config files); -EFBIG if
  * the file is larger. *out is malloc'ed and NUL-terminated. */
 int read_fd_bounded(int fd, size_t max, char **out, size_t *len);
+/* Both read regular files only (a FIFO, a device node or a socket below
+ * the root gives -ACSO_E_UNSAFE without being opened for reading, a
+ * directory -EISDIR): a replayed tree must not hang acso or feed it the
+ * host's devices. */
 int root_read_file(int rootfd, const char *path, size_t max, char **out, size_t *len);
-/* One-line attribute (sysfs "class", "vendor"): trailing white space removed. */
+/* The same for a sysfs/procfs attribute, which is never a symlink: a
+ * symlink as the last component is not followed (-ACSO_E_UNSAFE). */
+int root_read_sysfs(int rootfd, const char *path, size_t max, char **out, size_t *len);
+/* One-line attribute ("/proc/sys/kernel/osrelease"), as root_read_file:
+ * trailing white space removed. */
 int root_read_attr(int rootfd, const char *path, char **out);
 /* Plain-path variants (dirfd AT_FDCWD or any directory fd). */
 int read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len);

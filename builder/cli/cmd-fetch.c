@@ -268,7 +268,7 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 		return r;
 	const char *given = first < argc ? argv[first] : NULL;
 	struct fetch_opts fo = { .work_dir = ctx->work_dir };
-	if ((r = net_setup(ctx, &fo.mirror, &fo.http)))
+	if ((r = net_setup(ctx, &fo.mirror, &fo.http)) || (r = net_fetch_limits(ctx, &fo.max_download, &fo.max_tree)))
 		return r;
 	struct kver want;
 	struct acso_err e = {0};

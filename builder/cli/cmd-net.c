@@ -9,6 +9,47 @@
 #include "cli/output.h"
 #include "base/util.h"
 
+/* A whole number from the config file, within [lo, hi]; 0 when unset. */
+static int conf_seconds(const struct acso_ctx *ctx, const char *key, long lo, long hi, long *out)
+{
+	const char *v = ctx_conf(ctx, key, NULL);
+	uint64_t n;
+	if (!v)
+		return 0;
+	if (parse_u64(v, 10, &n) < 0 || n < (uint64_t)lo || n > (uint64_t)hi) {
+		msg_error("config '%s = %s': expected a whole number from %ld to %ld", key, v, lo, hi);
+		return EXIT_USAGE;
+	}
+	*out = (long)n;
+	return 0;
+}
+
+/* A size from the config file: bytes, or with a K, M, G or T suffix. */
+static int conf_size(const struct acso_ctx *ctx, const char *key, uint64_t *out)
+{
+	const char *v = ctx_conf(ctx, key, NULL);
+	if (!v)
+		return 0;
+	size_t n = strlen(v);
+	static const char units[] = "KMGT";
+	const char *u = n ? strchr(units, v[n - 1]) : NULL;
+	_cleanup_free_ char *num = xstrndup(v, u && v[n - 1] ? n - 1 : n);
+	uint64_t x;
+	unsigned shift = u && v[n - 1] ? 10u * (unsigned)(u - units + 1) : 0;
+	if (parse_u64(num, 10, &x) < 0 || x == 0 || x > (UINT64_MAX >> shift)) {
+		msg_error("config '%s = %s': expected a size in bytes (a K, M, G or T suffix allowed)", key, v);
+		return EXIT_USAGE;
+	}
+	*out = x << shift;
+	return 0;
+}
+
+int net_fetch_limits(const struct acso_ctx *ctx, uint64_t *max_download, uint64_t *max_tree)
+{
+	return conf_size(ctx, "fetch_max_download", max_download) ? EXIT_USAGE
+	       : conf_size(ctx, "fetch_max_tree", max_tree);
+}
+
 int net_setup(const struct acso_ctx *ctx, const char **mirror, struct http_opts *h)
 {
 	const struct net_args *n = &ctx->net;
@@ -22,6 +63,9 @@ int net_setup(const struct acso_ctx *ctx, const char **mirror, struct http_opts 
 	h->allow_http = h->allow_http || n->allow_http;
 	if (n->timeout)
 		h->connect_timeout = h->low_speed_time = (long)n->timeout;
+	if (conf_seconds(ctx, "download_deadline", 1, 7 * 86400, &h->deadline) ||
+	    conf_seconds(ctx, "download_min_rate", 1, 1L << 30, &h->low_speed_limit))
+		return EXIT_USAGE;
 	h->retries = n->retries >= 0 ? n->retries : 3;
 	if (*mirror) {
 		struct acso_err e = {0};

@@ -76,8 +76,7 @@ int cmd_status(struct acso_ctx *ctx, int argc, char **argv)
 		struct json_object *st = NULL;
 		if (read_file_at(AT_FDCWD, path, STATE_FILE_MAX, &text, NULL) == 0)
 			st = json_tokener_parse(text);
-		struct json_object *steps = NULL;
-		if (!st || !json_object_is_type(st, json_type_object) || !json_object_object_get_ex(st, "steps", &steps)) {
+		if (!state_shape_ok(st)) {
 			json_object_put(st);
 			msg_warn("'%s' is not a valid state record ('acso run' will start over)", path);
 			continue;

@@ -129,9 +129,10 @@ static int read_hex(int rootfd, const char *dir, const char *name, uint32_t max,
 {
 	_cleanup_free_ char *p = path_join(dir, name);
 	_cleanup_free_ char *s = NULL;
-	int r = root_read_attr(rootfd, p, &s);
+	int r = root_read_sysfs(rootfd, p, 4096, &s, NULL);
 	if (r < 0)
 		return r;
+	strip_trailing(s);
 	return parse_hex_attr(s, max, out);
 }
 
@@ -202,7 +203,7 @@ static void read_device(int rootfd, struct pci_list *l, size_t idx, const char *
 	_cleanup_free_ char *cfgpath = path_join(dir, "config");
 	_cleanup_free_ char *cfg = NULL;
 	size_t len = 0;
-	if (root_read_file(rootfd, cfgpath, CONFIG_MAX, &cfg, &len) == 0) {
+	if (root_read_sysfs(rootfd, cfgpath, CONFIG_MAX, &cfg, &len) == 0) {
 		d->cfg_read = true;
 		pci_parse_config((const uint8_t *)cfg, len, &d->cfg);
 	} else {

@@ -16,6 +16,7 @@
 #include "machine/pci.h"
 #include "machine/pcinames.h"
 #include "machine/snapshot.h"
+#include "base/decompress.h"
 #include "base/util.h"
 
 struct snap {
@@ -76,7 +77,9 @@ static void put_file(struct snap *s, const char *path)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
-	if (root_read_file(s->rootfd, path, SNAPSHOT_ENTRY_MAX, &data, &len) < 0) {
+	int r = startswith(path, "/sys/") ? root_read_sysfs(s->rootfd, path, SNAPSHOT_ENTRY_MAX, &data, &len)
+					  : root_read_file(s->rootfd, path, SNAPSHOT_ENTRY_MAX, &data, &len);
+	if (r < 0) {
 		s->st->skipped++;
 		return;
 	}
@@ -281,8 +284,7 @@ int snapshot_is_archive(const char *path)
 int snapshot_extract(const char *path, const char *dest, struct acso_err *e)
 {
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_none(a);
+	decomp_support_builtin(a, DECOMP_GZIP);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
 		int r = err_set(e, -ACSO_E_PARSE, "%s", archive_error_string(a));

@@ -245,7 +245,7 @@ static enum tri secure_boot(int rootfd)
 		_cleanup_free_ char *v = NULL;
 		size_t len = 0;
 		/* 4 bytes of attributes, then one byte: 1 = on. */
-		if (root_read_file(rootfd, p, 64, &v, &len) == 0 && len == 5)
+		if (root_read_sysfs(rootfd, p, 64, &v, &len) == 0 && len == 5)
 			t = v[4] == 1 ? TRI_YES : TRI_NO;
 	}
 	closedir(d);

@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 
 #include "package/deb.h"
+#include "base/decompress.h"
 #include "base/err.h"
 #include "base/hash.h"
 #include "base/util.h"
@@ -103,7 +104,8 @@ static int read_entry(struct archive *a, struct archive_entry *ent, size_t max, 
 static int control_from_tar(const struct buf *tar, struct deb_info *out, struct acso_err *e)
 {
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
+	/* What dpkg-deb writes: xz, gzip, zstd (Ubuntu), bzip2 (old) or none. */
+	decomp_support_builtin(a, DECOMP_ALL);
 	archive_read_support_format_tar(a);
 	int r;
 	if (archive_read_open_memory(a, tar->data, tar->len) != ARCHIVE_OK) {

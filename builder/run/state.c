@@ -35,6 +35,22 @@ static struct json_object *fresh(const char *target)
 	return o;
 }
 
+bool state_shape_ok(struct json_object *st)
+{
+	struct json_object *steps = NULL;
+	if (!st || !json_object_is_type(st, json_type_object) ||
+	    !json_object_object_get_ex(st, "steps", &steps) || !json_object_is_type(steps, json_type_object))
+		return false;
+	/* Readers index each record by key: an array or a string there would
+	 * abort json-c's object accessors. */
+	json_object_object_foreach(steps, name, rec) {
+		(void)name;
+		if (!json_object_is_type(rec, json_type_object))
+			return false;
+	}
+	return true;
+}
+
 struct json_object *state_load(const char *work_dir, const char *target, bool *garbage)
 {
 	*garbage = false;
@@ -44,7 +60,7 @@ struct json_object *state_load(const char *work_dir, const char *target, bool *g
 	int r = read_file_at(AT_FDCWD, path, STATE_FILE_MAX, &text, &len);
 	if (r == -ENOENT)
 		return fresh(target);
-	struct json_object *o = NULL, *steps = NULL;
+	struct json_object *o = NULL;
 	if (r == 0 && strlen(text) == len) {
 		struct json_tokener *tok = json_tokener_new();
 		o = json_tokener_parse_ex(tok, text, (int)len);
@@ -55,8 +71,7 @@ struct json_object *state_load(const char *work_dir, const char *target, bool *g
 		}
 		json_tokener_free(tok);
 	}
-	if (o && json_object_is_type(o, json_type_object) &&
-	    json_object_object_get_ex(o, "steps", &steps) && json_object_is_type(steps, json_type_object))
+	if (state_shape_ok(o))
 		return o;
 	json_object_put(o);
 	*garbage = true;

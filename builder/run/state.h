@@ -18,6 +18,9 @@ char *state_path(const char *work_dir, const char *target);
  * A file that is not a state (garbage, truncated, wrong shape, too big) is
  * moved aside to NAME.bad and *garbage set: the run starts over cleanly. */
 struct json_object *state_load(const char *work_dir, const char *target, bool *garbage);
+/* st has a state's shape: an object whose "steps" is an object of objects
+ * (what every reader indexes). For readers that must not move a bad file. */
+bool state_shape_ok(struct json_object *st);
 int state_save(const char *work_dir, const char *target, struct json_object *st, struct acso_err *e);
 /* Targets with a state file, sorted. */
 int state_list(const char *work_dir, struct strv *targets);

@@ -12,6 +12,7 @@
 #include "base/fileio.h"
 #include "source/git.h"
 #include "base/hash.h"
+#include "base/interrupt.h"
 #include "source/releases.h"
 #include "source/unpack.h"
 #include "base/util.h"
@@ -161,7 +162,8 @@ static char *make_stage(const char *src_dir, const char *name, struct acso_err *
 		free(t);
 		return NULL;
 	}
-	chmod(t, 0755);
+	/* mkdtemp made it 0700: nobody else sees what is extracted before it
+	 * is verified (commit_tree opens it up). */
 	return t;
 }
 
@@ -178,6 +180,9 @@ static int commit_tree(const char *src_dir, const char *stage, const char *name,
 		remove_dead_temps(dfd, old_prefix);
 		remove_dead_temps(dfd, ".current.");
 	}
+	/* Verified: the tree may now be read by others (the build user). */
+	if (chmod(stage, 0755) < 0)
+		return err_set(e, -errno, "chmod '%s': %s", stage, strerror(errno));
 	bool had_old = false;
 	if (rename(final, old) == 0)
 		had_old = true;
@@ -243,7 +248,10 @@ static int one_pass(const struct src *s, const struct pgp_sig *sig, const char *
 		return e ? e->code : -EIO;
 
 	struct pass p = { .o = o, .sha = hash_new("sha256"), .sig = sig, .e = e };
-	struct unpack_opts uo = { .tar_data = on_tar, .priv = &p };
+	struct unpack_opts uo = { .tar_data = on_tar, .priv = &p, .max_total = o->max_tree };
+	uint64_t max_dl = o->max_download ? o->max_download : FETCH_MAX_TARBALL;
+	struct interrupt_guard ig;
+	interrupt_begin(&ig);
 	if (pass_reset_verify(&p) < 0) {
 		r = e->code;
 		goto out_stage;
@@ -257,6 +265,8 @@ static int one_pass(const struct src *s, const struct pgp_sig *sig, const char *
 	if (s->fd >= 0) {
 		char *b = xmalloc(1 << 20);
 		for (;;) {
+			if (interrupted())
+				break;
 			ssize_t n = read(s->fd, b, 1 << 20);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -266,8 +276,9 @@ static int one_pass(const struct src *s, const struct pgp_sig *sig, const char *
 			}
 			if (n == 0)
 				break;
-			if (p.fed + (uint64_t)n > FETCH_MAX_TARBALL) {
-				tr = err_set(&te, -ACSO_E_TOOBIG, "larger than %llu bytes", FETCH_MAX_TARBALL);
+			if (p.fed + (uint64_t)n > max_dl) {
+				tr = err_set(&te, -ACSO_E_TOOBIG, "larger than %llu bytes (limit fetch_max_download)",
+					     (unsigned long long)max_dl);
 				break;
 			}
 			if (on_data(&p, b, (size_t)n) < 0)
@@ -278,7 +289,7 @@ static int one_pass(const struct src *s, const struct pgp_sig *sig, const char *
 		free(b);
 	} else {
 		struct http_opts h = o->http;
-		h.max_size = FETCH_MAX_TARBALL;
+		h.max_size = max_dl;
 		h.data = on_data;
 		h.restart = on_restart;
 		h.progress = on_progress;
@@ -286,15 +297,38 @@ static int one_pass(const struct src *s, const struct pgp_sig *sig, const char *
 		tr = http_download(s->url, s->dl_dirfd, s->part, &h, &te);
 		if (tr < 0 && p.feed_err)
 			tr = 0; /* the pipeline stopped the transfer: its error says why */
+		if (tr == -ACSO_E_TOOBIG)
+			unlinkat(s->dl_dirfd, s->part, 0); /* never resumed: it is not the tarball */
+	}
+	if (interrupted()) {
+		unpack_abort(p.up);
+		p.up = NULL;
+		r = err_set(e, -EINTR, "interrupted by signal %d: what was extracted is removed%s", interrupted(),
+			    s->fd < 0 ? " (the partial download is kept for the next fetch)" : "");
+		goto out_stage;
+	}
+	/* The whole file is here: its SHA-256 decides before the extraction
+	 * goes on (a small file may decompress to far more). */
+	char got[HASH_HEX_MAX];
+	hash_final_hex(p.sha, got);
+	p.sha = NULL;
+	if (tr < 0) {
+		unpack_abort(p.up);
+		p.up = NULL;
+		r = err_set(e, tr, "%s", te.msg);
+		goto out_stage;
+	}
+	if (!p.feed_err && want_sha && !hash_hex_equal(got, want_sha)) {
+		unpack_abort(p.up);
+		p.up = NULL;
+		r = err_set(e, -ACSO_E_HASH, "SHA-256 check failed: the file has %s, expected %s", got, want_sha);
+		goto out_bad;
 	}
 
 	struct unpack_result ur;
 	struct acso_err ue = {0};
 	int xr = unpack_end(p.up, &ur, &ue);
 	p.up = NULL;
-	char got[HASH_HEX_MAX];
-	hash_final_hex(p.sha, got);
-	p.sha = NULL;
 	struct pgp_signer who = {0};
 	int sr = 0;
 	if (p.ver) {
@@ -302,12 +336,8 @@ static int one_pass(const struct src *s, const struct pgp_sig *sig, const char *
 		p.ver = NULL;
 	}
 
-	/* Report in this order: the transfer, the SHA-256, the signature, the
-	 * extraction (a tampered file explains a broken archive, not the reverse). */
-	if (tr < 0) {
-		r = err_set(e, tr, "%s", te.msg);
-		goto out_stage;
-	}
+	/* Report in this order: the SHA-256, the signature, the extraction (a
+	 * tampered file explains a broken archive, not the reverse). */
 	if (want_sha && !hash_hex_equal(got, want_sha)) {
 		r = err_set(e, -ACSO_E_HASH, "SHA-256 check failed: the file has %s, expected %s", got, want_sha);
 		goto out_bad;
@@ -348,6 +378,7 @@ static int one_pass(const struct src *s, const struct pgp_sig *sig, const char *
 	r = commit_tree(src_dir, stage, name, e);
 	if (r < 0)
 		goto out_stage;
+	interrupt_end(&ig);
 	snprintf(res->source_dir, sizeof(res->source_dir), "%s/%s", src_dir, name);
 	snprintf(res->sha256, sizeof(res->sha256), "%s", got);
 	snprintf(res->top, sizeof(res->top), "%s", ur.top);
@@ -370,6 +401,7 @@ out_stage:
 		pgp_verify_end(p.ver, o->kr, NULL, NULL);
 	hash_free(p.sha);
 	rm_rf_at(AT_FDCWD, stage);
+	interrupt_end(&ig);
 	return r;
 }
 
@@ -477,7 +509,14 @@ int fetch_release(const struct kver *v, const struct fetch_opts *o, struct fetch
 		s.size = (uint64_t)st.st_size;
 		res->from_cache = true;
 	}
+	bool resumed = !cached && fstatat(dlfd, partname, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size > 0;
 	r = one_pass(&s, sig, want_sha, v, o, res, e);
+	if (r == -ACSO_E_HASH && resumed) {
+		/* The .part an earlier attempt left (an endless or a hostile
+		 * stream, another mirror) is gone now: one fresh download. */
+		err_clear(e);
+		r = one_pass(&s, sig, want_sha, v, o, res, e);
+	}
 	pgp_sig_free(sig);
 	if (r < 0) {
 		if (cached && (r == -ACSO_E_HASH || r == -ACSO_E_BADSIG))

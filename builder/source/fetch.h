@@ -7,6 +7,12 @@
  * pass does the staging directory become WORK/src/linux-VERSION and
  * WORK/src/current point at it. A verified tarball kept in WORK/downloads is
  * re-extracted (and verified again) without a download.
+ * The SHA-256 is compared the moment the download ends: on a mismatch the
+ * extraction stops at once and everything it wrote is removed. The staging
+ * directory is private (0700) until every check passed; a fetch that fails
+ * or is interrupted (SIGINT, SIGTERM, SIGHUP) removes it, and the next
+ * fetch removes what a killed one left. What one fetch may download and
+ * write is bounded (max_download, max_tree and the free space).
  * There is no way to skip verification. */
 #pragma once
 #include <stdbool.h>
@@ -27,6 +33,8 @@ struct fetch_opts {
 	const char *work_dir;
 	const struct pgp_keyring *kr;
 	struct http_opts http;         /* timeouts, retries, allow_http */
+	uint64_t max_download;         /* the tarball's bytes; 0: FETCH_MAX_TARBALL */
+	uint64_t max_tree;             /* what extraction may write; 0: UNPACK_MAX_TOTAL */
 	/* phase "download"/"read"/"extract": bytes done/total; entries for extract */
 	void (*progress)(void *priv, const char *phase, uint64_t done, uint64_t total);
 	void *priv;

@@ -11,6 +11,7 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/interrupt.h"
 #include "source/http.h"
 #include "base/util.h"
 
@@ -106,8 +107,16 @@ struct xfer {
 	int abort_code;       /* our reason for aborting a transfer */
 	char abort_msg[256];
 	struct hdr_capture *hdr; /* response headers wanted */
+	double deadline_at;   /* monotonic seconds; the whole transfer, retries included */
 	CURL *c;
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *priv)
 {
@@ -174,6 +183,12 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *priv)
 static int on_progress(void *priv, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct xfer *x = priv;
+	/* Called about once a second even when nothing arrives. */
+	if (interrupted()) {
+		x->abort_code = -EINTR;
+		snprintf(x->abort_msg, sizeof(x->abort_msg), "interrupted by signal %d", interrupted());
+		return 1;
+	}
 	if (x->o->progress && !x->body_is_error)
 		x->o->progress(x->o->priv, x->offset + (uint64_t)dlnow,
 			       dltotal > 0 ? x->offset + (uint64_t)dltotal : 0);
@@ -207,6 +222,10 @@ static enum attempt_result attempt(struct xfer *x, const char *url, struct curl_
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout > 0 ? o->connect_timeout : 20L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time > 0 ? o->low_speed_time : 30L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit > 0 ? o->low_speed_limit : 1024L);
+	/* A server that drips just above the low-speed limit is cut off by
+	 * the overall deadline (what is left of it for this attempt). */
+	double left = x->deadline_at - now_s();
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left > 0.001 ? (long)(left * 1000) : 1L);
 	if (x->limit && x->limit > x->offset)
 		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(x->limit - x->offset));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
@@ -254,6 +273,10 @@ static enum attempt_result attempt(struct xfer *x, const char *url, struct curl_
 	} else if (cr == CURLE_OK) {
 		*ret = err_set(e, -ACSO_E_HTTP, "HTTP %ld", code);
 		res = code >= 500 ? ATT_RETRY : ATT_FAIL;
+	} else if (cr == CURLE_OPERATION_TIMEDOUT && now_s() >= x->deadline_at - 0.05) {
+		*ret = err_set(e, -ACSO_E_HTTP, "not done within the deadline of %ld s (download_deadline)",
+			       o->deadline > 0 ? o->deadline : HTTP_DEFAULT_DEADLINE);
+		res = ATT_FAIL;
 	} else if (cr == CURLE_OPERATION_TIMEDOUT) {
 		*ret = err_set(e, -ACSO_E_HTTP, "too slow or stalled: %s", errbuf[0] ? errbuf : curl_easy_strerror(cr));
 		res = ATT_RETRY;
@@ -286,6 +309,7 @@ static int run(struct xfer *x, const char *url0, struct curl_slist *hdrs, struct
 	int retries = o->retries < 0 ? 0 : o->retries;
 	double pause = o->backoff > 0 ? o->backoff : 1.0;
 	_cleanup_free_ char *url = xstrdup(url0);
+	x->deadline_at = now_s() + (double)(o->deadline > 0 ? o->deadline : HTTP_DEFAULT_DEADLINE);
 	int r = http_url_allowed(url, o->allow_http, e);
 	if (r < 0)
 		return r;
@@ -317,7 +341,7 @@ static int run(struct xfer *x, const char *url0, struct curl_slist *hdrs, struct
 			url = next;
 			continue;
 		case ATT_RETRY:
-			if (tries++ >= retries)
+			if (tries++ >= retries || now_s() + pause >= x->deadline_at)
 				return ret;
 			pause_s(pause);
 			pause *= 2;

@@ -4,8 +4,9 @@
  * caller says allow_http. Redirects are followed by hand, at most
  * max_redirects, each target checked against the same policy, and an https
  * URL is never redirected to http (whatever allow_http says).
- * Transfers have a connect timeout, a low-speed abort (stalled or dripping
- * servers), a size limit (declared and actual), and retries with backoff for
+ * Transfers have a connect timeout, a low-speed abort (stalled servers), an
+ * overall deadline (a server dripping just above the low-speed limit), a
+ * size limit (declared and actual), and retries with backoff for
  * what may be transient (connection failures, cut transfers, 5xx); 4xx is
  * final. A cut transfer resumes with an HTTP Range request. */
 #pragma once
@@ -17,11 +18,15 @@
 
 struct acso_err;
 
+#define HTTP_DEFAULT_DEADLINE 7200L /* 2 h: 140 MB at 20 KB/s */
+
 struct http_opts {
 	bool allow_http;          /* plain http to any host */
 	long connect_timeout;     /* seconds; 0: 20 */
 	long low_speed_time;      /* seconds under low_speed_limit before abort; 0: 30 */
 	long low_speed_limit;     /* bytes/s; 0: 1024 */
+	long deadline;            /* seconds for the whole transfer, retries
+				   * included; 0: HTTP_DEFAULT_DEADLINE */
 	uint64_t max_size;        /* bytes; 0: no limit (callers always set one) */
 	int max_redirects;        /* 0: 5; <0: none */
 	int retries;              /* extra attempts after the first; -1: 0 */

@@ -13,12 +13,14 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 
 #include "source/unpack.h"
+#include "base/decompress.h"
 #include "base/err.h"
 #include "base/fileio.h"
 #include "base/util.h"
@@ -50,6 +52,9 @@ struct unpack {
 	pthread_t dec, ext;
 	bool running;
 	char *dec_cur, *ext_cur;/* the chunk libarchive is reading */
+	uint64_t free_bytes;    /* free space in the staging dir at the start */
+	char *pend;             /* the feeder's partial chunk (caller's thread) */
+	size_t pend_len;
 	atomic_uint_fast64_t entries;
 	struct unpack_result res;
 };
@@ -162,11 +167,9 @@ static void *dec_main(void *priv)
 	struct unpack *u = priv;
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
-	/* Only the compressions kernel.org uses: support_filter_all would also
-	 * allow filters that run external programs. */
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_bzip2(a); /* Ubuntu's linux-source */
+	/* Only the compressions kernel.org uses (bzip2: Ubuntu's linux-source),
+	 * each only built in: never an external program. */
+	decomp_support_builtin(a, DECOMP_XZ | DECOMP_GZIP | DECOMP_BZIP2);
 	archive_read_support_format_raw(a);
 	if (archive_read_open(a, u, NULL, dec_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
@@ -254,7 +257,7 @@ static int strip_top(struct unpack *u, const char *path, const char **rest)
 static void ext_run(struct unpack *u, struct archive *a, struct archive *disk, struct strv *links)
 {
 	struct archive_entry *ent;
-	uint64_t total = 0;
+	uint64_t total = 0, blocks = 0;
 	for (;;) {
 		int r = archive_read_next_header(a, &ent);
 		if (r == ARCHIVE_EOF)
@@ -301,7 +304,17 @@ static void ext_run(struct unpack *u, struct archive *a, struct archive *disk, s
 		}
 		total += (uint64_t)size;
 		if (total > u->o.max_total) {
-			set_fail(u, -ACSO_E_TOOBIG, "extract: more than %llu bytes in all", (unsigned long long)u->o.max_total);
+			set_fail(u, -ACSO_E_TOOBIG, "extract: more than %llu bytes in all (limit fetch_max_tree)",
+				 (unsigned long long)u->o.max_total);
+			return;
+		}
+		/* What the entries claim, in blocks, before any is written: the
+		 * disk is never filled, whatever the archive holds. */
+		blocks += ((uint64_t)size + 4095) / 4096 * 4096 + 4096;
+		if (blocks + UNPACK_DISK_RESERVE > u->free_bytes) {
+			set_fail(u, -ENOSPC, "extract: the tree needs more than the %llu MiB free in '%s' (keeping %llu MiB free)",
+				 (unsigned long long)(u->free_bytes >> 20), u->stage,
+				 (unsigned long long)(UNPACK_DISK_RESERVE >> 20));
 			return;
 		}
 		if (u->res.entries + 1 > u->o.max_entries) {
@@ -309,6 +322,10 @@ static void ext_run(struct unpack *u, struct archive *a, struct archive *disk, s
 			return;
 		}
 		archive_entry_copy_pathname(ent, rest);
+		/* No set-user-id, set-group-id or sticky bit, nothing writable by
+		 * others, whoever extracts; the owner is the extracting user (no
+		 * ARCHIVE_EXTRACT_OWNER), never the archive's root. */
+		archive_entry_set_perm(ent, archive_entry_perm(ent) & 0755);
 		/* Never write through a symlink this archive made (libarchive's
 		 * SECURE_SYMLINKS is the second line of defence). */
 		for (size_t i = 0; i < links->n; i++) {
@@ -360,12 +377,21 @@ static void *ext_main(void *priv)
 		strv_free(&links);
 	}
 	/* The signature covers the whole stream, including what follows the
-	 * end-of-archive blocks: hash the rest. */
+	 * end-of-archive blocks (padding to the record size): hash the rest,
+	 * but only a bounded tail; more is not a kernel tarball. */
 	struct chunk c;
 	pthread_mutex_lock(&u->mu);
 	bool ok = !u->failed;
 	pthread_mutex_unlock(&u->mu);
+	uint64_t tail = 0;
 	while (ok && q_pop(u, &u->q_tar, &c) == 0) {
+		tail += c.len;
+		if (tail > UNPACK_TAIL_SLACK) {
+			free(c.data);
+			set_fail(u, -ACSO_E_UNSAFE, "extract: more than %llu bytes after the end of the archive",
+				 (unsigned long long)UNPACK_TAIL_SLACK);
+			break;
+		}
 		if (u->o.tar_data)
 			u->o.tar_data(u->o.priv, c.data, c.len);
 		u->res.tar_bytes += c.len;
@@ -429,6 +455,8 @@ int unpack_begin(const char *stage_dir, const struct unpack_opts *o, struct unpa
 		free(u);
 		return r;
 	}
+	struct statvfs sv;
+	u->free_bytes = fstatvfs(u->stagefd, &sv) == 0 ? (uint64_t)sv.f_bavail * sv.f_frsize : UINT64_MAX;
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
 	int r = start(u, e);
@@ -442,17 +470,39 @@ int unpack_begin(const char *stage_dir, const struct unpack_opts *o, struct unpa
 	return 0;
 }
 
+/* The feeder's bytes go in whole CHUNKs (curl hands out 16 KiB at a
+ * time): the queue then holds QCAP * CHUNK of compressed input, so a small
+ * download is all here, and its SHA-256 known, long before it is all
+ * decompressed. */
+static int feed_flush(struct unpack *u)
+{
+	if (!u->pend_len)
+		return 0;
+	char *c = u->pend;
+	size_t k = u->pend_len;
+	u->pend = NULL;
+	u->pend_len = 0;
+	if (q_push(u, &u->q_in, c, k) < 0)
+		return u->err ? u->err : -ECANCELED;
+	return 0;
+}
+
 int unpack_feed(struct unpack *u, const void *buf, size_t n)
 {
 	const char *p = buf;
 	while (n) {
-		size_t k = n < CHUNK ? n : CHUNK;
-		char *c = xmalloc(k);
-		memcpy(c, p, k);
-		if (q_push(u, &u->q_in, c, k) < 0)
-			return u->err ? u->err : -ECANCELED;
+		if (!u->pend)
+			u->pend = xmalloc(CHUNK);
+		size_t k = CHUNK - u->pend_len < n ? CHUNK - u->pend_len : n;
+		memcpy(u->pend + u->pend_len, p, k);
+		u->pend_len += k;
 		p += k;
 		n -= k;
+		if (u->pend_len == CHUNK) {
+			int r = feed_flush(u);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -460,9 +510,12 @@ int unpack_feed(struct unpack *u, const void *buf, size_t n)
 int unpack_restart(struct unpack *u, struct acso_err *e)
 {
 	stop(u);
+	free(u->pend);
+	u->pend = NULL;
+	u->pend_len = 0;
 	/* Empty the staging directory, keep the directory itself. */
 	int r = rm_rf_at(AT_FDCWD, u->stage);
-	if (r < 0 || mkdir(u->stage, 0755) < 0)
+	if (r < 0 || mkdir(u->stage, 0700) < 0)
 		return err_set(e, r < 0 ? r : -errno, "cannot empty '%s'", u->stage);
 	close(u->stagefd);
 	u->stagefd = open(u->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -477,6 +530,7 @@ static void unpack_free(struct unpack *u)
 	pthread_cond_destroy(&u->cv);
 	if (u->stagefd >= 0)
 		close(u->stagefd);
+	free(u->pend);
 	free(u->stage);
 	free(u);
 }
@@ -484,6 +538,7 @@ static void unpack_free(struct unpack *u)
 int unpack_end(struct unpack *u, struct unpack_result *res, struct acso_err *e)
 {
 	if (u->running) {
+		feed_flush(u);
 		q_close(u, &u->q_in);
 		pthread_join(u->dec, NULL);
 		pthread_join(u->ext, NULL);

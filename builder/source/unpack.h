@@ -7,7 +7,11 @@
  * libarchive's secure flags (no "..", no absolute paths, no writing through
  * symlinks). Refused besides: device nodes, fifos and sockets, hard links
  * that leave the tree, entries over max_entry, a total over max_total, more
- * than one top-level directory. The single top-level directory is stripped
+ * than one top-level directory, more than UNPACK_TAIL_SLACK bytes after the
+ * end of the archive, a tree that would not fit in the free space (less
+ * UNPACK_DISK_RESERVE). Set-id and sticky bits and write permission for
+ * others are dropped; files belong to the extracting user. The single
+ * top-level directory is stripped
  * whatever its name ("linux-6.6.5/", "linux-source-6.1/").
  * The caller owns the staging directory: it renames it into place after
  * every check passed, and removes it otherwise.
@@ -24,6 +28,11 @@ struct acso_err;
 #define UNPACK_MAX_ENTRY   (256ull << 20)  /* one file in a kernel tree */
 #define UNPACK_MAX_TOTAL   (8ull << 30)    /* a whole tree (6.x: 1.3 GB) */
 #define UNPACK_MAX_ENTRIES 2000000ull
+/* After the tar end-of-archive blocks: the padding to a 10 KiB record, and
+ * a margin. Anything longer is refused, not decompressed for ever. */
+#define UNPACK_TAIL_SLACK  (1ull << 20)
+/* Extraction stops before the entries would leave less free space. */
+#define UNPACK_DISK_RESERVE (64ull << 20)
 
 struct unpack_opts {
 	uint64_t max_entry, max_total, max_entries; /* 0: the defaults above */

@@ -4,10 +4,7 @@
 # issue refused with a clear message, leaving no tree and no stray files.
 . "$(dirname "$0")/../lib.sh"
 M=$TOP/tests/mirror
-"$M/make-mirror" "$T/m" >/dev/null 2>&1 || { t_fail "make-mirror"; t_done; }
-read -r port pid < <("$M/serve" "$T/m"); t_track_pid "$pid"
-read -r hport hpid < <("$M/hostile-server" "$T/m"); t_track_pid "$hpid"
-U=http://127.0.0.1:$port H=http://127.0.0.1:$hport K=$T/m/keyring.asc
+t_mirror "$T/m"
 W=$T/w
 F=("$ACSO" --work-dir "$W" fetch --keyring "$K" --retries 0 --timeout 3)
 

@@ -225,6 +225,16 @@ static void test_root_relative(void **state)
 	assert_string_equal(s, "/proc/cmdline");
 	free(s);
 	assert_int_equal(root_read_attr(root, "/proc/absent", &s), -ENOENT);
+	/* sysfs reads follow no symlink and read regular files only. */
+	size_t n;
+	assert_int_equal(root_read_sysfs(root, "/proc/link", 64, &s, &n), -ACSO_E_UNSAFE);
+	assert_int_equal(root_read_sysfs(root, "/proc/cmdline", 64, &s, &n), 0);
+	free(s);
+	_cleanup_free_ char *fifo = path_join(d, "proc/fifo");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(root_read_file(root, "/proc/fifo", 64, &s, &n), -ACSO_E_UNSAFE);
+	assert_int_equal(root_read_sysfs(root, "/proc/fifo", 64, &s, &n), -ACSO_E_UNSAFE);
+	assert_int_equal(root_read_file(root, "/proc", 64, &s, &n), -EISDIR);
 	/* ".." cannot climb out of the root. */
 	assert_int_equal(root_exists(root, "/../../../../etc/passwd"), -ENOENT);
 	assert_true(root_open_dir("/does/not/exist") < 0);

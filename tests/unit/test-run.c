@@ -57,7 +57,8 @@ static void test_state(void **state)
 	strv_free(&t);
 
 	/* garbage, trailing bytes, wrong shape: moved aside, fresh state */
-	static const char *const bad[] = {"garbage{", "{\"steps\":{}} trailing", "{\"steps\":[]}", "[]", ""};
+	static const char *const bad[] = {"garbage{", "{\"steps\":{}} trailing", "{\"steps\":[]}", "[]", "",
+					    "{\"steps\":{\"fetch\":[]}}", "{\"steps\":{\"fetch\":\"done\"}}"};
 	_cleanup_free_ char *path = state_path(w, "auto");
 	_cleanup_free_ char *badp = xasprintf("%s.bad", path);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -70,6 +71,14 @@ static void test_state(void **state)
 		assert_int_equal(access(badp, F_OK), 0);
 		assert_int_equal(access(path, F_OK), -1);
 	}
+	/* the shape check alone, for readers that must not move the file */
+	struct json_object *arr = json_tokener_parse("{\"steps\":[]}");
+	assert_false(state_shape_ok(arr));
+	assert_false(state_shape_ok(NULL));
+	json_object_put(arr);
+	arr = json_tokener_parse("{\"steps\":{\"fetch\":{\"state\":\"done\"}}}");
+	assert_true(state_shape_ok(arr));
+	json_object_put(arr);
 	/* a state dir that cannot be created */
 	_cleanup_free_ char *file = path_join(w, "plainfile");
 	assert_true(write_file_atomic(AT_FDCWD, file, "x", 1, 0644, WRITE_NOSYNC) >= 0);
