@@ -15,6 +15,7 @@
 #include "package/install.h"
 #include "package/installer.h"
 #include "package/prebuilt.h"
+#include "source/http.h"
 
 
 struct prebuilt_args {
@@ -41,11 +42,11 @@ static int verify_code(int r)
 }
 
 /* The signed index of the channel; prints why when it fails. Returns an exit code. */
-static int channel_index(const char *url, const char *key, bool allow_http, struct index *ix)
+static int channel_index(const char *url, const char *key, const struct http_opts *policy, struct index *ix)
 {
 	struct acso_err e = {0};
 	bool bad_sig = false;
-	int r = prebuilt_fetch_index(url, key, allow_http, ix, &bad_sig, &e);
+	int r = prebuilt_fetch_index(url, key, policy, ix, &bad_sig, &e);
 	if (r == 0)
 		return EXIT_OK;
 	int code = bad_sig ? verify_code(r) : EXIT_FAIL;
@@ -87,12 +88,13 @@ static int report_dry_run(const struct acso_ctx *ctx, const struct index_kernel 
 }
 
 /* Download k's packages and install them through the install step. */
-static int download_install(struct acso_ctx *ctx, const char *url, const struct index_kernel *k, bool allow_http)
+static int download_install(struct acso_ctx *ctx, const char *url, const struct index_kernel *k,
+			    const struct http_opts *policy)
 {
 	struct acso_err e = {0};
 	struct strv paths = {0};
 	_cleanup_free_ char *dir = xasprintf("%s/downloads/prebuilt/%s", ctx->work_dir, k->release);
-	int r = prebuilt_download(url, k, dir, allow_http, &paths, &e);
+	int r = prebuilt_download(url, k, dir, policy, &paths, &e);
 	if (r < 0) {
 		strv_free(&paths);
 		fail(&e, r, "prebuilt");
@@ -129,7 +131,12 @@ int cmd_prebuilt(struct acso_ctx *ctx, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	struct index ix;
-	if ((r = channel_index(url, key, allow_http, &ix)))
+	/* the driver's --timeout and --retries (2 retries unless given) for
+	 * every transfer of this command */
+	struct http_opts policy = {.allow_http = allow_http, .retries = ctx->net.retries >= 0 ? ctx->net.retries : 2};
+	if (ctx->net.timeout)
+		policy.connect_timeout = policy.low_speed_time = (long)ctx->net.timeout;
+	if ((r = channel_index(url, key, &policy, &ix)))
 		return r;
 	_cleanup_free_ char *want = wanted_version(ctx, argc, argv, first);
 	const struct index_kernel *k = want ? index_pick(&ix, want, a.arch ? a.arch : prebuilt_debian_arch(), &e) : NULL;
@@ -140,7 +147,7 @@ int cmd_prebuilt(struct acso_ctx *ctx, int argc, char **argv)
 	else {
 		msg_info("prebuilt: %s (%s, built for %s, ACS patch %s) from %s", k->release, k->architecture, k->distro,
 			 k->acs_patch, url);
-		r = ctx->dry_run ? report_dry_run(ctx, k) : download_install(ctx, url, k, allow_http);
+		r = ctx->dry_run ? report_dry_run(ctx, k) : download_install(ctx, url, k, &policy);
 	}
 	index_free(&ix);
 	return r;

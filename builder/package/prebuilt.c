@@ -37,8 +37,8 @@ char *prebuilt_series_of(const char *release)
 }
 
 /* Fetch index.json and index.json.asc and verify the signature. */
-int prebuilt_fetch_index(const char *url, const char *key, bool allow_http, struct index *ix, bool *bad_sig,
-			 struct acso_err *e)
+int prebuilt_fetch_index(const char *url, const char *key, const struct http_opts *policy, struct index *ix,
+			 bool *bad_sig, struct acso_err *e)
 {
 	struct pgp_keyring *kr = NULL;
 	int r = pgp_keyring_new(&kr);
@@ -53,7 +53,8 @@ int prebuilt_fetch_index(const char *url, const char *key, bool allow_http, stru
 	*bad_sig = false;
 	struct buf text = {0}, sig = {0};
 	_cleanup_free_ char *sig_url = xasprintf("%s.asc", url);
-	struct http_opts ho = {.allow_http = allow_http, .max_size = INDEX_MAX, .retries = 2};
+	struct http_opts ho = *policy;
+	ho.max_size = INDEX_MAX;
 	r = http_get(url, &ho, &text, e);
 	if (r < 0)
 		err_wrap(e, r, "'%s'", url);
@@ -82,7 +83,7 @@ int prebuilt_fetch_index(const char *url, const char *key, bool allow_http, stru
 /* Download one package into dir, verified: size, SHA-256, and the control
  * fields against the index. Only a verified file gets its final name. */
 static int fetch_package(const char *base_url, const struct index_kernel *k, const struct index_pkg *p, int dirfd,
-			 const char *dir, bool allow_http, char **final_path, struct acso_err *e)
+			 const char *dir, const struct http_opts *policy, char **final_path, struct acso_err *e)
 {
 	const char *name = strrchr(p->file, '/');
 	name = name ? name + 1 : p->file;
@@ -97,7 +98,8 @@ static int fetch_package(const char *base_url, const struct index_kernel *k, con
 		return 0;
 	}
 	_cleanup_free_ char *url = xasprintf("%s%s", base_url, p->file);
-	struct http_opts ho = {.allow_http = allow_http, .max_size = p->size, .retries = 2};
+	struct http_opts ho = *policy;
+	ho.max_size = p->size;
 	int r = http_download(url, dirfd, part_name, &ho, e);
 	if (r < 0) {
 		if (r == -ACSO_E_TOOBIG)
@@ -134,7 +136,8 @@ bool prebuilt_wanted(const struct index_pkg *p)
 	return kind == DEB_IMAGE || kind == DEB_HEADERS;
 }
 
-int prebuilt_download(const char *index_url, const struct index_kernel *k, const char *dir, bool allow_http,
+int prebuilt_download(const char *index_url, const struct index_kernel *k, const char *dir,
+		      const struct http_opts *policy,
 		      struct strv *paths, struct acso_err *e)
 {
 	_cleanup_free_ char *base = xstrndup(index_url, (size_t)(strrchr(index_url, '/') - index_url) + 1);
@@ -145,7 +148,7 @@ int prebuilt_download(const char *index_url, const struct index_kernel *k, const
 		if (!prebuilt_wanted(&k->pkgs[i]))
 			continue;
 		char *p = NULL;
-		int r = fetch_package(base, k, &k->pkgs[i], dfd, dir, allow_http, &p, e);
+		int r = fetch_package(base, k, &k->pkgs[i], dfd, dir, policy, &p, e);
 		if (r < 0)
 			return r;
 		strv_push(paths, p);

@@ -11,11 +11,14 @@
 #include "base/util.h"
 #include "package/index.h"
 
+struct http_opts;
+
 /* Fetch URL and URL.asc, verify the signature with the key file, parse.
- * *bad_sig: the failure is the signature's (-ACSO_E_BADSIG, -ACSO_E_NOKEY,
- * or a malformed signature). */
-int prebuilt_fetch_index(const char *url, const char *key, bool allow_http, struct index *ix, bool *bad_sig,
-			 struct acso_err *e);
+ * policy: the transfer policy (http, timeouts, retries); the size limits
+ * are this file's. *bad_sig: the failure is the signature's
+ * (-ACSO_E_BADSIG, -ACSO_E_NOKEY, or a malformed signature). */
+int prebuilt_fetch_index(const char *url, const char *key, const struct http_opts *policy, struct index *ix,
+			 bool *bad_sig, struct acso_err *e);
 
 /* This machine's Debian architecture ("amd64" when unknown). */
 const char *prebuilt_debian_arch(void);
@@ -28,5 +31,5 @@ bool prebuilt_wanted(const struct index_pkg *p);
 
 /* Download kernel k's wanted packages from the index at index_url into
  * dir; their paths in *paths. Nothing unverified stays behind. */
-int prebuilt_download(const char *index_url, const struct index_kernel *k, const char *dir, bool allow_http,
-		      struct strv *paths, struct acso_err *e);
+int prebuilt_download(const char *index_url, const struct index_kernel *k, const char *dir,
+		      const struct http_opts *policy, struct strv *paths, struct acso_err *e);

@@ -64,6 +64,16 @@ mkroot "$R"
 P=("$ACSO" --work-dir "$W" --root "$R" prebuilt --key "$T/channel.asc")
 D=$W/downloads/prebuilt/6.1.192-acso
 
+# The driver's --timeout reaches prebuilt's transfers: an index that drips
+# one byte a second is given up after 2 s (without it: 30 s, three times).
+read -r hport hpid < <("$TOP/tests/mirror/hostile-server" "$C")
+t_track_pid "$hpid"
+start=$SECONDS
+t_exit 1 "--timeout 2 gives up on a dripping index" timeout 40 "${P[@]}" --dry-run --timeout 2 --retries 0 \
+	--index "http://127.0.0.1:$hport/drip/index.json"
+[ $((SECONDS - start)) -lt 20 ] && t_pass "... within seconds ($((SECONDS - start)) s)" ||
+	t_fail "... within seconds" "took $((SECONDS - start)) s"
+
 nothing_installed() {
 	if grep -q '^Package: linux-image-6.1.192-acso$' "$R/var/lib/dpkg/status" || [ -e "$R/boot/vmlinuz-6.1.192-acso" ]; then
 		t_fail "$1: nothing installed"
