@@ -213,7 +213,7 @@ for v in true yes On 1; do
 done
 printf 'allow_http = maybe\n' >"$T/http-bad.conf"
 t_exit 2 "allow_http = maybe: a usage error" "$ACSO" --config "$T/http-bad.conf" patch --source-dir "$T/k" --patches "git:http://example.invalid/x"
-t_grep "bad yes/no value: key and file named" "^acso: config: 'allow_http' in .*/http-bad.conf:1: 'maybe' is not a yes/no value" "$T/.err"
+t_grep "bad yes/no value: key and file named" "^acso: patch: config: 'allow_http' in .*/http-bad.conf:1: 'maybe' is not a yes/no value" "$T/.err"
 t_grep "bad yes/no value: hint" "hint: set allow_http = yes or allow_http = no" "$T/.err"
 
 # --- compile check with a configured tree (stub make) ---
