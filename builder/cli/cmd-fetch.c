@@ -258,13 +258,14 @@ static int from_distro(struct acso_ctx *ctx, const struct kver *want, struct fet
 	return r < 0 ? fetch_failed(&e, r, "distro") : 0;
 }
 
-int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
+
+/* The command, with its options in *o (cmd_fetch frees what they hold). */
+static int fetch_with(struct acso_ctx *ctx, int argc, char **argv, struct opts *o)
 {
-	struct opts o = {0};
 	int first;
 	bool distro;
-	int r = cmd_options(ctx, argc, argv, &o, &first);
-	if (r || (r = check_args(&o, &distro)))
+	int r = cmd_options(ctx, argc, argv, o, &first);
+	if (r || (r = check_args(o, &distro)))
 		return r;
 	const char *given = first < argc ? argv[first] : NULL;
 	struct fetch_opts fo = { .work_dir = ctx->work_dir };
@@ -282,16 +283,16 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 	fo.progress = on_progress;
 	fo.priv = &pg;
 	struct pgp_keyring *kr = NULL;
-	if ((r = net_keyring(ctx, &o.keyring, &kr)))
+	if ((r = net_keyring(ctx, &o->keyring, &kr)))
 		return r;
 	fo.kr = kr;
 	const struct kver *w = given ? &want : NULL;
 	if (distro)
 		r = from_distro(ctx, w, &fo, &res);
-	else if (o.source && startswith(o.source, "git:"))
-		r = from_git(ctx, o.source, &fo, &res);
-	else if (o.tarball)
-		r = from_tarball(ctx, &o, w, &fo, &res, &pg);
+	else if (o->source && startswith(o->source, "git:"))
+		r = from_git(ctx, o->source, &fo, &res);
+	else if (o->tarball)
+		r = from_tarball(ctx, o, w, &fo, &res, &pg);
 	else
 		r = from_release(ctx, w, &fo, &res, &pg);
 	pgp_keyring_free(kr);
@@ -303,4 +304,12 @@ int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
 	render_json(&res, ctx->work_dir);
 	render_text(&res);
 	return report_end(EXIT_OK);
+}
+
+int cmd_fetch(struct acso_ctx *ctx, int argc, char **argv)
+{
+	struct opts o = {0};
+	int r = fetch_with(ctx, argc, argv, &o);
+	strv_free(&o.keyring); /* filled by the option parser (--keyring) */
+	return r;
 }
