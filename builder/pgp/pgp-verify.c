@@ -132,7 +132,7 @@ void pgp_verify_update(struct pgp_verify *v, const void *data, size_t len)
 		v->prev_cr = end[-1] == '\r';
 }
 
-/* "expired on 2020-01-02 00:01:00 UTC" */
+/* A time for a message: "2020-01-02T00:01:00Z". */
 static const char *when(long long t, char buf[64])
 {
 	if (!iso_utc((time_t)t, buf, 64))
