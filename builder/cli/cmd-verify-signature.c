@@ -3,7 +3,9 @@
  * against acso's keys/ plus --keyring, natively (no GnuPG).
  * A compressed FILE with a signature over the uncompressed data (kernel.org's
  * linux-X.tar.xz + linux-X.tar.sign) is verified over the decompressed stream.
- * Exit codes: 0 good, 5 BAD, 6 no public key, 7 malformed, 1 other errors. */
+ * --role: the signer must be allowed to sign checksums or releases (pgp.h).
+ * Exit codes: 0 good, 5 BAD or refused (expired, revoked, SHA-1, wrong role),
+ * 6 no public key, 7 malformed, 1 other errors. */
 #include <string.h>
 #include <time.h>
 
@@ -19,12 +21,18 @@
 struct opts {
 	struct strv keyrings;
 	bool no_default;
+	int role;
 };
+
+/* In the order of role_of below. */
+static const char *const role_words[] = {"auto", "any", "checksums", "release", NULL};
+static const unsigned role_of[] = {0, PGP_ROLE_ANY, PGP_ROLE_SUMS, PGP_ROLE_RELEASE};
 
 #define OPTS struct opts
 const struct acso_option verify_signature_options[] = {
 	OPT_LIST('k', "keyring", keyrings, "FILE|DIR", 0, "also trust the keys in FILE or in DIR/*.asc, *.gpg (repeatable)"),
 	OPT_BOOL(0, "no-default-keys", no_default, "trust only the --keyring keys, not acso's keys/ directory"),
+	OPT_ENUM(0, "role", role, "ROLE", role_words, "the signer must sign checksums, release or any (auto: by name)"),
 	OPT_END,
 };
 
@@ -42,6 +50,7 @@ static const char *status_word(int rc)
 	case 0: return "good";
 	case -ACSO_E_BADSIG: return "bad";
 	case -ACSO_E_NOKEY: return "nokey";
+	case -ACSO_E_UNSAFE: return "refused";
 	case -ACSO_E_PARSE: case -ACSO_E_UNSUPPORTED: case -ACSO_E_TOOBIG: return "malformed";
 	default: return "error";
 	}
@@ -51,7 +60,7 @@ static int exit_for(int rc)
 {
 	switch (rc) {
 	case 0: return EXIT_OK;
-	case -ACSO_E_BADSIG: return EXIT_BADSIG;
+	case -ACSO_E_BADSIG: case -ACSO_E_UNSAFE: return EXIT_BADSIG;
 	case -ACSO_E_NOKEY: return EXIT_NOKEY;
 	case -ACSO_E_PARSE: case -ACSO_E_UNSUPPORTED: case -ACSO_E_TOOBIG: return EXIT_MALFORMED;
 	default: return EXIT_FAIL;
@@ -74,6 +83,7 @@ static void render(const struct report *r)
 	rp_string(RP_JSON, "kind", NULL, c->kind);
 	rp_string(RP_JSON, "decompressed", NULL, c->decompressed);
 	rp_string(RP_JSON, "status", NULL, status_word(r->rc));
+	rp_string(RP_JSON, "role", NULL, c->role ? pgp_role_name(c->role) : NULL);
 	if (c->have_info) {
 		rp_open_object("signer");
 		rp_string(RP_JSON, "name", NULL, c->who.name[0] ? c->who.name : NULL);
@@ -111,6 +121,9 @@ static void report_failure(const struct report *r)
 	case -ACSO_E_NOKEY:
 		msg_hint("the signer's key %s is not in acso's keys/ directory; if you trust it, pass it with --keyring FILE",
 			 r->c.who.fingerprint[0] ? r->c.who.fingerprint : r->c.who.keyid);
+		break;
+	case -ACSO_E_UNSAFE:
+		msg_hint("the signature holds, but its key or hash may not be believed; do not use the file");
 		break;
 	case -ACSO_E_BADSIG:
 		msg_hint("the file was changed after it was signed, or the signature belongs to another file; do not use it");
@@ -168,7 +181,8 @@ int cmd_verify_signature(struct acso_ctx *ctx, int argc, char **argv)
 	}
 
 	struct report rep = {.file = argv[first]};
-	rep.rc = pgp_check_file(rep.file, argc - first > 1 ? argv[first + 1] : NULL, kr, &rep.c, &rep.err);
+	rep.rc = pgp_check_file(rep.file, argc - first > 1 ? argv[first + 1] : NULL, kr, role_of[o.role], &rep.c,
+				&rep.err);
 	pgp_keyring_free(kr);
 	report_begin(ctx);
 	render(&rep);

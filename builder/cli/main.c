@@ -49,7 +49,7 @@ static const struct acso_command commands[] = {
 	 "download, verify (sha256sums.asc and .tar.sign) and extract a kernel source tree", "Into WORK/src/linux-VERSION, WORK/src/current pointing at it. Exit codes: 5 checksum or signature does not verify, 6 key not in the keyring."},
 	{"verify-signature", cmd_verify_signature, verify_signature_options, 1, 2, 0, "FILE [SIG]",
 	 "verify a cleartext-signed or detached-signed file against the keyring",
-	 "Exit codes: 0 good, 5 BAD signature, 6 no public key, 7 malformed."},
+	 "Exit codes: 0 good, 5 BAD or refused signature, 6 no public key, 7 malformed."},
 	{"patch", cmd_patch, patch_options, 0, 0, L, "",
 	 "place the ACS override patch (and extra patches) in a kernel source tree", "Applies --patch/--patches in order, all or nothing, then places the override by meaning: its entry just before the { 0 } of pci_dev_acs_enabled[], its code before that table, its documentation entry in kernel-parameters.txt. A tree that already carries pcie_acs_override is left alone. --dry-run prints the unified diff. Then compiles drivers/pci/quirks.o if the tree is configured."},
 	{"config", cmd_config, config_options, 0, 0, L, "",

@@ -70,6 +70,12 @@ static bool hash_listed(const char *v, const char *ve, int algo)
 int pgp_verify_cleartext(const char *text, size_t len, const struct pgp_keyring *kr, char **body,
 			 size_t *body_len, struct pgp_signer *who, struct acso_err *e)
 {
+	return pgp_verify_cleartext_as(text, len, kr, PGP_ROLE_ANY, body, body_len, who, e);
+}
+
+int pgp_verify_cleartext_as(const char *text, size_t len, const struct pgp_keyring *kr, unsigned role,
+			    char **body, size_t *body_len, struct pgp_signer *who, struct acso_err *e)
+{
 	if (body)
 		*body = NULL;
 	if (len > PGP_MAX_CLEARTEXT)
@@ -155,7 +161,7 @@ int pgp_verify_cleartext(const char *text, size_t len, const struct pgp_keyring 
 	if (r < 0)
 		goto out;
 	pgp_verify_update(v, canon.data, canon.len);
-	r = pgp_verify_end(v, kr, who, e);
+	r = pgp_verify_end_as(v, kr, role, who, e);
 	if (r == 0 && body) {
 		buf_str(&plain);
 		if (body_len)

@@ -3,9 +3,13 @@
  * fingerprint and the name (primary user ID) reports show.
  *
  * Primary keys are trusted because they are in these files (the user's or
- * the package's trust decision), so their self-signatures are not checked.
- * A subkey is used only when its binding signature (type 0x18) by the
- * primary verifies and its key flags, if any, allow signing. A key file that
+ * the package's trust decision). Their self-signatures are checked for what
+ * they say about validity, as gpgv and sqv do: the newest valid one decides
+ * the expiration time (whatever the order of the packets, and across two
+ * exports of one key, which are merged), and a valid revocation (0x20 for
+ * the key, 0x28 for a subkey) revokes. A subkey is used only when its newest
+ * valid binding signature (type 0x18) by the primary allows signing (key
+ * flags), and neither it nor its primary is expired or revoked. A key file that
  * cannot be parsed is an error; an unsupported key inside it (DSA, ElGamal,
  * v3, a curve other than Ed25519) is skipped. */
 #include <dirent.h>
@@ -60,14 +64,6 @@ static struct pgp_key *push(struct pgp_keyring *kr, struct pgp_key *k)
 	return &kr->keys[kr->n++];
 }
 
-static bool have_fpr(const struct pgp_keyring *kr, const uint8_t fpr[20], size_t upto)
-{
-	for (size_t i = 0; i < upto; i++)
-		if (!memcmp(kr->keys[i].fpr, fpr, 20))
-			return true;
-	return false;
-}
-
 /* A v4 key packet as hashed in key signatures: 0x99, 2-octet length, body. */
 static void hash_key_packet(struct hash *h, const uint8_t *body, size_t len)
 {
@@ -76,41 +72,115 @@ static void hash_key_packet(struct hash *h, const uint8_t *body, size_t len)
 	hash_update(h, body, len);
 }
 
-/* Does sigbody bind the subkey to the primary, for signing? */
-static bool binding_ok(const struct pgp_key *primary, const uint8_t *pbody, size_t plen,
-		       const uint8_t *sbody, size_t slen, const uint8_t *sigbody, size_t siglen)
+/* What a self-signature covers after the primary key packet: a subkey
+ * packet (binding 0x18, subkey revocation 0x28), a user ID (certifications
+ * 0x10-0x13), or nothing (direct-key 0x1F, key revocation 0x20). */
+struct signed_obj {
+	const uint8_t *pbody, *sbody, *uid;
+	size_t plen, slen, uidlen;
+};
+
+/* Parse sigbody into s and check that the primary made it over o. On false
+ * s holds nothing to free. */
+static bool self_sig(const struct pgp_key *primary, const struct signed_obj *o, const uint8_t *sigbody,
+		     size_t siglen, struct pgp_sig *s)
 {
-	struct pgp_sig s;
-	if (pgp_sig_parse_body(sigbody, siglen, &s, NULL) < 0)
+	if (pgp_sig_parse_body(sigbody, siglen, s, NULL) < 0)
 		return false;
 	bool ok = false;
-	const char *hid = pgp_hash_id(s.hashalgo);
-	if (s.type == 0x18 && hid && plen <= 0xFFFF && slen <= 0xFFFF &&
-	    (!s.has_fpr || !memcmp(s.fpr, primary->fpr, 20)) &&
-	    (!s.has_keyid || !memcmp(s.keyid, primary->fpr + 12, 8)) &&
-	    (!s.has_keyflags || (s.keyflags & 0x02))) {
+	const char *hid = pgp_hash_id(s->hashalgo);
+	if (hid && o->plen <= 0xFFFF && o->slen <= 0xFFFF &&
+	    (!s->has_fpr || !memcmp(s->fpr, primary->fpr, 20)) &&
+	    (!s->has_keyid || !memcmp(s->keyid, primary->fpr + 12, 8))) {
 		struct hash *h = hash_new(hid);
-		hash_key_packet(h, pbody, plen);
-		hash_key_packet(h, sbody, slen);
-		pgp_hash_trailer(h, &s);
+		hash_key_packet(h, o->pbody, o->plen);
+		if (o->sbody)
+			hash_key_packet(h, o->sbody, o->slen);
+		if (o->uid) {
+			uint8_t hdr[5] = {0xB4, (uint8_t)(o->uidlen >> 24), (uint8_t)(o->uidlen >> 16),
+					  (uint8_t)(o->uidlen >> 8), (uint8_t)o->uidlen};
+			hash_update(h, hdr, sizeof(hdr));
+			hash_update(h, o->uid, o->uidlen);
+		}
+		pgp_hash_trailer(h, s);
 		uint8_t dig[HASH_MAX_LEN];
 		size_t dlen = hash_final(h, dig);
-		ok = pgp_sig_check_digest(primary, &s, dig, dlen, NULL) == 1;
+		ok = pgp_sig_check_digest(primary, s, dig, dlen, NULL) == 1;
 	}
-	pgp_sig_clear(&s);
+	if (!ok)
+		pgp_sig_clear(s);
 	return ok;
 }
 
+/* A valid self-signature that states the key's validity: the newest one
+ * decides, whatever the order of the packets (or of two exports of one key
+ * in the files). Revocations count whenever they were made. */
+static void apply_self_sig(struct pgp_key *k, const struct pgp_sig *s, bool subkey)
+{
+	if (s->type == (subkey ? 0x28 : 0x20)) {
+		if (!k->revoked || s->created < k->revoked)
+			k->revoked = s->created > 0 ? s->created : 1;
+		return;
+	}
+	bool states = subkey ? s->type == 0x18 : (s->type >= 0x10 && s->type <= 0x13) || s->type == 0x1F;
+	if (!states || s->created < k->self_time)
+		return;
+	k->self_time = s->created;
+	k->expires = s->key_expires ? k->created + s->key_expires : 0;
+	if (subkey)
+		k->can_sign = !s->has_keyflags || (s->keyflags & 0x02);
+}
+
+/* The roles of the keys kernel.org signs with (keys/README). Any other key
+ * may sign for both (pgp.h). */
+static const struct {
+	const char *fpr;
+	unsigned roles;
+} role_table[] = {
+	{"B8868C80BA62A1FFFAF5FDA9632D3A06589DA6B1", PGP_ROLE_SUMS},    /* checksum autosigner */
+	{"647F28654894E3BD457199BE38DBBDC86092693E", PGP_ROLE_RELEASE}, /* Greg Kroah-Hartman */
+	{"ABAF11C65A2970B130ABE3C479BE3E4300411886", PGP_ROLE_RELEASE}, /* Linus Torvalds */
+	{"E27E5D8A3403A2EF66873BBCDEA66FF797772CDC", PGP_ROLE_RELEASE}, /* Sasha Levin */
+	{"AC2B29BD34A6AFDDB3F68F35E7BFC8EC95861109", PGP_ROLE_RELEASE}, /* Ben Hutchings */
+};
+
+static unsigned roles_of(const char *fprhex)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(role_table); i++)
+		if (!strcmp(role_table[i].fpr, fprhex))
+			return role_table[i].roles;
+	return PGP_ROLE_ANY;
+}
+
+const char *pgp_role_name(unsigned role)
+{
+	switch (role) {
+	case PGP_ROLE_SUMS: return "checksums";
+	case PGP_ROLE_RELEASE: return "release";
+	case PGP_ROLE_ANY: return "any";
+	default: return "none";
+	}
+}
+
+static long index_of(const struct pgp_keyring *kr, const uint8_t fpr[20])
+{
+	for (size_t i = 0; i < kr->n; i++)
+		if (!memcmp(kr->keys[i].fpr, fpr, 20))
+			return (long)i;
+	return -1;
+}
+
 /* Keys from binary packets. Returns the number of primary keys added;
- * *usable counts the usable primary keys seen, known ones included. */
+ * *usable counts the usable primary keys seen, known ones included. A key
+ * seen again (in this file or an earlier one) is merged: its newer
+ * self-signatures, bindings and revocations count. */
 static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int *usable, struct acso_err *e)
 {
 	size_t off = 0, start = kr->n;
 	long cur = -1;          /* index of the current primary, -1 none/skipped */
 	long cursub = -1;       /* index of the subkey the next signatures are about */
-	const uint8_t *pbody = NULL, *sbody = NULL;
-	size_t plen = 0, slen = 0;
-	bool in_uid = false;    /* the last user ID belongs to cur */
+	enum { AT_KEY, AT_UID, AT_OTHER } at = AT_OTHER; /* what the next signatures are about */
+	struct signed_obj o = {0};
 	char uid[256] = "";
 	int added = 0, r;
 	struct pgp_pkt p;
@@ -119,10 +189,11 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 
 	while ((r = pgp_packet_next(d, len, &off, &p, e)) > 0) {
 		struct pgp_key k;
+		long idx;
 		switch (p.tag) {
 		case 6: /* public key */
 		case 14: /* public subkey */
-			in_uid = false;
+			at = AT_OTHER;
 			cursub = -1;
 			r = pgp_key_parse(p.body, p.len, &k, &sub);
 			if (r == -ACSO_E_UNSUPPORTED) {
@@ -136,34 +207,42 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 			}
 			if (r < 0)
 				return err_set(e, r, "%s key: %s", p.tag == 6 ? "public" : "sub", sub.msg);
+			idx = index_of(kr, k.fpr);
 			if (p.tag == 14) {
-				if (cur < 0 || have_fpr(kr, k.fpr, kr->n)) {
+				if (cur < 0 || (idx >= 0 && kr->keys[idx].primary != cur)) {
 					pgp_key_clear(&k);
 					continue;
 				}
-				k.primary = (int)cur;
-				memcpy(k.name, kr->keys[cur].name, sizeof(k.name));
-				push(kr, &k);
-				cursub = (long)kr->n - 1;
-				sbody = p.body;
-				slen = p.len;
+				if (idx >= 0) { /* the same subkey again */
+					pgp_key_clear(&k);
+					cursub = idx;
+				} else {
+					k.primary = (int)cur;
+					memcpy(k.name, kr->keys[cur].name, sizeof(k.name));
+					push(kr, &k);
+					cursub = (long)kr->n - 1;
+				}
+				o.sbody = p.body;
+				o.slen = p.len;
 				continue;
 			}
 			(*usable)++;
-			if (have_fpr(kr, k.fpr, kr->n)) { /* the same key twice */
+			if (idx >= 0) { /* the same key again */
 				pgp_key_clear(&k);
-				cur = -1;
-				continue;
+				cur = kr->keys[idx].primary < 0 ? idx : -1;
+			} else {
+				k.can_sign = true;
+				k.roles = roles_of(k.fprhex);
+				push(kr, &k);
+				cur = (long)kr->n - 1;
+				added++;
 			}
-			k.can_sign = true;
-			push(kr, &k);
-			cur = (long)kr->n - 1;
-			pbody = p.body;
-			plen = p.len;
-			added++;
+			o.pbody = p.body;
+			o.plen = p.len;
+			at = AT_KEY;
 			break;
 		case 13: /* user ID */
-			in_uid = false;
+			at = AT_OTHER;
 			cursub = -1;
 			if (cur < 0)
 				continue;
@@ -173,32 +252,34 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 					*c = '?';
 			if (!kr->keys[cur].name[0])
 				memcpy(kr->keys[cur].name, uid, sizeof(uid));
-			in_uid = true;
+			o.uid = p.body;
+			o.uidlen = p.len;
+			at = AT_UID;
 			break;
-		case 2: { /* signature: a self-signature may mark the primary user ID */
-			struct pgp_sig s;
-			if (cursub >= 0) {
-				if (!kr->keys[cursub].can_sign &&
-				    binding_ok(&kr->keys[cur], pbody, plen, sbody, slen, p.body, p.len))
-					kr->keys[cursub].can_sign = true;
+		case 2: { /* signature: self-signatures state validity and the primary user ID */
+			if (cur < 0 || (at == AT_OTHER && cursub < 0))
 				break;
+			struct pgp_sig s;
+			struct signed_obj so = {.pbody = o.pbody, .plen = o.plen};
+			if (cursub >= 0) {
+				so.sbody = o.sbody;
+				so.slen = o.slen;
+			} else if (at == AT_UID) {
+				so.uid = o.uid;
+				so.uidlen = o.uidlen;
 			}
-			if (cur >= 0 && in_uid && !kr->keys[cur].name_is_primary &&
-			    pgp_sig_parse_body(p.body, p.len, &s, NULL) == 0) {
-				if (s.primary_uid && s.has_keyid == false && !s.has_fpr)
-					; /* no issuer: cannot tell it is a self-signature */
-				else if (s.primary_uid &&
-					 ((s.has_fpr && !memcmp(s.fpr, kr->keys[cur].fpr, 20)) ||
-					  (s.has_keyid && !memcmp(s.keyid, kr->keys[cur].fpr + 12, 8)))) {
-					memcpy(kr->keys[cur].name, uid, sizeof(uid));
-					kr->keys[cur].name_is_primary = true;
-				}
-				pgp_sig_clear(&s);
+			if (!self_sig(&kr->keys[cur], &so, p.body, p.len, &s))
+				break;
+			apply_self_sig(&kr->keys[cursub >= 0 ? cursub : cur], &s, cursub >= 0);
+			if (at == AT_UID && s.primary_uid && !kr->keys[cur].name_is_primary) {
+				memcpy(kr->keys[cur].name, uid, sizeof(uid));
+				kr->keys[cur].name_is_primary = true;
 			}
+			pgp_sig_clear(&s);
 			break;
 		}
 		case 17: /* user attribute (photo) */
-			in_uid = false;
+			at = AT_OTHER;
 			cursub = -1;
 			break;
 		default: /* trust, marker, ... */
@@ -213,7 +294,7 @@ static int add_binary(struct pgp_keyring *kr, const uint8_t *d, size_t len, int 
 		return r;
 	}
 	/* Subkeys take the final name of their primary. */
-	for (size_t i = start; i < kr->n; i++)
+	for (size_t i = 0; i < kr->n; i++)
 		if (kr->keys[i].primary >= 0)
 			memcpy(kr->keys[i].name, kr->keys[kr->keys[i].primary].name, sizeof(kr->keys[i].name));
 	if (*usable == 0 && first_skip)

@@ -45,8 +45,14 @@ struct pgp_key {
 	int primary;             /* index of the primary key in the ring, -1 for a primary */
 	char name[256];          /* primary's user ID (copied to subkeys) */
 	bool name_is_primary;    /* set from a self-signature's primary-UID flag */
-	bool can_sign;           /* primary; or a subkey with a valid binding
-				  * signature whose key flags allow signing */
+	bool can_sign;           /* primary; or a subkey whose newest valid
+				  * binding signature's key flags allow signing */
+	long long self_time;     /* creation time of the newest valid self-
+				  * signature (primary) or binding (subkey) */
+	long long expires;       /* from that signature: seconds since the
+				  * epoch, 0 never */
+	long long revoked;       /* creation time of a valid revocation, 0 none */
+	unsigned roles;          /* PGP_ROLE_* this key (its primary) may sign for */
 };
 /* Parse a public key / subkey body (tag 6 or 14). -ACSO_E_UNSUPPORTED for a
  * version or algorithm we do not use (the caller skips such keys). */
@@ -61,6 +67,8 @@ struct pgp_sig {
 	long long created;
 	bool has_keyid, has_fpr, primary_uid, unknown_critical, has_keyflags;
 	int keyflags;             /* first octet of the key flags subpacket (27) */
+	long long key_expires;    /* key expiration time (9): seconds after the key's creation, 0 never */
+	long long sig_expires;    /* signature expiration time (3): seconds after creation, 0 never */
 	uint8_t keyid[8];
 	uint8_t fpr[20];
 	uint8_t *m1, *m2;         /* RSA: s; EdDSA legacy: R, S; Ed25519 (27): 64 raw in m1 */

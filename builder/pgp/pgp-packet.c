@@ -270,6 +270,13 @@ static int subpackets(const uint8_t *d, size_t n, bool hashed, struct pgp_sig *s
 			if (hashed)
 				s->created = be32(v);
 			break;
+		case 3: /* signature expiration time */
+		case 9: /* key expiration time */
+			if (vl != 4)
+				return err_set(e, -ACSO_E_PARSE, "expiration time subpacket of %zu bytes", vl);
+			if (hashed)
+				*(type == 3 ? &s->sig_expires : &s->key_expires) = be32(v);
+			break;
 		case 16: /* issuer key id */
 			if (vl != 8)
 				return err_set(e, -ACSO_E_PARSE, "issuer subpacket of %zu bytes", vl);

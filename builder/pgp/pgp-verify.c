@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/hash.h"
 #include "base/util.h"
@@ -131,8 +132,56 @@ void pgp_verify_update(struct pgp_verify *v, const void *data, size_t len)
 		v->prev_cr = end[-1] == '\r';
 }
 
+/* A time for a message: "2020-01-02T00:01:00Z". */
+static const char *when(long long t, char buf[64])
+{
+	if (!iso_utc((time_t)t, buf, 64))
+		snprintf(buf, 64, "%lld", t);
+	return buf;
+}
+
+/* Is key k (pk: its primary; the same for a primary) fit to have made s now?
+ * The policy of gpgv and sqv, each at its strictest (docs/guide.md). */
+static int policy(const struct pgp_key *k, const struct pgp_key *pk, const struct pgp_sig *s, unsigned role,
+		  struct acso_err *e)
+{
+	char b[64];
+	long long now = (long long)time(NULL);
+	const struct pgp_key *both[2] = {pk, k};
+	for (int i = 0; i < (k == pk ? 1 : 2); i++) {
+		const struct pgp_key *x = both[i];
+		const char *what = x == pk ? "key" : "subkey";
+		if (x->revoked)
+			return err_set(e, -ACSO_E_UNSAFE, "signed by '%s' (%s), whose %s %s was revoked on %s",
+				       pk->name, pk->fprhex, what, x->keyid, when(x->revoked, b));
+		/* Expired now (gpgv's EXPKEYSIG), or already when it signed (sqv). */
+		if (x->expires && (x->expires <= now || x->expires <= s->created))
+			return err_set(e, -ACSO_E_UNSAFE, "signed by '%s' (%s), whose %s %s expired on %s",
+				       pk->name, pk->fprhex, what, x->keyid, when(x->expires, b));
+	}
+	if (s->sig_expires && s->created + s->sig_expires <= now)
+		return err_set(e, -ACSO_E_UNSAFE, "the signature by '%s' (%s) expired on %s", pk->name, pk->fprhex,
+			       when(s->created + s->sig_expires, b));
+	/* SHA-1 is broken for collisions: a signature over data made with it can
+	 * be moved to other data (sqv refuses it; gpgv with --weak-digest SHA1). */
+	if (s->hashalgo == PGP_HASH_SHA1)
+		return err_set(e, -ACSO_E_UNSAFE, "the signature by '%s' (%s) uses SHA-1, which is broken for "
+			       "signatures over data", pk->name, pk->fprhex);
+	if (role != PGP_ROLE_ANY && !(pk->roles & role))
+		return err_set(e, -ACSO_E_UNSAFE, "'%s' (%s) signs %s, not %s", pk->name, pk->fprhex,
+			       pk->roles == PGP_ROLE_SUMS ? "the checksum files" : "releases",
+			       role == PGP_ROLE_SUMS ? "the checksum files" : "releases");
+	return 0;
+}
+
 int pgp_verify_end(struct pgp_verify *v, const struct pgp_keyring *kr, struct pgp_signer *who,
 		   struct acso_err *e)
+{
+	return pgp_verify_end_as(v, kr, PGP_ROLE_ANY, who, e);
+}
+
+int pgp_verify_end_as(struct pgp_verify *v, const struct pgp_keyring *kr, unsigned role,
+		      struct pgp_signer *who, struct acso_err *e)
 {
 	const struct pgp_sig *s = v->s;
 	struct pgp_signer tmp;
@@ -155,6 +204,7 @@ int pgp_verify_end(struct pgp_verify *v, const struct pgp_keyring *kr, struct pg
 	snprintf(who->fingerprint, sizeof(who->fingerprint), "%s", pk->fprhex);
 	snprintf(who->keyid, sizeof(who->keyid), "%s", k->keyid);
 	snprintf(who->name, sizeof(who->name), "%s", pk->name);
+	who->roles = pk->roles;
 
 	if (!k->can_sign)
 		return err_set(e, -ACSO_E_NOKEY, "subkey %s of '%s' (%s) has no valid binding signature "
@@ -172,11 +222,20 @@ int pgp_verify_end(struct pgp_verify *v, const struct pgp_keyring *kr, struct pg
 		return e ? e->code : -ACSO_E_PARSE;
 	if (!ok)
 		return err_set(e, -ACSO_E_BADSIG, "BAD signature from '%s' (%s)", pk->name, pk->fprhex);
-	return 0;
+	/* The maths holds; now whether this key may be believed. After the
+	 * maths, so that changed data is reported BAD whatever the key. */
+	return policy(k, pk, s, role, e);
 }
 
 int pgp_verify_detached(const void *data, size_t len, const void *sig, size_t siglen,
 			const struct pgp_keyring *kr, struct pgp_signer *who, struct acso_err *e)
+{
+	return pgp_verify_detached_as(data, len, sig, siglen, kr, PGP_ROLE_ANY, who, e);
+}
+
+int pgp_verify_detached_as(const void *data, size_t len, const void *sig, size_t siglen,
+			   const struct pgp_keyring *kr, unsigned role, struct pgp_signer *who,
+			   struct acso_err *e)
 {
 	struct pgp_sig *s;
 	struct pgp_verify *v;
@@ -186,7 +245,7 @@ int pgp_verify_detached(const void *data, size_t len, const void *sig, size_t si
 	r = pgp_verify_begin(s, &v, e);
 	if (r == 0) {
 		pgp_verify_update(v, data, len);
-		r = pgp_verify_end(v, kr, who, e);
+		r = pgp_verify_end_as(v, kr, role, who, e);
 	}
 	pgp_sig_free(s);
 	return r;

@@ -22,6 +22,10 @@
  *   -ACSO_E_UNSUPPORTED  a well-formed thing we do not handle (v3/v5, DSA...)
  *   -ACSO_E_BADSIG       the signature does not verify (signer filled)
  *   -ACSO_E_NOKEY        the issuer is not in the keyring (keyid filled)
+ *   -ACSO_E_UNSAFE       refused although the maths holds: the key is
+ *                        expired or revoked, the hash is SHA-1, the
+ *                        signature has expired, or the key may not sign
+ *                        for the role asked (signer filled)
  *   -ACSO_E_TOOBIG       an input over the size limits below
  *   -errno               I/O
  */
@@ -44,6 +48,21 @@ enum {
 enum { PGP_HASH_SHA1 = 2, PGP_HASH_SHA256 = 8, PGP_HASH_SHA384 = 9, PGP_HASH_SHA512 = 10 };
 enum { PGP_SIGTYPE_BINARY = 0x00, PGP_SIGTYPE_TEXT = 0x01 };
 
+/* Key roles: what a key may sign. kernel.org's checksum autosigner signs the
+ * sha256sums.asc files, the release signers (Greg Kroah-Hartman, Linus
+ * Torvalds, Sasha Levin, Ben Hutchings) the tarballs and tags; one stolen
+ * key must not pass both checks. The roles of those keys are pinned by
+ * fingerprint in keyring.c's table, whatever file they come from. Any other
+ * key (a --keyring the user gives, a throwaway mirror's key) may sign for
+ * both: the user who names it vouches for it. */
+enum {
+	PGP_ROLE_SUMS = 1,     /* sha256sums.asc */
+	PGP_ROLE_RELEASE = 2,  /* .tar.sign, signed git tags */
+	PGP_ROLE_ANY = 3,
+};
+/* "checksums", "release", "any" — for reports. */
+const char *pgp_role_name(unsigned role);
+
 struct pgp_keyring;
 struct pgp_sig;
 struct pgp_verify;
@@ -59,6 +78,7 @@ struct pgp_signer {
 	int hash_algo;          /* PGP_HASH_* */
 	int pubkey_algo;        /* PGP_PK_* */
 	long long created;      /* signature creation time, seconds since the epoch */
+	unsigned roles;         /* PGP_ROLE_* of the matched key, 0 unknown */
 };
 
 /* Keyring: the keys verification is pinned to. */
@@ -91,9 +111,20 @@ void pgp_verify_update(struct pgp_verify *v, const void *data, size_t len);
  * -ACSO_E_PARSE/-ACSO_E_UNSUPPORTED for a key or signature we cannot use.
  * Always frees v. who may be NULL. */
 int  pgp_verify_end(struct pgp_verify *v, const struct pgp_keyring *kr, struct pgp_signer *who, struct acso_err *e);
+/* The same, for a key allowed to sign for role (PGP_ROLE_*): a good
+ * signature by a key without that role is -ACSO_E_UNSAFE. pgp_verify_end is
+ * pgp_verify_end_as(..., PGP_ROLE_ANY, ...). Every verification also refuses
+ * (-ACSO_E_UNSAFE, the reason in e) a key or subkey that is revoked or
+ * expired (now, or when it signed), a SHA-1 signature over data, and a
+ * signature past its own expiration time. */
+int  pgp_verify_end_as(struct pgp_verify *v, const struct pgp_keyring *kr, unsigned role,
+		       struct pgp_signer *who, struct acso_err *e);
 /* The whole thing in one call. */
 int  pgp_verify_detached(const void *data, size_t len, const void *sig, size_t siglen,
 			 const struct pgp_keyring *kr, struct pgp_signer *who, struct acso_err *e);
+int  pgp_verify_detached_as(const void *data, size_t len, const void *sig, size_t siglen,
+			    const struct pgp_keyring *kr, unsigned role, struct pgp_signer *who,
+			    struct acso_err *e);
 
 /* 1 if text has a line "-----BEGIN PGP SIGNED MESSAGE-----", else 0. */
 int  pgp_is_cleartext(const char *text, size_t len);
@@ -104,6 +135,9 @@ int  pgp_is_cleartext(const char *text, size_t len);
  * Text before the BEGIN line is ignored (and not returned). */
 int  pgp_verify_cleartext(const char *text, size_t len, const struct pgp_keyring *kr,
 			  char **body, size_t *body_len, struct pgp_signer *who, struct acso_err *e);
+/* The same, for a key allowed to sign for role (PGP_ROLE_*). */
+int  pgp_verify_cleartext_as(const char *text, size_t len, const struct pgp_keyring *kr, unsigned role,
+			     char **body, size_t *body_len, struct pgp_signer *who, struct acso_err *e);
 
 /* "SHA256", "RSA", "EdDSA" — for reports. "unknown" for others. */
 const char *pgp_hash_name(int algo);

@@ -64,7 +64,7 @@ static bool over_decompressed(const char *file, const char *sig)
 }
 
 static int verify_detached_file(const char *file, struct pgp_file_check *r, const struct pgp_keyring *kr,
-				struct acso_err *e)
+				unsigned role, struct acso_err *e)
 {
 	_cleanup_free_ char *sigdata = NULL;
 	size_t siglen;
@@ -114,7 +114,10 @@ static int verify_detached_file(const char *file, struct pgp_file_check *r, cons
 	}
 	decomp_close(d);
 	if (rc == 0) {
-		rc = pgp_verify_end(v, kr, &r->who, e);
+		if (!role)
+			role = endswith(r->sig, ".tar.sign") ? PGP_ROLE_RELEASE : PGP_ROLE_ANY;
+		r->role = role;
+		rc = pgp_verify_end_as(v, kr, role, &r->who, e);
 	} else {
 		pgp_verify_end(v, NULL, NULL, NULL); /* frees v; result ignored */
 	}
@@ -122,8 +125,8 @@ static int verify_detached_file(const char *file, struct pgp_file_check *r, cons
 	return rc;
 }
 
-int pgp_check_file(const char *file, const char *sig, const struct pgp_keyring *kr, struct pgp_file_check *c,
-		   struct acso_err *e)
+int pgp_check_file(const char *file, const char *sig, const struct pgp_keyring *kr, unsigned role,
+		   struct pgp_file_check *c, struct acso_err *e)
 {
 	memset(c, 0, sizeof(*c));
 	c->kind = "unknown";
@@ -137,7 +140,8 @@ int pgp_check_file(const char *file, const char *sig, const struct pgp_keyring *
 			return err_set(e, r, "%s", acso_strerror(r));
 		if (r == 0 && pgp_is_cleartext(text, len)) {
 			c->kind = "cleartext";
-			r = pgp_verify_cleartext(text, len, kr, NULL, NULL, &c->who, e);
+			c->role = role ? role : endswith(file, "sha256sums.asc") ? PGP_ROLE_SUMS : PGP_ROLE_ANY;
+			r = pgp_verify_cleartext_as(text, len, kr, c->role, NULL, NULL, &c->who, e);
 			c->have_info = c->who.hash_algo != 0;
 			if (c->have_info)
 				c->issuer_by = cleartext_issuer(text, len);
@@ -151,7 +155,7 @@ int pgp_check_file(const char *file, const char *sig, const struct pgp_keyring *
 		}
 	}
 	c->kind = "detached";
-	return verify_detached_file(file, c, kr, e);
+	return verify_detached_file(file, c, kr, role, e);
 }
 
 void pgp_file_check_free(struct pgp_file_check *c)

@@ -17,11 +17,15 @@ struct pgp_file_check {
 	bool have_info;            /* who holds at least the issuer */
 	const char *issuer_by;     /* "fingerprint" (subpacket 33) or "keyid" (subpacket 16 only) */
 	bool no_signature;         /* not cleartext-signed and no signature next to it */
+	unsigned role;             /* the PGP_ROLE_* the signer needed */
 };
 
-/* 0 for a good signature; -ACSO_E_BADSIG, -ACSO_E_NOKEY, -ACSO_E_PARSE ...
- * with c filled as far as it got. sig NULL: cleartext or found. Free c with
- * pgp_file_check_free. */
-int pgp_check_file(const char *file, const char *sig, const struct pgp_keyring *kr, struct pgp_file_check *c,
-		   struct acso_err *e);
+/* 0 for a good signature; -ACSO_E_BADSIG, -ACSO_E_NOKEY, -ACSO_E_UNSAFE,
+ * -ACSO_E_PARSE ... with c filled as far as it got. sig NULL: cleartext or
+ * found. role: the PGP_ROLE_* the signer must have, or 0 for kernel.org's
+ * naming: a cleartext file named *sha256sums.asc needs the checksum role, a
+ * signature named *.tar.sign a release signer, anything else any key. Free c
+ * with pgp_file_check_free. */
+int pgp_check_file(const char *file, const char *sig, const struct pgp_keyring *kr, unsigned role,
+		   struct pgp_file_check *c, struct acso_err *e);
 void pgp_file_check_free(struct pgp_file_check *c);

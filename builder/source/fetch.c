@@ -332,7 +332,7 @@ static int one_pass(const struct src *s, const struct pgp_sig *sig, const char *
 	struct pgp_signer who = {0};
 	int sr = 0;
 	if (p.ver) {
-		sr = pgp_verify_end(p.ver, o->kr, &who, e);
+		sr = pgp_verify_end_as(p.ver, o->kr, PGP_ROLE_RELEASE, &who, e);
 		p.ver = NULL;
 	}
 
@@ -479,7 +479,7 @@ int fetch_release(const struct kver *v, const struct fetch_opts *o, struct fetch
 	/* 1. sha256sums.asc: signed, and listing the tarball. */
 	_cleanup_free_ char *body = NULL;
 	size_t body_len;
-	r = pgp_verify_cleartext(sums, sums_len, o->kr, &body, &body_len, &res->sums_signer, e);
+	r = pgp_verify_cleartext_as(sums, sums_len, o->kr, PGP_ROLE_SUMS, &body, &body_len, &res->sums_signer, e);
 	if (r < 0)
 		return sig_fail(r, "sha256sums.asc", &res->sums_signer, e);
 	res->sums_signed = true;
@@ -579,14 +579,15 @@ int fetch_local(const char *file, const char *sha256, const char *sign, const st
 	return 0;
 }
 
-/* Check the tag's tree out into a staging dir and commit it as a tree. */
-static int git_tree(struct acso_git *g, const char *tag, const struct fetch_opts *o,
+/* Check ref's tree out into a staging dir and commit it as a tree; tag is
+ * what the report names. */
+static int git_tree(struct acso_git *g, const char *ref, const char *tag, const struct fetch_opts *o,
 		    struct fetch_result *res, struct acso_err *e)
 {
 	char oid[41];
 	_cleanup_close_ int sfd = -1;
 	_cleanup_free_ char *name = NULL;
-	int r = acso_git_resolve(g, tag, oid, e);
+	int r = acso_git_resolve(g, ref, oid, e);
 	if (r < 0)
 		return r;
 	snprintf(res->sha256, sizeof(res->sha256), "%s", oid); /* the commit, for the report */
@@ -598,7 +599,7 @@ static int git_tree(struct acso_git *g, const char *tag, const struct fetch_opts
 	if (!stage)
 		return e->code;
 	rmdir(stage); /* checkout creates it */
-	r = acso_git_checkout(g, tag, stage, e);
+	r = acso_git_checkout(g, oid, stage, e);
 	if (r < 0)
 		goto out_stage;
 	sfd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -633,10 +634,12 @@ int fetch_git(const char *spec, const struct fetch_opts *o, struct fetch_result 
 	if (r < 0)
 		return r;
 	struct buf sig = {0}, payload = {0};
-	r = acso_git_tag_signature(g, tag, &sig, &payload, e);
+	char commit[41] = "";
+	r = acso_git_tag_signature(g, tag, &sig, &payload, commit, e);
 	if (r == 0) {
 		struct pgp_signer who = {0};
-		r = pgp_verify_detached(payload.data, payload.len, sig.data, sig.len, o->kr, &who, e);
+		r = pgp_verify_detached_as(payload.data, payload.len, sig.data, sig.len, o->kr, PGP_ROLE_RELEASE,
+					   &who, e);
 		if (r < 0) {
 			sig_fail(r, "tag signature", &who, e);
 			goto out;
@@ -649,7 +652,8 @@ int fetch_git(const char *spec, const struct fetch_opts *o, struct fetch_result 
 	} else {
 		goto out;
 	}
-	r = git_tree(g, tag, o, res, e);
+	/* A signed tag: the commit its verified object names, not the ref again. */
+	r = git_tree(g, commit[0] ? commit : tag, tag, o, res, e);
 out:
 	buf_free(&sig);
 	buf_free(&payload);

@@ -234,9 +234,9 @@ int acso_git_resolve(struct acso_git *g, const char *ref, char oid[41], struct a
 }
 
 int acso_git_tag_signature(struct acso_git *g, const char *tag, struct buf *sig,
-			   struct buf *payload, struct acso_err *e)
+			   struct buf *payload, char commit[41], struct acso_err *e)
 {
-	git_object *obj = NULL;
+	git_object *obj = NULL, *target = NULL;
 	int r = lookup(g, tag, &obj, e);
 	if (r < 0)
 		return r;
@@ -244,6 +244,25 @@ int acso_git_tag_signature(struct acso_git *g, const char *tag, struct buf *sig,
 		git_object_free(obj);
 		return err_set(e, -ACSO_E_NOTFOUND, "'%s' is not an annotated tag", tag);
 	}
+	/* The signature covers the tag object's own name, not the ref that
+	 * points at it: a ref v6.6.5 at the genuinely signed v6.6.4 tag would
+	 * pass for 6.6.5. The name signed must be the name asked. */
+	const char *want = startswith(tag, "refs/tags/") ? tag + strlen("refs/tags/") : tag;
+	const char *named = git_tag_name((git_tag *)obj);
+	if (!named || strcmp(named, want)) {
+		r = err_set(e, -ACSO_E_UNSAFE, "the ref '%s' points at the tag named '%s': the signed name is "
+			    "not the one asked", tag, named ? named : "");
+		git_object_free(obj);
+		return r;
+	}
+	if (git_object_peel(&target, obj, GIT_OBJECT_COMMIT) < 0) {
+		r = git_fail(e, -ACSO_E_NOTFOUND, tag);
+		git_object_free(obj);
+		return r;
+	}
+	if (commit)
+		git_oid_tostr(commit, 41, git_object_id(target));
+	git_object_free(target);
 	git_odb *odb = NULL;
 	git_odb_object *raw = NULL;
 	if (git_repository_odb(&odb, g->repo) < 0 ||

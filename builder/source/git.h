@@ -6,8 +6,8 @@
  *
  *   struct acso_git *g;
  *   acso_git_open(work_dir, url, false, &g, &e);     // clone or fetch into WORK/git/
- *   acso_git_tag_signature(g, "v6.1", &sig, &payload, &e); // verify with the pgp API
- *   acso_git_checkout(g, "v6.1", "/work/src/linux-6.1", &e);
+ *   acso_git_tag_signature(g, "v6.1", &sig, &payload, commit, &e); // verify with the pgp API
+ *   acso_git_checkout(g, commit, "/work/src/linux-6.1", &e);
  *   acso_git_close(g);
  *
  * URLs: https://..., ssh://... or user@host:path, file:// or a local path.
@@ -45,11 +45,14 @@ void acso_git_close(struct acso_git *g);
  * NUL into oid. -ACSO_E_NOTFOUND when there is no such ref. */
 int acso_git_resolve(struct acso_git *g, const char *ref, char oid[41], struct acso_err *e);
 
-/* For an annotated tag: the ASCII-armored signature (sig) and the exact
- * bytes it signs (payload: the tag object up to the signature).
- * -ACSO_E_NOTFOUND if tag is not an annotated tag or carries no signature. */
+/* For an annotated tag: the ASCII-armored signature (sig), the exact bytes
+ * it signs (payload: the tag object up to the signature) and the commit the
+ * tag object names (commit, 40 hex + NUL; may be NULL): check that commit
+ * out, not the ref again. -ACSO_E_NOTFOUND if tag is not an annotated tag or
+ * carries no signature; -ACSO_E_UNSAFE when the tag object's own name (the
+ * one its signature covers) is not tag (a "refs/tags/" prefix aside). */
 int acso_git_tag_signature(struct acso_git *g, const char *tag, struct buf *sig,
-			   struct buf *payload, struct acso_err *e);
+			   struct buf *payload, char commit[41], struct acso_err *e);
 
 /* Names of the blobs directly in dir ("" = top) of the tree at ref, sorted
  * (git order), pushed onto out. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # acso fetch --source git:PATH@TAG: a signed tag verified with the keyring,
-# an unsigned tag used with a warning, a tag by an unknown key refused, and
+# an unsigned tag used with a warning, a tag by an unknown key refused, a
+# ref that points at another signed tag refused, and
 # a bad spec or missing tag refused, each leaving no tree.
 . "$(dirname "$0")/../lib.sh"
 export GNUPGHOME=$T/gnupg
@@ -36,5 +37,14 @@ t_exit 1 "a missing tag is an error" "$ACSO" --work-dir "$T/w4" fetch --keyring 
 t_ok "... leaving no tree" test -z "$(ls -A "$T/w4/src" 2>/dev/null)"
 t_exit 1 "a spec without @TAG is an error" "$ACSO" --work-dir "$T/w5" fetch --keyring "$T/tag.asc" --source "git:$T/repo"
 t_grep "... explained" "expected git:URL@TAG" "$T/.err"
+# A hostile ref (issue 15 C10): refs/tags/v6.6.8 points at the genuinely
+# signed tag object named v6.6.7. The signature holds, but it covers the
+# name v6.6.7: refused, nothing checked out.
+g update-ref refs/tags/v6.6.8 v6.6.7
+[ "$(g cat-file -t v6.6.8)" = tag ] || t_fail "test setup: v6.6.8 points at the tag object"
+t_exit 1 "a ref that points at another release's signed tag is refused" "$ACSO" --work-dir "$T/w7" fetch --keyring "$T/tag.asc" --source "git:$T/repo@v6.6.8"
+t_grep "... naming the tag it points at" "the ref 'v6.6.8' points at the tag named 'v6.6.7'" "$T/.err"
+t_nogrep "... never reported as verified" "Verified" "$T/.out"
+t_ok "... leaving no tree" test -z "$(ls -A "$T/w7/src" 2>/dev/null)"
 t_exit 2 "an unknown --source is a usage error" "$ACSO" --work-dir "$T/w6" fetch --source svn:x
 t_done

@@ -63,6 +63,8 @@ static int setup(void **state)
 	sh(up, (const char *const[]){"git", "tag", "-a", "v1", "-m", msg, NULL});
 	sh(up, (const char *const[]){"git", "tag", "-a", "v1-plain", "-m", "unsigned", NULL});
 	sh(up, (const char *const[]){"git", "tag", "light", NULL});
+	/* A hostile ref: v2 points at the tag object named v1 (issue 15 C10). */
+	sh(up, (const char *const[]){"git", "update-ref", "refs/tags/v2", "v1", NULL});
 	return 0;
 }
 
@@ -112,16 +114,25 @@ static void test_clone_fetch_read(void **state)
 	assert_non_null(strstr(e.msg, "'nope'"));
 
 	struct buf sig = {0}, payload = {0};
-	assert_int_equal(acso_git_tag_signature(g, "v1", &sig, &payload, &e), 0);
+	char commit[41] = "";
+	assert_int_equal(acso_git_tag_signature(g, "v1", &sig, &payload, commit, &e), 0);
+	assert_string_equal(commit, oid); /* the commit the tag object names */
 	assert_string_equal(buf_str(&sig), fake_sig);
 	assert_true(startswith(buf_str(&payload), "object "));
 	assert_non_null(strstr(buf_str(&payload), "release one\n"));
 	assert_null(strstr(buf_str(&payload), "BEGIN PGP"));
 	buf_free(&sig);
 	buf_free(&payload);
-	assert_int_equal(acso_git_tag_signature(g, "v1-plain", &sig, &payload, &e), -ACSO_E_NOTFOUND);
+	/* The signed name must be the name asked: a ref v2 at the tag v1 is refused. */
+	assert_int_equal(acso_git_tag_signature(g, "v2", &sig, &payload, NULL, &e), -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "tag named 'v1'"));
+	assert_int_equal(sig.len + payload.len, 0);
+	assert_int_equal(acso_git_tag_signature(g, "refs/tags/v1", &sig, &payload, NULL, &e), 0);
+	buf_free(&sig);
+	buf_free(&payload);
+	assert_int_equal(acso_git_tag_signature(g, "v1-plain", &sig, &payload, NULL, &e), -ACSO_E_NOTFOUND);
 	assert_non_null(strstr(e.msg, "not signed"));
-	assert_int_equal(acso_git_tag_signature(g, "light", &sig, &payload, &e), -ACSO_E_NOTFOUND);
+	assert_int_equal(acso_git_tag_signature(g, "light", &sig, &payload, NULL, &e), -ACSO_E_NOTFOUND);
 	assert_non_null(strstr(e.msg, "not an annotated tag"));
 
 	struct strv names = {0};

@@ -482,8 +482,9 @@ static void test_verify_good(void **state)
 	/* text signature, SHA-512, fed one byte at a time (CR/LF split across pieces) */
 	assert_int_equal(verify_file(PD "msg.txt", PD "ed-text.asc", PD "ed.asc", &w, 1), 0);
 	assert_int_equal(w.hash_algo, PGP_HASH_SHA512);
-	/* RSA, SHA-1, binary key file */
-	assert_int_equal(verify_file(PD "msg.txt", PD "rsa-bin.sig", PD "rsa.gpg", &w, 3), 0);
+	/* RSA, SHA-1, binary key file: the maths holds, the hash is refused
+	 * (issue 15 C12; changed data stays BAD in test_verify_bad) */
+	assert_int_equal(verify_file(PD "msg.txt", PD "rsa-bin.sig", PD "rsa.gpg", &w, 3), -ACSO_E_UNSAFE);
 	assert_int_equal(w.hash_algo, PGP_HASH_SHA1);
 	assert_string_equal(w.name, "Unit RSA <unit-rsa@example.org>");
 	/* RSA with a signature value a byte shorter than the modulus: left-padded */
@@ -696,19 +697,19 @@ static void put_file(const char *path, const char *data, size_t len)
 
 static void test_check_file(void **state)
 {
-	struct pgp_keyring *rsa = ring(PD "rsa.gpg"), *ed = ring(PD "ed.asc");
+	struct pgp_keyring *ed = ring(PD "ed.asc");
 	struct pgp_file_check c;
 	struct acso_err e = {0};
 	/* a detached signature, given */
-	assert_int_equal(pgp_check_file(PD "msg.txt", PD "rsa-bin.sig", rsa, &c, &e), 0);
+	assert_int_equal(pgp_check_file(PD "msg.txt", PD "ed-bin.sig", ed, 0, &c, &e), 0);
 	assert_string_equal(c.kind, "detached");
-	assert_string_equal(c.sig, PD "rsa-bin.sig");
+	assert_string_equal(c.sig, PD "ed-bin.sig");
 	assert_true(c.have_info);
 	assert_non_null(c.issuer_by);
 	assert_null(c.decompressed);
 	pgp_file_check_free(&c);
 	/* cleartext-signed */
-	assert_int_equal(pgp_check_file(PD "ed-clear.asc", NULL, ed, &c, &e), 0);
+	assert_int_equal(pgp_check_file(PD "ed-clear.asc", NULL, ed, 0, &c, &e), 0);
 	assert_string_equal(c.kind, "cleartext");
 	assert_null(c.sig);
 	pgp_file_check_free(&c);
@@ -717,20 +718,20 @@ static void test_check_file(void **state)
 	assert_non_null(mkdtemp(tmpl));
 	size_t mlen, slen;
 	_cleanup_free_ char *msg = slurp(PD "msg.txt", &mlen);
-	_cleanup_free_ char *sig = slurp(PD "rsa-bin.sig", &slen);
+	_cleanup_free_ char *sig = slurp(PD "ed-bin.sig", &slen);
 	/* found next to the file; changed data is BAD */
 	_cleanup_free_ char *f = path_join(tmpl, "m.txt"), *fs = path_join(tmpl, "m.txt.sig");
 	put_file(f, msg, mlen);
 	put_file(fs, sig, slen);
-	assert_int_equal(pgp_check_file(f, NULL, rsa, &c, &e), 0);
+	assert_int_equal(pgp_check_file(f, NULL, ed, 0, &c, &e), 0);
 	assert_string_equal(c.sig, fs);
 	pgp_file_check_free(&c);
 	put_file(f, "changed\n", 8);
-	assert_int_equal(pgp_check_file(f, NULL, rsa, &c, &e), -ACSO_E_BADSIG);
+	assert_int_equal(pgp_check_file(f, NULL, ed, 0, &c, &e), -ACSO_E_BADSIG);
 	pgp_file_check_free(&c);
 	/* no signature at all */
 	assert_int_equal(unlink(fs), 0);
-	assert_int_equal(pgp_check_file(f, NULL, rsa, &c, &e), -ACSO_E_PARSE);
+	assert_int_equal(pgp_check_file(f, NULL, ed, 0, &c, &e), -ACSO_E_PARSE);
 	assert_true(c.no_signature);
 	assert_string_equal(c.kind, "unknown");
 	pgp_file_check_free(&c);
@@ -743,19 +744,107 @@ static void test_check_file(void **state)
 	put_file(tx, xz.data, xz.len);
 	put_file(ts, sig, slen);
 	buf_free(&xz);
-	assert_int_equal(pgp_check_file(tx, NULL, rsa, &c, &e), 0);
+	assert_int_equal(pgp_check_file(tx, NULL, ed, 0, &c, &e), 0);
 	assert_string_equal(c.sig, ts);
 	assert_string_equal(c.decompressed, "xz");
 	pgp_file_check_free(&c);
 	/* named m.tar.xz.sig it is taken as over the compressed file: BAD */
 	_cleanup_free_ char *txs = path_join(tmpl, "m.tar.xz.sig");
 	put_file(txs, sig, slen);
-	assert_int_equal(pgp_check_file(tx, txs, rsa, &c, &e), -ACSO_E_BADSIG);
+	assert_int_equal(pgp_check_file(tx, txs, ed, 0, &c, &e), -ACSO_E_BADSIG);
 	assert_null(c.decompressed);
 	pgp_file_check_free(&c);
 	rm_rf_at(AT_FDCWD, tmpl);
-	pgp_keyring_free(rsa);
 	pgp_keyring_free(ed);
+}
+
+/* ---- key validity and roles (issue 15 C9, C11, C12) ---- */
+#define PV PD "policy/"
+
+/* Verify PV sig over PV data with the key files given, in that order. */
+static int verify_policy(const char *sig, struct acso_err *e, ...)
+{
+	size_t dl, sl;
+	_cleanup_free_ char *d = slurp(PV "data", &dl);
+	_cleanup_free_ char *sg = slurp(sig, &sl);
+	struct pgp_keyring *kr = ring(NULL);
+	va_list ap;
+	va_start(ap, e);
+	for (const char *k; (k = va_arg(ap, const char *));)
+		assert_true(pgp_keyring_add_path(kr, k, e) >= 0);
+	va_end(ap);
+	int r = pgp_verify_detached(d, dl, sg, sl, kr, NULL, e);
+	pgp_keyring_free(kr);
+	return r;
+}
+
+static void test_key_validity(void **state)
+{
+	struct acso_err e = {0};
+	/* the older binding alone: the subkey never expires, its signature holds */
+	assert_int_equal(verify_policy(PV "super.sig", &e, PV "super-old.asc", NULL), 0);
+	/* the newer binding wins, whichever export comes first, in one file or two */
+	assert_int_equal(verify_policy(PV "super.sig", &e, PV "super-old.asc", PV "super-new.asc", NULL),
+			 -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "subkey"));
+	assert_non_null(strstr(e.msg, "expired on 2020-01-02T00:01:00Z"));
+	assert_int_equal(verify_policy(PV "super.sig", &e, PV "super-new.asc", PV "super-old.asc", NULL),
+			 -ACSO_E_UNSAFE);
+	size_t a, b;
+	_cleanup_free_ char *old = slurp(PV "super-old.asc", &a), *nw = slurp(PV "super-new.asc", &b);
+	char both[16384];
+	assert_true(a + b < sizeof(both));
+	memcpy(both, old, a);
+	memcpy(both + a, nw, b);
+	struct pgp_keyring *kr = ring(NULL);
+	assert_int_equal(pgp_keyring_add_data(kr, both, a + b, &e), 1); /* one key, merged */
+	pgp_keyring_free(kr);
+	/* revoked key, revoked subkey */
+	assert_int_equal(verify_policy(PV "revoked.sig", &e, PV "revoked.asc", NULL), -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "whose key"));
+	assert_non_null(strstr(e.msg, "was revoked on"));
+	assert_int_equal(verify_policy(PV "subrev.sig", &e, PV "subrev.asc", NULL), -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "whose subkey"));
+	assert_non_null(strstr(e.msg, "was revoked on"));
+	/* expired before it signed, and expired since */
+	assert_int_equal(verify_policy(PV "lapsed.sig", &e, PV "lapsed.asc", NULL), -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "expired on 2020-01-02T00:01:00Z"));
+	assert_int_equal(verify_policy(PV "expired.sig", &e, PV "expired.asc", NULL), -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "expired on 2020-01-02T00:00:00Z"));
+	/* changed data is BAD before any of that */
+	size_t sl;
+	_cleanup_free_ char *sg = slurp(PV "revoked.sig", &sl);
+	kr = ring(PV "revoked.asc");
+	assert_int_equal(pgp_verify_detached("x", 1, sg, sl, kr, NULL, &e), -ACSO_E_BADSIG);
+	pgp_keyring_free(kr);
+}
+
+static void test_roles(void **state)
+{
+	size_t n;
+	struct acso_err e = {0};
+	struct pgp_signer w;
+	_cleanup_free_ char *t = slurp(KO "v4.x-sha256sums.asc", &n);
+	struct pgp_keyring *kr = ring("keys");
+	assert_int_equal(pgp_verify_cleartext_as(t, n, kr, PGP_ROLE_SUMS, NULL, NULL, &w, &e), 0);
+	assert_int_equal(w.roles, PGP_ROLE_SUMS);
+	/* the autosigner vouching for a release: the maths holds, the role does not */
+	assert_int_equal(pgp_verify_cleartext_as(t, n, kr, PGP_ROLE_RELEASE, NULL, NULL, &w, &e), -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "signs the checksum files, not releases"));
+	assert_int_equal(pgp_verify_cleartext_as(t, n, kr, PGP_ROLE_ANY, NULL, NULL, &w, &e), 0);
+	/* the release signers are pinned too; any other key may sign for both */
+	struct pgp_signer g;
+	assert_int_equal(pgp_keyring_find(kr, GREG, &g), 0);
+	pgp_keyring_free(kr);
+	kr = ring(PD "ed.asc");
+	size_t dl, sl;
+	_cleanup_free_ char *d = slurp(PD "msg.txt", &dl), *sg = slurp(PD "ed-bin.sig", &sl);
+	assert_int_equal(pgp_verify_detached_as(d, dl, sg, sl, kr, PGP_ROLE_SUMS, &w, &e), 0);
+	assert_int_equal(pgp_verify_detached_as(d, dl, sg, sl, kr, PGP_ROLE_RELEASE, &w, &e), 0);
+	assert_int_equal(w.roles, PGP_ROLE_ANY);
+	pgp_keyring_free(kr);
+	assert_string_equal(pgp_role_name(PGP_ROLE_SUMS), "checksums");
+	assert_string_equal(pgp_role_name(PGP_ROLE_RELEASE), "release");
 }
 
 int main(void)
@@ -775,6 +864,8 @@ int main(void)
 		cmocka_unit_test(test_cleartext_real),
 		cmocka_unit_test(test_cleartext_errors),
 		cmocka_unit_test(test_check_file),
+		cmocka_unit_test(test_key_validity),
+		cmocka_unit_test(test_roles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
