@@ -216,6 +216,10 @@ static int render(struct acso_ctx *ctx, const struct opts *o, struct kpatch *k, 
 	_cleanup_free_ char *log = NULL;
 	const char *cstate, *why;
 	json_object *jc = check(ctx, o, src, &log, &cstate, &why, &e);
+	bool failed = !strcmp(cstate, "failed");
+	/* a tree that does not compile is put back as it was */
+	struct acso_err re = {0};
+	int restored = failed && written > 0 ? cs_rollback(&k->cs, &re) : 0;
 	report_begin(ctx);
 	if (ctx->dry_run && !report_json()) {
 		fwrite(k->diff.data ? k->diff.data : "", 1, k->diff.len, stdout);
@@ -241,13 +245,21 @@ static int render(struct acso_ctx *ctx, const struct opts *o, struct kpatch *k, 
 	rp_int(RP_JSON, "files_written", NULL, written);
 	rp_json("compile_check", jc);
 	rp_text("compile check: %s%s%s%s%s\n",
-		!strcmp(cstate, "passed") ? S(ST_PASS) : !strcmp(cstate, "failed") ? S(ST_FAIL) : "", cstate,
+		!strcmp(cstate, "passed") ? S(ST_PASS) : failed ? S(ST_FAIL) : "", cstate,
 		S(ST_RESET), why ? ": " : "", why ? why : "");
 	if (ctx->dry_run)
 		rp_string(RP_JSON, "diff", NULL, k->diff.data ? k->diff.data : "");
-	int ret = !strcmp(cstate, "failed") ? EXIT_FAIL : EXIT_OK;
+	if (failed) {
+		rp_int(RP_JSON, "files_restored", NULL, restored < 0 ? 0 : restored);
+		if (restored >= 0)
+			rp_text("put back %d file(s) as they were: the tree is unchanged\n", restored);
+	}
+	int ret = failed ? EXIT_FAIL : EXIT_OK;
+	if (restored < 0)
+		fail(&re, re.code, "patch '%s'", src);
 	if (ret)
-		msg_hint("the override or a patch does not compile in this tree; see %s", log);
+		msg_hint("the override or a patch does not compile in this tree%s; see %s",
+			 restored > 0 ? " (it was taken out again)" : "", log);
 	return report_end(ret);
 }
 

@@ -296,6 +296,8 @@ static int open_tree(const struct kpatch_in *in, struct kpatch *k, struct acso_e
 		return r;
 	}
 	k->have_frags = true;
+	/* a tree before 4.10 documents its parameters in the old file */
+	quirks_locate_doc(&k->frags, k->dirfd);
 	if (faccessat(k->dirfd, k->frags.code_file, F_OK, 0) < 0) {
 		k->stop = KP_NOT_KERNEL;
 		return -ENOENT;

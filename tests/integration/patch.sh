@@ -228,5 +228,23 @@ touch "$T/k/.stub-cc-fail"
 t_exit 1 "a compile failure fails the command" "$ACSO" patch --source-dir "$T/k" --json
 t_grep "compile failure reported in JSON" '"status":"failed"' "$T/.out"
 t_grep "compiler error quoted" "error: expected ';'" "$T/.out"
+t_grep "compile failure: files put back (JSON)" '"files_restored":2' "$T/.out"
+cmp -s "$FIXTURES/kernel-mini/$Q" "$T/k/$Q" && t_pass "compile failure: quirks.c byte for byte as before" ||
+	t_fail "compile failure: quirks.c byte for byte as before"
+cmp -s "$FIXTURES/kernel-mini/$D" "$T/k/$D" && t_pass "compile failure: the docs as before" ||
+	t_fail "compile failure: the docs as before"
+t_exit 1 "a compile failure, in text" "$ACSO" patch --source-dir "$T/k"
+t_grep "compile failure: the tree is said to be unchanged" "^put back 2 file\(s\) as they were: the tree is unchanged" "$T/.out"
+t_grep "compile failure: the hint says it was taken out" "hint: the override or a patch does not compile in this tree \(it was taken out again\)" "$T/.err"
+
+# --- a tree shaped like 4.9: the docs in Documentation/kernel-parameters.txt ---
+fresh
+mv "$T/k/$D" "$T/k/Documentation/kernel-parameters.txt"
+rmdir "$T/k/Documentation/admin-guide"
+t_exit 0 "4.9-shaped tree: patch succeeds" "$ACSO" patch --source-dir "$T/k" --json
+t_grep "4.9-shaped tree: the doc entry is placed" '"documentation":"placed"' "$T/.out"
+t_grep "4.9-shaped tree: the old docs file documents the parameter" '^	pcie_acs_override=' "$T/k/Documentation/kernel-parameters.txt"
+[ ! -e "$T/k/Documentation/admin-guide" ] && t_pass "4.9-shaped tree: no admin-guide/ made up" ||
+	t_fail "4.9-shaped tree: no admin-guide/ made up"
 
 t_done
