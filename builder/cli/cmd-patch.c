@@ -26,7 +26,6 @@ struct opts {
 	const char *source_dir;
 	struct patch_src *src;
 	size_t nsrc;
-	int fuzz;
 	const char *emit_diff;
 	bool no_compile;
 	bool allow_http;
@@ -47,7 +46,6 @@ const struct acso_option patch_options[] = {
 	OPT_STRING(0, "source-dir", source_dir, "DIR", "kernel tree to patch (default WORK/src/current)"),
 	OPT_CALLBACK(0, "patch", opt_patch, "FILE", "apply this unified diff first (repeatable, in order)"),
 	OPT_CALLBACK(0, "patches", opt_patches, "SPEC", "apply every *.patch of git:URL[@REF] or PATH[@REF], sorted by name"),
-	OPT_INT(0, "fuzz", fuzz, "N", 0, 3, "let a hunk ignore up to N context lines at each end (default 0)"),
 	OPT_STRING(0, "emit-diff", emit_diff, "FILE", "also write the whole change as a plain patch file"),
 	OPT_BOOL(0, "no-compile-check", no_compile, "skip compiling drivers/pci/quirks.o afterwards"),
 	OPT_BOOL(0, "allow-http", allow_http, "let --patches fetch over plain http"),
@@ -79,9 +77,10 @@ static int prepare_failed(const struct kpatch *k, const struct kpatch_in *in, bo
 		return EXIT_FAIL;
 	case KP_SOURCE:
 		return fail(e, e->code, "patches '%s'", in->sources[k->failed].spec);
+	case KP_PARSE:
 	case KP_APPLY:
 		fail(e, e->code, "patch");
-		msg_hint("nothing was written; fix or drop the patch (or allow inexact context with --fuzz N)");
+		msg_hint("nothing was written; fix or drop the patch ('git apply --check' tells the same)");
 		return EXIT_FAIL;
 	case KP_TREE_READ:
 		return fail(e, e->code, "source tree '%s'", in->src);
@@ -97,8 +96,8 @@ static int prepare_failed(const struct kpatch *k, const struct kpatch_in *in, bo
 	}
 }
 
-/* How each patch applied, hunk by hunk. */
-static void rp_patches(const struct kpatch *k, const char *(*S)(enum style))
+/* What each patch changed, file by file, with its hunks' lines. */
+static void rp_patches(const struct kpatch *k)
 {
 	rp_open_array("patches");
 	for (size_t i = 0; i < k->npatches; i++) {
@@ -106,22 +105,16 @@ static void rp_patches(const struct kpatch *k, const char *(*S)(enum style))
 		rp_open_object(NULL);
 		rp_string(RP_ANY, "name", "patch '%s'\n", p->name);
 		rp_open_array("files");
-		for (size_t j = 0; j < p->nf; j++) {
-			const struct kpatch_file_report *f = &p->files[j];
+		for (size_t j = 0; j < p->d.nf; j++) {
+			const struct diff_file_report *f = &p->d.files[j];
 			rp_open_object(NULL);
 			rp_string(RP_ANY, "path", "  %s:", f->path);
 			rp_open_array("hunks");
 			for (size_t h = 0; h < f->nh; h++) {
-				const struct diff_hunk_report *r = &f->hunks[h];
 				rp_open_object(NULL);
 				rp_text(" hunk %zu", h + 1);
-				rp_int(RP_ANY, "line", " at line %lld", r->at_line);
-				rp_int(RP_JSON, "offset", NULL, r->offset);
-				if (r->offset)
-					rp_text(" %s(offset %+ld)%s", S(ST_WARN), r->offset, S(ST_RESET));
-				rp_int(RP_JSON, "fuzz", NULL, r->fuzz);
-				if (r->fuzz)
-					rp_text(" %s(fuzz %d)%s", S(ST_WARN), r->fuzz, S(ST_RESET));
+				rp_int(RP_ANY, "line", " at line %lld", f->hunks[h].at_line);
+				rp_int(RP_JSON, "lines", NULL, f->hunks[h].lines);
 				rp_text("%s", h + 1 < f->nh ? "," : "\n");
 				rp_close_object();
 			}
@@ -216,6 +209,10 @@ static int render(struct acso_ctx *ctx, const struct opts *o, struct kpatch *k, 
 	_cleanup_free_ char *log = NULL;
 	const char *cstate, *why;
 	json_object *jc = check(ctx, o, src, &log, &cstate, &why, &e);
+	bool failed = !strcmp(cstate, "failed");
+	/* a tree that does not compile is put back as it was */
+	struct acso_err re = {0};
+	int restored = failed && written > 0 ? cs_rollback(&k->cs, &re) : 0;
 	report_begin(ctx);
 	if (ctx->dry_run && !report_json()) {
 		fwrite(k->diff.data ? k->diff.data : "", 1, k->diff.len, stdout);
@@ -226,7 +223,7 @@ static int render(struct acso_ctx *ctx, const struct opts *o, struct kpatch *k, 
 	const char *(*S)(enum style) = ctx->dry_run ? sty_err : sty;
 	rp_string(RP_JSON, "source_dir", NULL, src);
 	rp_bool(RP_JSON, "dry_run", NULL, ctx->dry_run);
-	rp_patches(k, S);
+	rp_patches(k);
 	rp_override(k, S);
 	rp_open_array("files_changed");
 	for (size_t i = 0; i < k->changed.n; i++)
@@ -241,13 +238,21 @@ static int render(struct acso_ctx *ctx, const struct opts *o, struct kpatch *k, 
 	rp_int(RP_JSON, "files_written", NULL, written);
 	rp_json("compile_check", jc);
 	rp_text("compile check: %s%s%s%s%s\n",
-		!strcmp(cstate, "passed") ? S(ST_PASS) : !strcmp(cstate, "failed") ? S(ST_FAIL) : "", cstate,
+		!strcmp(cstate, "passed") ? S(ST_PASS) : failed ? S(ST_FAIL) : "", cstate,
 		S(ST_RESET), why ? ": " : "", why ? why : "");
 	if (ctx->dry_run)
 		rp_string(RP_JSON, "diff", NULL, k->diff.data ? k->diff.data : "");
-	int ret = !strcmp(cstate, "failed") ? EXIT_FAIL : EXIT_OK;
+	if (failed) {
+		rp_int(RP_JSON, "files_restored", NULL, restored < 0 ? 0 : restored);
+		if (restored >= 0)
+			rp_text("put back %d file(s) as they were: the tree is unchanged\n", restored);
+	}
+	int ret = failed ? EXIT_FAIL : EXIT_OK;
+	if (restored < 0)
+		fail(&re, re.code, "patch '%s'", src);
 	if (ret)
-		msg_hint("the override or a patch does not compile in this tree; see %s", log);
+		msg_hint("the override or a patch does not compile in this tree%s; see %s",
+			 restored > 0 ? " (it was taken out again)" : "", log);
 	return report_end(ret);
 }
 
@@ -274,7 +279,7 @@ int cmd_patch(struct acso_ctx *ctx, int argc, char **argv)
 	}
 	struct kpatch_in in = {
 		.src = src, .frag_dir = frag_dir, .work_dir = ctx->work_dir, .sources = sources, .nsources = o.nsrc,
-		.allow_http = o.allow_http || allow_http, .fuzz = o.fuzz,
+		.allow_http = o.allow_http || allow_http,
 		.on_fetch = on_fetch,
 	};
 	struct kpatch k;

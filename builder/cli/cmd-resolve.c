@@ -58,7 +58,9 @@ static void render(const struct resolve_res *r, const char *mirror, char lt[KVER
 	rp_string(RP_ANY, "given", "Kernel:    %s", r->id.given);
 	rp_bool(RP_JSON, "running", NULL, r->running);
 	rp_text("%s\n", r->running ? " (running)" : "");
-	rp_string(RP_ANY, "distro", "Distro:    %s\n", r->id.distro);
+	rp_string(RP_ANY, "distro", "Distro:    %s", r->id.distro);
+	rp_string(RP_ANY, "distro_label", " (%s)", r->id.label[0] ? r->id.label : NULL);
+	rp_text("\n");
 	kver_series_str(&r->series, series);
 	rp_string(RP_ANY, "series", "Series:    %s\n", series);
 	const char *up = ver_or_null(r->id.upstream_known, &r->id.upstream, ub);
@@ -69,7 +71,7 @@ static void render(const struct resolve_res *r, const char *mirror, char lt[KVER
 		rp_text(" (from %s)\n", r->id.upstream_from);
 	else
 		rp_text("Upstream:  unknown (%s)\n",
-			r->id.upstream_unknown_why ? r->id.upstream_unknown_why : "the release string does not carry the sublevel");
+			r->id.upstream_unknown_why ? r->id.upstream_unknown_why : "the release names no upstream version");
 	const char *tg = ver_or_null(r->have_target, &r->target, tb);
 	rp_string(RP_JSON, "target", NULL, tg);
 	rp_string(RP_JSON, "target_from", NULL, r->target_from);
@@ -120,6 +122,8 @@ int cmd_resolve(struct acso_ctx *ctx, int argc, char **argv)
 		int code = fail(&e, r, "resolve%s%s%s", q.given ? " '" : "", q.given ? q.given : "", q.given ? "'" : "");
 		if (r == -ACSO_E_PARSE)
 			msg_hint("give a release such as 6.1.0-21-amd64, 6.8.1 or 'Ubuntu 5.3.0-24.26-generic 5.3.13'");
+		else if (r == -ACSO_E_UNSUPPORTED)
+			msg_hint("run acso on the Linux machine whose GPU is to be passed through");
 		else if (r == -ACSO_E_HTTP || r == -ACSO_E_UNSAFE)
 			msg_hint("check the mirror (--mirror URL), or use --offline");
 		return code;

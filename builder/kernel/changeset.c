@@ -155,12 +155,11 @@ int cs_check_writable(const struct changeset *cs, struct acso_err *e)
 }
 
 /* Put f back as it was before this run. */
-static void restore(struct changeset *cs, const struct cs_file *f)
+static int restore(struct changeset *cs, const struct cs_file *f)
 {
 	if (f->existed)
-		write_file_atomic(cs->dirfd, f->path, f->old, f->old_len, 0644, 0);
-	else
-		unlinkat(cs->dirfd, f->path, 0);
+		return write_file_atomic(cs->dirfd, f->path, f->old, f->old_len, 0644, 0);
+	return unlinkat(cs->dirfd, f->path, 0) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int cs_commit(struct changeset *cs, struct acso_err *e)
@@ -191,6 +190,21 @@ int cs_commit(struct changeset *cs, struct acso_err *e)
 		}
 	}
 	return (int)cs_changed(cs);
+}
+
+int cs_rollback(struct changeset *cs, struct acso_err *e)
+{
+	int first = 0, n = 0;
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct cs_file *f = &cs->v[i];
+		if (!changed(f))
+			continue;
+		int r = restore(cs, f);
+		if (r < 0 && !first)
+			first = err_set(e, r, "put back '%s': %s", f->path, strerror(-r));
+		n += r >= 0;
+	}
+	return first ? first : n;
 }
 
 void cs_free(struct changeset *cs)

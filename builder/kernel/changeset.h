@@ -43,4 +43,8 @@ int cs_check_writable(const struct changeset *cs, struct acso_err *e);
 /* Write every changed file atomically; all or nothing. Returns the number
  * of files written. */
 int cs_commit(struct changeset *cs, struct acso_err *e);
+/* After a commit: put every changed file back as it was read, byte for
+ * byte (a file the commit created is removed). Returns the number of files
+ * put back, or the first error (the others are still tried). */
+int cs_rollback(struct changeset *cs, struct acso_err *e);
 void cs_free(struct changeset *cs);

@@ -1,6 +1,6 @@
 /* kpatch.c — see kpatch.h. Moved out of cli/cmd-patch.c so that the
  * loading rules (sorted *.patch, patches/ fallback, @REF only for git) and
- * the all-or-nothing application are reached by tests/unit/test-diff.c. */
+ * the all-or-nothing application are reached by tests/unit/test-quirks.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -204,56 +204,23 @@ static int load_sources(const struct kpatch_in *in, struct kpatch *k, struct loa
 	return 0;
 }
 
-/* Apply one parsed patch to the changeset, reporting each hunk. */
-static int apply_patch(struct changeset *cs, const struct diff_patch *p, int fuzz, struct kpatch_report *rep,
-		       struct acso_err *e)
+/* Every patch is parsed before anything is applied, and the changeset
+ * changes only when all of them applied. */
+static int apply_all(struct kpatch *k, const struct loaded_list *l, struct acso_err *e)
 {
-	rep->files = xcalloc(p->nf + 1, sizeof(*rep->files));
-	for (size_t i = 0; i < p->nf; i++) {
-		const struct diff_file *f = &p->f[i];
-		const char *src = f->old_path ? f->old_path : f->new_path;
-		const char *old;
-		size_t old_len;
-		int r = cs_get(cs, src, &old, &old_len, e);
-		if (r < 0)
-			return err_wrap(e, r, "%s", p->name);
-		if (!f->old_path)
-			old = old ? old : "";
-		struct buf out = {0};
-		struct kpatch_file_report *fr = &rep->files[rep->nf++];
-		fr->path = xstrdup(f->new_path ? f->new_path : f->old_path);
-		fr->hunks = xcalloc(f->nh + 1, sizeof(*fr->hunks));
-		fr->nh = f->nh;
-		r = diff_apply_file(p, f, f->old_path ? old : (old_len ? old : NULL), old_len, fuzz, &out, fr->hunks, e);
-		if (r < 0)
-			return r;
-		if (f->new_path)
-			cs_set(cs, f->new_path, out.data ? out.data : "", out.len);
-		if (f->old_path && (!f->new_path || strcmp(f->old_path, f->new_path)))
-			cs_set(cs, f->old_path, NULL, 0);
-		buf_free(&out);
-	}
-	return 0;
-}
-
-/* Every patch is parsed before anything is applied. */
-static int apply_all(const struct kpatch_in *in, struct kpatch *k, const struct loaded_list *l, struct acso_err *e)
-{
-	struct diff_patch *parsed = xcalloc(l->n + 1, sizeof(*parsed));
-	int r = 0;
-	for (size_t i = 0; i < l->n && r == 0; i++)
-		if ((r = diff_parse(l->v[i].text, l->v[i].len, l->v[i].name, &parsed[i], e)) < 0)
-			k->stop = KP_PARSE;
-	k->patches = xcalloc(l->n + 1, sizeof(*k->patches));
-	for (size_t i = 0; i < l->n && r == 0; i++) {
-		k->patches[k->npatches].name = xstrdup(l->v[i].name);
-		r = apply_patch(&k->cs, &parsed[i], in->fuzz, &k->patches[k->npatches++], e);
-		if (r < 0)
-			k->stop = KP_APPLY;
-	}
+	struct diff_patch_in *in = xcalloc(l->n + 1, sizeof(*in));
+	struct diff_patch_report *rep = xcalloc(l->n + 1, sizeof(*rep));
 	for (size_t i = 0; i < l->n; i++)
-		diff_patch_free(&parsed[i]);
-	free(parsed);
+		in[i] = (struct diff_patch_in){l->v[i].name, l->v[i].text, l->v[i].len};
+	enum diff_stage stage;
+	int r = l->n ? diff_apply_all(&k->cs, in, l->n, rep, &k->failed, &stage, e) : 0;
+	if (r < 0)
+		k->stop = stage == DIFF_PARSE ? KP_PARSE : stage == DIFF_READ ? KP_TREE_READ : KP_APPLY;
+	k->patches = xcalloc(l->n + 1, sizeof(*k->patches));
+	for (size_t i = 0; i < l->n; i++)
+		k->patches[k->npatches++] = (struct kpatch_report){xstrdup(l->v[i].name), rep[i]};
+	free(rep);
+	free(in);
 	return r;
 }
 
@@ -296,6 +263,8 @@ static int open_tree(const struct kpatch_in *in, struct kpatch *k, struct acso_e
 		return r;
 	}
 	k->have_frags = true;
+	/* a tree before 4.10 documents its parameters in the old file */
+	quirks_locate_doc(&k->frags, k->dirfd);
 	if (faccessat(k->dirfd, k->frags.code_file, F_OK, 0) < 0) {
 		k->stop = KP_NOT_KERNEL;
 		return -ENOENT;
@@ -314,7 +283,7 @@ int kpatch_prepare(const struct kpatch_in *in, struct kpatch *k, struct acso_err
 	if (r == 0)
 		r = load_sources(in, k, &l, e);
 	if (r == 0)
-		r = apply_all(in, k, &l, e);
+		r = apply_all(k, &l, e);
 	loaded_free(&l);
 	if (r == 0)
 		r = place_override(k, e);
@@ -334,11 +303,7 @@ int kpatch_prepare(const struct kpatch_in *in, struct kpatch *k, struct acso_err
 void kpatch_free(struct kpatch *k)
 {
 	for (size_t i = 0; i < k->npatches; i++) {
-		for (size_t j = 0; j < k->patches[i].nf; j++) {
-			free(k->patches[i].files[j].path);
-			free(k->patches[i].files[j].hunks);
-		}
-		free(k->patches[i].files);
+		diff_patch_report_free(&k->patches[i].d);
 		free(k->patches[i].name);
 	}
 	free(k->patches);

@@ -1,6 +1,7 @@
 /* kpatch.h — `acso patch`'s work, in memory and without printing: load the
  * extra patches (files, a directory, a git repository of *.patch), parse
- * them all, apply them in order to a changeset of the tree, then place the
+ * them all and apply them in order (libgit2, diff.h) to a changeset of the
+ * tree, all or nothing, then place the
  * ACS override on top (quirks.h); the changeset is written by the caller
  * (cs_commit) only when all of it succeeded. */
 #pragma once
@@ -30,7 +31,6 @@ struct kpatch_in {
 	const struct kpatch_source *sources;
 	size_t nsources;
 	bool allow_http;          /* git:http:// */
-	int fuzz;                 /* context lines a hunk may ignore at each end */
 	/* told before a remote repository is fetched */
 	void (*on_fetch)(void *priv, const char *where);
 	void *priv;
@@ -51,16 +51,10 @@ enum kpatch_stop {
 	KP_PLACE,         /* the override cannot be placed (e) */
 };
 
-/* How a patch applied: per file, per hunk. */
-struct kpatch_file_report {
-	char *path;
-	struct diff_hunk_report *hunks;
-	size_t nh;
-};
+/* What each patch changed: per file, per hunk. */
 struct kpatch_report {
 	char *name;               /* "FILE", "DIR/x.patch", "URL:patches/x.patch" */
-	struct kpatch_file_report *files;
-	size_t nf;
+	struct diff_patch_report d;
 };
 
 struct kpatch {

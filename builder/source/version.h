@@ -51,19 +51,26 @@ int kver_from_tarball(const char *name, struct kver *v);
 /* A kernel identified from what it says about itself. */
 struct kident {
 	char given[256];          /* the release (uname -r) or the string given */
-	const char *distro;       /* "debian" "ubuntu" "fedora" "rhel" "arch" "upstream" "unknown" */
+	const char *distro;       /* "debian" "ubuntu" "fedora" "rhel" "arch" "proxmox"
+				   * "raspberrypi" "pop" "suse" "liquorix" "wsl2" "upstream" "unknown" */
 	struct kver series;       /* X.Y */
 	bool upstream_known;
 	struct kver upstream;     /* exact upstream version when knowable */
 	const char *upstream_from;/* "version_signature" "uname -v" "uname -r" or NULL */
 	const char *upstream_unknown_why; /* why not, when the release string says why; else NULL */
 	char local[128];          /* the part after X.Y.Z in uname -r ("-24-generic") */
+	char label[64];           /* for people, when it says more than distro: "Debian 13",
+				   * "Debian 12 backports", "Raspberry Pi OS", "Proxmox VE",
+				   * "Pop!_OS", "SUSE Linux Enterprise 15 SP4"; else "" */
 };
 
 /* Identify from uname -r (required), uname -v or /proc/version (may be NULL)
  * and Ubuntu's /proc/version_signature (may be NULL). release may also be a
  * whole version_signature ("Ubuntu 5.3.0-24.26-generic 5.3.13") or a
- * /proc/version / uname -v line ("... Debian 6.1.90-1 (2024-05-03)").
- * -ACSO_E_PARSE for garbage. */
+ * /proc/version / uname -v line ("... Debian 6.1.90-1 (2024-05-03)"). Only
+ * the uname -v part of /proc/version (from "#N" on) names the kernel's
+ * package version: the compiler's "(Debian 12.2.0-14)" before it does not.
+ * -ACSO_E_PARSE for garbage; -ACSO_E_UNSUPPORTED for WSL 1, which is no
+ * Linux kernel. When upstream_known is false, upstream_unknown_why says why. */
 int kident_parse(const char *release, const char *version, const char *signature,
 		 struct kident *k, struct acso_err *e);

@@ -96,8 +96,8 @@ t_grep "not a kernel tree is explained" "is not a kernel source tree: no 'driver
 t_exit 1 "default tree missing" "$ACSO" patch
 t_grep "hint to fetch" "hint: run 'acso fetch' first" "$T/.err"
 
-# --- extra patches ---
-mkpatch() { # NAME: a patch adding a line after "{ PCI_VENDOR_ID_ATI, 0x439c ..." context
+# --- extra patches (libgit2 parses and applies them) ---
+mkpatch() { # NAME: the patch text on stdin
 	cat >"$T/$1"
 }
 fresh
@@ -109,14 +109,16 @@ Subject: [PATCH] add a device
 diff --git a/drivers/pci/quirks.c b/drivers/pci/quirks.c
 --- a/drivers/pci/quirks.c
 +++ b/drivers/pci/quirks.c
-@@ -25,3 +25,4 @@
+@@ -22,4 +22,5 @@
  	return -ENOTTY;
  }
  
 +/* added by good.patch */
+ /* The table of devices whose ACS behaviour is known without a capability. */
 -- 
 2.39.2
 EOF
+# a plain unified diff (no "diff --git" line), as diff -u and quilt write it
 mkpatch new-file.patch <<'EOF'
 --- /dev/null
 +++ b/drivers/pci/NEWFILE
@@ -124,9 +126,9 @@ mkpatch new-file.patch <<'EOF'
 +hello
 EOF
 t_exit 0 "--patch applies, then the override" "$ACSO" patch --source-dir "$T/k" --patch "$T/good.patch" --patch "$T/new-file.patch"
-t_grep "hunk reported with its offset" "drivers/pci/quirks.c: hunk 1 at line 22 \(offset -3\)" "$T/.out"
+t_grep "hunk reported with its line" "drivers/pci/quirks.c: hunk 1 at line 22$" "$T/.out"
 t_grep "patched line present" '^/\* added by good.patch \*/$' "$T/k/$Q"
-t_grep "new file created" '^hello$' "$T/k/drivers/pci/NEWFILE"
+t_grep "plain unified diff: new file created" '^hello$' "$T/k/drivers/pci/NEWFILE"
 t_grep "override still placed after the patch" 'PCI_ANY_ID, PCI_ANY_ID, pcie_acs_overrides' "$T/k/$Q"
 
 fresh
@@ -141,38 +143,75 @@ mkpatch bad-hunk.patch <<'EOF'
 EOF
 sums >"$T/sum0"
 t_exit 1 "a hunk that does not apply fails" "$ACSO" patch --source-dir "$T/k" --patch "$T/new-file.patch" --patch "$T/bad-hunk.patch"
-t_grep "failed hunk is reported with why" "bad-hunk.patch: hunk 1 \(line 3\) does not apply to 'drivers/pci/quirks.c': line 10 is '\{' where the patch expects '\{'|bad-hunk.patch: hunk 1 \(line 3\) does not apply to 'drivers/pci/quirks.c': line 1[01] is" "$T/.err"
+t_grep "failed hunk is reported with its file and line" "bad-hunk.patch: does not apply to 'drivers/pci/quirks.c': hunk at line 10 did not apply" "$T/.err"
 t_grep "nothing-written hint" "hint: nothing was written" "$T/.err"
 sums >"$T/sum1"
 cmp -s "$T/sum0" "$T/sum1" && t_pass "all or nothing: the earlier good patch is not written" || t_fail "all or nothing: the earlier good patch is not written"
 [ ! -e "$T/k/drivers/pci/NEWFILE" ] && t_pass "no new file left behind" || t_fail "no new file left behind"
 
-mkpatch fuzzy.patch <<'EOF'
+# All or nothing across a set cut between files: the third patch's first
+# file (the docs) applies, its second (quirks.c) does not; then the same
+# set with the third patch cut off in the middle. Neither leaves a trace.
+{
+	printf 'diff --git a/%s b/%s\n--- a/%s\n+++ b/%s\n@@ -1 +1,2 @@\n+Added by two-files.patch.\n' "$D" "$D" "$D" "$D"
+	head -n 1 "$T/k/$D" | sed 's/^/ /'
+} >"$T/doc-only.patch"
+cp "$T/doc-only.patch" "$T/two-files.patch"
+mkpatch quirks-part <<'EOF'
+diff --git a/drivers/pci/quirks.c b/drivers/pci/quirks.c
 --- a/drivers/pci/quirks.c
 +++ b/drivers/pci/quirks.c
-@@ -20,4 +20,5 @@
- static int pci_quirk_amd_sb_acs(struct pci_dev *dev, u16 acs_flags)
- {
-+	/* fuzzy */
- 	return -ENOTTY;
- } /* context that is not in the file */
+@@ -3,2 +3,2 @@
+-no such line
++nor this one
+ nor a context like this
 EOF
-t_exit 1 "inexact context refused without --fuzz" "$ACSO" patch --source-dir "$T/k" --patch "$T/fuzzy.patch"
-t_grep "--fuzz suggested" "no fuzz: --fuzz N ignores up to N context lines" "$T/.err"
-t_exit 0 "--fuzz 1 applies it" "$ACSO" patch --source-dir "$T/k" --patch "$T/fuzzy.patch" --fuzz 1
-t_grep "fuzz reported" "hunk 1 at line 20 \(fuzz 1\)" "$T/.out"
-t_exit 2 "--fuzz out of range" "$ACSO" patch --source-dir "$T/k" --fuzz 9
+cat "$T/quirks-part" >>"$T/two-files.patch"
+t_exit 0 "the 3rd patch's first file alone applies (the control)" "$ACSO" patch --source-dir "$T/k" --dry-run --patch "$T/doc-only.patch"
+t_exit 1 "3 patches, the 3rd's second file does not apply" "$ACSO" patch --source-dir "$T/k" --patch "$T/good.patch" --patch "$T/new-file.patch" --patch "$T/two-files.patch"
+t_grep "... the 3rd patch and its file named" "two-files.patch: does not apply to 'drivers/pci/quirks.c'" "$T/.err"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "... the tree untouched (not even the 3rd patch's first file)" || t_fail "... the tree untouched (not even the 3rd patch's first file)"
+head -c "$(($(wc -c <"$T/doc-only.patch") + 60))" "$T/two-files.patch" >"$T/cut.patch"
+t_exit 1 "3 patches, the 3rd cut in the middle" "$ACSO" patch --source-dir "$T/k" --patch "$T/good.patch" --patch "$T/new-file.patch" --patch "$T/cut.patch"
+t_grep "... the cut patch named, and why" "cut.patch: a file header without its diff \\(is the patch cut short\\?\\)" "$T/.err"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "... the tree untouched" || t_fail "... the tree untouched"
+head -c "$(($(wc -c <"$T/two-files.patch") - 30))" "$T/two-files.patch" >"$T/cut2.patch"
+t_exit 1 "3 patches, the 3rd cut inside its last hunk" "$ACSO" patch --source-dir "$T/k" --patch "$T/good.patch" --patch "$T/new-file.patch" --patch "$T/cut2.patch"
+t_grep "... the cut patch named" "cut2.patch: " "$T/.err"
+sums >"$T/sum1"
+cmp -s "$T/sum0" "$T/sum1" && t_pass "... the tree untouched" || t_fail "... the tree untouched"
+
+# libgit2 applies a hunk at the line its header names: context found
+# elsewhere (patch(1)'s offsets, or fuzz) is refused.
+mkpatch offset.patch <<'EOF'
+--- a/drivers/pci/quirks.c
++++ b/drivers/pci/quirks.c
+@@ -25,4 +25,5 @@
+ 	return -ENOTTY;
+ }
+ 
++/* added three lines off */
+ /* The table of devices whose ACS behaviour is known without a capability. */
+EOF
+t_exit 1 "context 3 lines off the header's line is refused" "$ACSO" patch --source-dir "$T/k" --patch "$T/offset.patch"
+t_grep "... named with the header's line" "offset.patch: does not apply to 'drivers/pci/quirks.c': hunk at line 25 did not apply" "$T/.err"
+t_exit 2 "--fuzz is gone" "$ACSO" patch --source-dir "$T/k" --fuzz 1
 
 fresh
 printf -- '--- a/drivers/pci/quirks.c\n@@ -1 +1 @@\n-a\n+b\n' >"$T/garbage.patch"
 t_exit 1 "garbage header fails" "$ACSO" patch --source-dir "$T/k" --patch "$T/garbage.patch"
-t_grep "garbage header explained" "garbage.patch:1: '--- ' header not followed by '\+\+\+ '" "$T/.err"
+t_grep "garbage header explained" "garbage.patch: invalid hunk header" "$T/.err"
 printf 'this is not a patch\n' >"$T/empty.patch"
 t_exit 1 "no diff in a patch fails" "$ACSO" patch --source-dir "$T/k" --patch "$T/empty.patch"
-t_grep "no diff explained" "empty.patch: no unified diff found" "$T/.err"
+t_grep "no diff explained" "empty.patch: no patch found" "$T/.err"
 sed 's/$/\r/' "$T/good.patch" >"$T/crlf.patch"
 t_exit 1 "CRLF patch on an LF tree fails" "$ACSO" patch --source-dir "$T/k" --patch "$T/crlf.patch"
 t_grep "CRLF explained" "CRLF line endings" "$T/.err"
+printf -- '--- a/../../etc/passwd\n+++ b/../../etc/passwd\n@@ -1 +1 @@\n-a\n+b\n' >"$T/escape.patch"
+t_exit 1 "a path out of the tree is refused" "$ACSO" patch --source-dir "$T/k" --patch "$T/escape.patch"
+t_grep "... and named" "escape.patch: " "$T/.err"
 t_exit 1 "missing patch file" "$ACSO" patch --source-dir "$T/k" --patch "$T/none.patch"
 t_grep "missing patch named" "read '.*none.patch': No such file" "$T/.err"
 sums >"$T/sum1"
@@ -228,5 +267,23 @@ touch "$T/k/.stub-cc-fail"
 t_exit 1 "a compile failure fails the command" "$ACSO" patch --source-dir "$T/k" --json
 t_grep "compile failure reported in JSON" '"status":"failed"' "$T/.out"
 t_grep "compiler error quoted" "error: expected ';'" "$T/.out"
+t_grep "compile failure: files put back (JSON)" '"files_restored":2' "$T/.out"
+cmp -s "$FIXTURES/kernel-mini/$Q" "$T/k/$Q" && t_pass "compile failure: quirks.c byte for byte as before" ||
+	t_fail "compile failure: quirks.c byte for byte as before"
+cmp -s "$FIXTURES/kernel-mini/$D" "$T/k/$D" && t_pass "compile failure: the docs as before" ||
+	t_fail "compile failure: the docs as before"
+t_exit 1 "a compile failure, in text" "$ACSO" patch --source-dir "$T/k"
+t_grep "compile failure: the tree is said to be unchanged" "^put back 2 file\(s\) as they were: the tree is unchanged" "$T/.out"
+t_grep "compile failure: the hint says it was taken out" "hint: the override or a patch does not compile in this tree \(it was taken out again\)" "$T/.err"
+
+# --- a tree shaped like 4.9: the docs in Documentation/kernel-parameters.txt ---
+fresh
+mv "$T/k/$D" "$T/k/Documentation/kernel-parameters.txt"
+rmdir "$T/k/Documentation/admin-guide"
+t_exit 0 "4.9-shaped tree: patch succeeds" "$ACSO" patch --source-dir "$T/k" --json
+t_grep "4.9-shaped tree: the doc entry is placed" '"documentation":"placed"' "$T/.out"
+t_grep "4.9-shaped tree: the old docs file documents the parameter" '^	pcie_acs_override=' "$T/k/Documentation/kernel-parameters.txt"
+[ ! -e "$T/k/Documentation/admin-guide" ] && t_pass "4.9-shaped tree: no admin-guide/ made up" ||
+	t_fail "4.9-shaped tree: no admin-guide/ made up"
 
 t_done

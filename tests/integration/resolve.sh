@@ -79,6 +79,24 @@ EOF
 t_exit 0 "--offline, text: an el7 frozen base" "$ACSO" --work-dir "$T/off" resolve --offline 3.10.0-1160.el7.x86_64
 t_grep "... says why the upstream is unknown" '^Upstream: +unknown \(on an enterprise kernel X\.Y\.0 is the frozen base' "$T/.out"
 
+# Issue 12 item 7: real /proc/version lines of a running machine (sources:
+# tests/data/version-lines/lines.tsv). The compiler's "(Debian 12.2.0-14)"
+# is not the kernel's version; Proxmox names its own in "PMX X.Y.Z-N".
+mkroot "$T/deb12" 6.1.0-11-amd64 "Linux version 6.1.0-11-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.38-4 (2023-08-08)"
+t_exit 0 "running Debian 12, the whole /proc/version" "$ACSO" --work-dir "$T/off" --root "$T/deb12" resolve --offline --json
+t_jq "... upstream 6.1.38 from uname -v, not the compiler's" '.distro == "debian" and .upstream == "6.1.38" and .upstream_from == "uname -v"' "$T/.out"
+mkroot "$T/pve" 6.8.12-13-pve "Linux version 6.8.12-13-pve (build@proxmox) (gcc (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC PMX 6.8.12-13 (2025-07-22T10:00Z) ()"
+t_exit 0 "running Proxmox VE" "$ACSO" --work-dir "$T/off" --root "$T/pve" resolve --offline
+t_grep "... named, with its label" '^Distro: +proxmox \(Proxmox VE\)$' "$T/.out"
+t_grep "... upstream from PMX" '^Upstream: +6\.8\.12 \(from uname -v\)$' "$T/.out"
+mkroot "$T/deb-cut" 6.1.0-11-amd64 "Linux version 6.1.0-11-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0)"
+t_exit 0 "a /proc/version without its uname -v part" "$ACSO" --work-dir "$T/off" --root "$T/deb-cut" resolve --offline
+t_grep "... says what is missing, not 'no sublevel'" '^Upstream: +unknown \(uname -v \(/proc/version\) names no kernel package version' "$T/.out"
+mkroot "$T/wsl1" 4.4.0-19041-Microsoft "Linux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com) (gcc version 5.4.0 (Ubuntu 5.4.0-6ubuntu1~16.04.12) ) #1237-Microsoft Sat Sep 11 14:32:00 PST 2021"
+t_exit 1 "WSL 1 is refused" "$ACSO" --work-dir "$T/off" --root "$T/wsl1" resolve --offline
+t_grep "... as no Linux kernel" "^acso: resolve: '4.4.0-19041-Microsoft' is WSL 1, .* not a Linux kernel" "$T/.err"
+t_grep "... with what to do" "^hint: run acso on the Linux machine" "$T/.err"
+
 # releases.json cache: ETag, then 304.
 "$ACSO" --work-dir "$T/etag" resolve --mirror "$H/etag" --json 6.6.1 >"$T/e1" 2>&1
 "$ACSO" --work-dir "$T/etag" resolve --mirror "$H/etag" --json 6.6.1 >"$T/e2" 2>&1

@@ -591,7 +591,7 @@ static void test_kpatch_prepare(void **state)
 	assert_int_equal(kp.npatches, 6);
 	assert_non_null(strstr(kp.patches[0].name, "/p1.patch"));
 	assert_non_null(strstr(kp.patches[5].name, "/p6.patch"));
-	assert_int_equal(kp.patches[1].files[0].hunks[0].at_line, 1);
+	assert_int_equal(kp.patches[1].d.files[0].hunks[0].at_line, 1);
 	assert_int_equal(kp.qr.state, QUIRKS_PLACED);
 	assert_true(strv_has(&kp.changed, "README"));
 	assert_true(strv_has(&kp.changed, "drivers/pci/quirks.c"));

@@ -5,9 +5,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
+#include "base/fileio.h"
+#include "base/util.h"
 #include "source/version.h"
 
 static struct kver V(const char *s)
@@ -200,6 +205,108 @@ static void test_ident(void **state)
 	assert_int_equal(kident_parse(longrel, NULL, NULL, &k, &e), -ACSO_E_PARSE);
 }
 
+/* Every line of tests/data/version-lines/lines.tsv: real version lines
+ * (their sources in the file) and what acso must make of each. */
+static void test_real_lines(void **state)
+{
+	char *text;
+	size_t len;
+	assert_int_equal(read_file_at(AT_FDCWD, "tests/data/version-lines/lines.tsv", 1 << 20, &text, &len), 0);
+	size_t n = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[7];
+		size_t nf = 0;
+		for (char *c = line; nf < 7; c++) {
+			f[nf++] = c;
+			c = strchr(c, '\t');
+			if (!c)
+				break;
+			*c = '\0';
+		}
+		if (nf != 7)
+			fail_msg("lines.tsv: %zu fields in '%s'", nf, line);
+		if (!strcmp(f[0], "release"))
+			continue; /* the header */
+		const char *ver = strcmp(f[1], "-") ? f[1] : NULL;
+		struct kident k;
+		struct acso_err e = {0};
+		int r = kident_parse(f[0], ver, NULL, &k, &e);
+		n++;
+		if (f[2][0] == '!') {
+			int want = !strcmp(f[2], "!unsupported") ? -ACSO_E_UNSUPPORTED : -ACSO_E_PARSE;
+			if (r != want)
+				fail_msg("'%s': %d, expected %s", f[0], r, f[2]);
+			assert_true(e.msg[0] != '\0');
+			continue;
+		}
+		if (r != 0)
+			fail_msg("'%s': %s", f[0], e.msg);
+		char b[KVER_STR_MAX];
+		kver_series_str(&k.series, b);
+		if (strcmp(k.distro, f[2]) || strcmp(k.label, strcmp(f[3], "-") ? f[3] : "") || strcmp(b, f[4]))
+			fail_msg("'%s': distro '%s' label '%s' series %s, expected '%s' '%s' %s", f[0], k.distro,
+				 k.label, b, f[2], f[3], f[4]);
+		if (!strcmp(f[5], "-")) {
+			if (k.upstream_known || !k.upstream_unknown_why)
+				fail_msg("'%s': upstream known, or unknown without a reason", f[0]);
+			continue;
+		}
+		kver_str(&k.upstream, b);
+		if (!k.upstream_known || strcmp(b, f[5]))
+			fail_msg("'%s': upstream %s, expected %s (%s)", f[0], k.upstream_known ? b : "unknown", f[5],
+				 k.upstream_unknown_why ? k.upstream_unknown_why : "no reason");
+	}
+	assert_true(n >= 30);
+	free(text);
+}
+
+/* Bad input: two kernel versions, an epoch where it does not belong,
+ * garbage; and an unknown upstream always says why, never "no sublevel"
+ * when the line simply did not name one. */
+static void test_ident_bad_lines(void **state)
+{
+	struct kident k;
+	struct acso_err e = {0};
+	/* two "Debian" words that disagree: refused alone, unknown beside a release */
+	assert_int_equal(kident_parse("#1 SMP Debian 6.1.38-4 Debian 6.1.90-1 (2024-05-03)", NULL, NULL, &k, &e),
+			 -ACSO_E_PARSE);
+	assert_non_null(strstr(e.msg, "two different kernel versions"));
+	assert_int_equal(kident_parse("6.1.0-11-amd64", "#1 SMP Debian 6.1.38-4 Debian 6.1.90-1 (2024-05-03)", NULL, &k, &e), 0);
+	assert_false(k.upstream_known);
+	assert_non_null(strstr(k.upstream_unknown_why, "two different"));
+	/* the same version twice is one version */
+	assert_int_equal(kident_parse("6.1.0-11-amd64", "#1 SMP Debian 6.1.38-4 Debian 6.1.38-4", NULL, &k, &e), 0);
+	assert_true(k.upstream_known);
+	/* only the compiler says Debian: no kernel version, and the reason says so */
+	assert_int_equal(kident_parse("Linux version 6.1.0-11-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0) #1 SMP PREEMPT_DYNAMIC", NULL, NULL, &k, &e), 0);
+	assert_string_equal(k.distro, "debian");
+	assert_false(k.upstream_known);
+	assert_non_null(strstr(k.upstream_unknown_why, "names no kernel package version"));
+	/* a /proc/version cut before '#' has no uname -v part at all */
+	assert_int_equal(kident_parse("6.1.0-11-amd64", "Linux version 6.1.0-11-amd64 (gcc-12 (Debian 6.1.38-4))", NULL, &k, &e), 0);
+	assert_false(k.upstream_known);
+	/* Debian's release alone: why names uname -v */
+	assert_int_equal(kident_parse("6.1.0-11-amd64", NULL, NULL, &k, &e), 0);
+	assert_non_null(strstr(k.upstream_unknown_why, "uname -v"));
+	/* epochs: "1:" is one; garbage around it is not a version */
+	static const char *const bad[] = { "#1 SMP Debian 1:", "#1 SMP Debian :6.1.38-4", "#1 SMP Debian 1::6.1.38-4",
+					   "#1 SMP Debian 99999999999:6.1.38-4", "#1 SMP Debian 1:6", "#1 SMP Debian 1:6.1",
+					   "#1 SMP PMX", "#1 SMPDebian 6.1.38-4", "#1 SMP Debian 6.1.38" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (kident_parse(bad[i], NULL, NULL, &k, &e) != -ACSO_E_PARSE)
+			fail_msg("'%s' was accepted", bad[i]);
+	/* WSL 1 is said to be no Linux kernel */
+	assert_int_equal(kident_parse("4.4.0-19041-Microsoft", NULL, NULL, &k, &e), -ACSO_E_UNSUPPORTED);
+	assert_non_null(strstr(e.msg, "not a Linux kernel"));
+	/* SLE's X.Y.0 is a frozen base */
+	assert_int_equal(kident_parse("6.4.0-150600.23.53-default", NULL, NULL, &k, &e), 0);
+	assert_non_null(strstr(k.upstream_unknown_why, "frozen base"));
+	/* Ubuntu X.Y.0 without a signature: the reason names version_signature */
+	assert_int_equal(kident_parse("5.15.0-91-generic", NULL, NULL, &k, &e), 0);
+	assert_non_null(strstr(k.upstream_unknown_why, "version_signature"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +315,8 @@ int main(void)
 		cmocka_unit_test(test_compare),
 		cmocka_unit_test(test_tarball_names),
 		cmocka_unit_test(test_ident),
+		cmocka_unit_test(test_real_lines),
+		cmocka_unit_test(test_ident_bad_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
