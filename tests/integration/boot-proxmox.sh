@@ -12,8 +12,9 @@
 # https://pve.proxmox.com/pve-docs/pve-admin-guide.html#sysboot_edit_kernel_cmdline);
 # /etc/kernel/proxmox-boot-uuids lists the ESPs' FAT UUIDs, one a line
 # (same guide, "Synchronizing the content of the ESP with proxmox-boot-tool").
-# The /proc/cmdline below is a real Proxmox VE 8 GRUB boot line
-# (6.2.16-19-pve, from a public journal log: "Command line: BOOT_IMAGE=...").
+# The /proc/cmdline below has the shape of a proxmox-boot-tool systemd-boot
+# boot (its entries load initrd=\EFI\proxmox\RELEASE\initrd.img-RELEASE);
+# it is built here, not captured.
 . "$(dirname "$0")/../lib.sh"
 
 mkdir -p "$T/bin"

@@ -14,10 +14,11 @@ A=$FIXTURES/acs-support
 # mk NAME FIXTURE: a fresh copy at $T/NAME
 mk() { rm -rf "${T:?}/$1"; cp -a "$FIXTURES/$2" "$T/$1"; }
 pve_kernel() {
-	echo 6.8.12-4-pve >"$1/proc/sys/kernel/osrelease"
-	# A real Proxmox VE /proc/version (pve-kernel 6.8.12-4), as quoted in
-	# public bug reports, e.g. https://forum.proxmox.com/ threads on 6.8.12-4-pve.
-	echo 'Linux version 6.8.12-4-pve (build@proxmox) (gcc (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC PMX 6.8.12-4 (2024-11-06T15:04Z)' >"$1/proc/version"
+	echo 6.8.12-13-pve >"$1/proc/sys/kernel/osrelease"
+	# A real Proxmox VE 8 /proc/version, as a user posted it in the bug report
+	# "[BUG] - Kernel 6.8.12-13-pve Boot Failure - PCIe AER Errors & Storage
+	# Timeouts" (reddit.com/r/Proxmox, post 1mndsoy, 2025-08).
+	echo 'Linux version 6.8.12-13-pve (build@proxmox) (gcc (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC PMX 6.8.12-13 (2025-07-22T10:00Z) ()' >"$1/proc/version"
 	rm -f "$1/proc/version_signature"
 }
 
@@ -27,7 +28,7 @@ pve_kernel "$T/pve"
 cp "$A/kallsyms-pve" "$T/pve/proc/kallsyms"
 t_exit 3 "kallsyms with the patch's symbols: ready after override (exit 3)" "$ACSO" check --root "$T/pve"
 cp "$T/.out" "$T/pve.txt"
-t_grep "kallsyms: support found, with the symbol and the file" '^pass  ACS override +supported, not active: kernel 6.8.12-4-pve carries it \(pcie_acs_overrides in /proc/kallsyms\)' "$T/pve.txt"
+t_grep "kallsyms: support found, with the symbol and the file" '^pass  ACS override +supported, not active: kernel 6.8.12-13-pve carries it \(pcie_acs_overrides in /proc/kallsyms\)' "$T/pve.txt"
 t_grep "kallsyms: the verdict registers the parameter only" "this kernel carries the override: 'sudo acso grub --acs auto' registers the parameter \('acso run' does only that\)" "$T/pve.txt"
 t_nogrep "kallsyms: no 'builds the kernel'" "builds the kernel" "$T/pve.txt"
 "$ACSO" check --json --root "$T/pve" >"$T/pve.json" 2>/dev/null
@@ -48,7 +49,7 @@ cp "$A/System.map-acs" "$T/map/boot/System.map-5.3.0-24-generic"
 "$ACSO" check --json --root "$T/map" >"$T/map.json" 2>/dev/null
 t_jq "module-only kallsyms: System.map of this release decides" '.override_support | .supported == "yes" and .evidence == "System.map" and .source == "/boot/System.map-5.3.0-24-generic"' "$T/map.json"
 # ... and a System.map of another release is ignored: unknown, not a pass.
-mv "$T/map/boot/System.map-5.3.0-24-generic" "$T/map/boot/System.map-6.8.12-4-pve"
+mv "$T/map/boot/System.map-5.3.0-24-generic" "$T/map/boot/System.map-6.8.12-13-pve"
 "$ACSO" check --root "$T/map" >"$T/o" 2>&1
 t_grep "another release's System.map: unknown, shown as info" '^info  ACS override +not active \(kernel 5.3.0-24-generic; support unknown: /proc/kallsyms: lists no kernel symbols, no /boot/System.map-5.3.0-24-generic\)' "$T/o"
 t_grep "unknown support: the verdict still builds" "'acso run' builds the kernel" "$T/o"
