@@ -14,8 +14,27 @@
 #include "boot/bootmgr.h"
 #include "boot/cmdline.h"
 #include "boot/grub.h"
+#include "boot/proxmox.h"
 
 /* ---- other boot managers -------------------------------------------------- */
+
+bool bootmgr_sdboot_on_esp(int rootfd)
+{
+	/* What `bootctl is-installed` looks for, read below the root: the
+	 * loader on an ESP at one of the usual mount points, or its entries. */
+	static const char *const esps[] = {"/efi", "/boot/efi", "/boot"};
+	static const char *const marks[] = {
+		"EFI/systemd/systemd-bootx64.efi", "EFI/systemd/systemd-bootaa64.efi",
+		"loader/entries", "loader/loader.conf",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(esps); i++)
+		for (size_t j = 0; j < ARRAY_SIZE(marks); j++) {
+			_cleanup_free_ char *p = xasprintf("%s/%s", esps[i], marks[j]);
+			if (root_exists(rootfd, p) == 0)
+				return true;
+		}
+	return false;
+}
 
 enum bootmgr bootmgr_detect(int rootfd)
 {
@@ -23,11 +42,22 @@ enum bootmgr bootmgr_detect(int rootfd)
 		return BOOT_KERNELSTUB;
 	if (root_has_prog(rootfd, "grubby"))
 		return BOOT_GRUBBY;
+	/* before GRUB: a Proxmox or systemd-boot machine often keeps
+	 * /etc/default/grub from the installer without booting GRUB */
+	if (proxmox_boot_managed(rootfd))
+		return BOOT_PROXMOX;
+	if (bootmgr_sdboot_on_esp(rootfd))
+		return BOOT_SYSTEMD_BOOT;
 	if (root_exists(rootfd, GRUB_DEFAULT_FILE) == 0)
 		return BOOT_GRUB;
-	if (root_exists(rootfd, "/etc/kernel/cmdline") == 0 || root_has_prog(rootfd, "kernel-install"))
+	if (root_exists(rootfd, KCMDLINE_FILE) == 0)
 		return BOOT_SYSTEMD_BOOT;
 	return BOOT_UNKNOWN;
+}
+
+bool bootmgr_uses_kcmdline(enum bootmgr b)
+{
+	return b == BOOT_SYSTEMD_BOOT || b == BOOT_PROXMOX;
 }
 
 const char *bootmgr_name(enum bootmgr b)
@@ -37,6 +67,7 @@ const char *bootmgr_name(enum bootmgr b)
 	case BOOT_SYSTEMD_BOOT: return "systemd-boot";
 	case BOOT_KERNELSTUB: return "kernelstub";
 	case BOOT_GRUBBY: return "grubby";
+	case BOOT_PROXMOX: return "proxmox-boot-tool";
 	default: return "unknown";
 	}
 }

@@ -10,9 +10,19 @@
 
 struct acso_err;
 
-/* Boot managers other than GRUB. */
-enum bootmgr { BOOT_GRUB, BOOT_SYSTEMD_BOOT, BOOT_KERNELSTUB, BOOT_GRUBBY, BOOT_UNKNOWN };
+/* Boot managers. BOOT_PROXMOX: proxmox-boot-tool's systemd-boot, which
+ * also takes /etc/kernel/cmdline (then `proxmox-boot-tool refresh`). */
+enum bootmgr { BOOT_GRUB, BOOT_SYSTEMD_BOOT, BOOT_KERNELSTUB, BOOT_GRUBBY, BOOT_UNKNOWN, BOOT_PROXMOX };
+/* kernelstub (Pop!_OS), grubby, proxmox-boot-tool (/etc/kernel/proxmox-boot-uuids),
+ * systemd-boot as installed on the ESP (/efi, /boot/efi or /boot: its
+ * EFI/systemd/ loader, loader/entries/ or loader/loader.conf), GRUB
+ * (/etc/default/grub), else systemd-boot when /etc/kernel/cmdline exists.
+ * kernel-install alone says nothing: Debian's systemd ships it always. */
 enum bootmgr bootmgr_detect(int rootfd);
+/* systemd-boot is installed on an ESP below rootfd. */
+bool bootmgr_sdboot_on_esp(int rootfd);
+/* The boot manager reads /etc/kernel/cmdline (systemd-boot, proxmox-boot-tool). */
+bool bootmgr_uses_kcmdline(enum bootmgr b);
 const char *bootmgr_name(enum bootmgr b);
 /* systemd-boot + kernel-install: /etc/kernel/cmdline, undone exactly. acso
  * keeps the file from before its first add as KCMDLINE_FILE.acso-bak and in

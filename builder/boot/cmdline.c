@@ -19,12 +19,20 @@ size_t cmdline_name_len(const char *param)
 	return eq ? (size_t)(eq - param) : strlen(param);
 }
 
+/* "--": what follows goes to init, not to the kernel. */
+static bool is_init_sep(const char *w, size_t len)
+{
+	return len == 2 && w[0] == '-' && w[1] == '-';
+}
+
 size_t cmdline_count(const char *cmdline, const char *name)
 {
 	size_t count = 0;
 	for (const char *p = cmdline; p && *p;) {
 		p += strspn(p, " \t\n");
 		size_t len = strcspn(p, " \t\n");
+		if (is_init_sep(p, len))
+			break;
 		if (len && word_is(p, len, name))
 			count++;
 		p += len;
@@ -38,11 +46,24 @@ size_t cmdline_count_word(const char *cmdline, const char *word)
 	for (const char *p = cmdline; p && *p;) {
 		p += strspn(p, " \t\n");
 		size_t len = strcspn(p, " \t\n");
+		if (is_init_sep(p, len))
+			break;
 		if (len && len == n && !memcmp(p, word, n))
 			count++;
 		p += len;
 	}
 	return count;
+}
+
+static void append_unplaced(struct buf *b, const struct strv *params, const char *placed)
+{
+	for (size_t i = 0; i < params->n; i++) {
+		if (placed[i])
+			continue;
+		if (b->len)
+			buf_append(b, " ", 1);
+		buf_append(b, params->v[i], strlen(params->v[i]));
+	}
 }
 
 char *cmdline_apply(const char *cmdline, const struct strv *params, bool add)
@@ -56,6 +77,20 @@ char *cmdline_apply(const char *cmdline, const struct strv *params, bool add)
 	for (const char *p = cmdline; p && *p;) {
 		p += strspn(p, " \t\n");
 		size_t len = strcspn(p, " \t\n");
+		if (is_init_sep(p, len)) {
+			/* the kernel's words end here: new ones go before, and
+			 * init's words after it stay as they are */
+			if (add)
+				append_unplaced(&b, params, placed);
+			if (b.len)
+				buf_append(&b, " ", 1);
+			buf_append(&b, p, strlen(p));
+			while (b.len && strchr(" \t\n", b.data[b.len - 1]))
+				b.len--;
+			char *r = xstrdup(buf_str(&b));
+			buf_free(&b);
+			return r;
+		}
 		const char *word = p;
 		size_t wlen = len;
 		for (size_t i = 0; i < params->n && len; i++) {
@@ -81,13 +116,8 @@ char *cmdline_apply(const char *cmdline, const struct strv *params, bool add)
 		}
 		p += len;
 	}
-	for (size_t i = 0; add && i < params->n; i++) {
-		if (placed[i])
-			continue;
-		if (b.len)
-			buf_append(&b, " ", 1);
-		buf_append(&b, params->v[i], strlen(params->v[i]));
-	}
+	if (add)
+		append_unplaced(&b, params, placed);
 	char *r = xstrdup(buf_str(&b)); /* also "" for an empty buffer */
 	buf_free(&b);
 	return r;

@@ -8,6 +8,9 @@
 #include "base/util.h"
 
 /* Command-line helpers on white-space separated words. */
+/* A "--" word ends the kernel's words (what follows goes to init): the
+ * counts stop there, and cmdline_apply puts new words before it and never
+ * touches a word after it. */
 size_t cmdline_count(const char *cmdline, const char *name);   /* "name" or "name=..." */
 size_t cmdline_count_word(const char *cmdline, const char *word); /* exactly word */
 /* The length of param's name: up to its '=', else all of it. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/spawn.h"
+#include "boot/proxmox.h"
 #include "boot/register.h"
 
 void boot_register_free(struct boot_register *b)
@@ -191,9 +192,16 @@ int boot_register_plan(const char *root, int rootfd, struct boot_register *b, st
 	switch (b->bm) {
 	case BOOT_GRUB:
 		return grub_plan_all(root, rootfd, b, e);
-	case BOOT_SYSTEMD_BOOT: {
+	case BOOT_SYSTEMD_BOOT:
+	case BOOT_PROXMOX: {
 		int r = kcmdline_prepare(rootfd, &b->params, b->remove, &b->kc, e);
-		return r < 0 ? stop(b, BR_PREPARE, r) : 0;
+		if (r < 0)
+			return stop(b, BR_PREPARE, r);
+		/* proxmox-boot-tool makes the entries from the file: refresh them */
+		b->must_regen = b->bm == BOOT_PROXMOX && b->kc.changed && !b->no_update;
+		if (b->must_regen)
+			proxmox_refresh_argv(root, &b->regen);
+		return 0;
 	}
 	case BOOT_KERNELSTUB:
 	case BOOT_GRUBBY:
@@ -209,9 +217,21 @@ int boot_register_apply(const char *root, int rootfd, struct boot_register *b, s
 	switch (b->bm) {
 	case BOOT_GRUB:
 		return grub_apply_all(root, rootfd, b, e);
-	case BOOT_SYSTEMD_BOOT: {
+	case BOOT_SYSTEMD_BOOT:
+	case BOOT_PROXMOX: {
 		int r = kcmdline_commit(rootfd, &b->kc, e);
-		return r < 0 ? stop(b, BR_COMMIT, r) : 0;
+		if (r < 0)
+			return stop(b, BR_COMMIT, r);
+		if (!b->must_regen)
+			return 0;
+		/* a failed refresh leaves the old entries as they were: the
+		 * file stays written for the next refresh (the command says so) */
+		if ((r = run_tool(b, &b->regen, e)) < 0) {
+			b->failed_cmd = strv_join(&b->regen);
+			return stop(b, BR_REGEN_RUN, r);
+		}
+		b->regenerated = true;
+		return 0;
 	}
 	case BOOT_KERNELSTUB:
 	case BOOT_GRUBBY:

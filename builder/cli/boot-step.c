@@ -23,8 +23,8 @@ static int step_failed(const struct boot_register *b, const struct acso_err *e, 
 		return EXIT_FAIL;
 	case BR_PREPARE:
 	case BR_COMMIT:
-		if (b->bm == BOOT_SYSTEMD_BOOT)
-			return fail(e, r, "systemd-boot");
+		if (bootmgr_uses_kcmdline(b->bm))
+			return fail(e, r, "%s", bm);
 		if (b->bm != BOOT_GRUB)
 			return fail(e, r, "%s", bm);
 		fail(e, r, "grub");
@@ -43,6 +43,11 @@ static int step_failed(const struct boot_register *b, const struct acso_err *e, 
 		return EXIT_FAIL;
 	case BR_REGEN_RUN:
 		fail(e, r, "'%s'", b->failed_cmd);
+		if (b->bm == BOOT_PROXMOX) {
+			msg_hint("%s is written but the boot entries are as before: run 'proxmox-boot-tool refresh' "
+				 "once it works, or 'acso grub --remove' to take the parameters back", KCMDLINE_FILE);
+			return EXIT_FAIL;
+		}
 		msg_hint("every file under /etc/default was put back as it was; fix the error above and run 'acso grub' again");
 		return EXIT_FAIL;
 	case BR_ROLLBACK:
@@ -127,7 +132,8 @@ static void report_kcmdline(const struct acso_ctx *ctx, const struct boot_regist
 	const struct kcmdline_plan *p = &b->kc;
 	bool dry = ctx->dry_run;
 	_cleanup_free_ char *words = strv_join(&p->words);
-	rp_string(RP_ANY, "boot_manager", "Boot manager: %s\n", "systemd-boot");
+	_cleanup_free_ char *regen = strv_join(&b->regen);
+	rp_string(RP_ANY, "boot_manager", "Boot manager: %s\n", bootmgr_name(b->bm));
 	rp_json("parameters", json_from_strv(&p->words));
 	if (!b->remove)
 		rp_text("Boot parameters: %s\n", words);
@@ -153,6 +159,12 @@ static void report_kcmdline(const struct acso_ctx *ctx, const struct boot_regist
 		rp_text("%s %s: acso had created it\n", dry ? "Would delete" : "Deleted", KCMDLINE_FILE);
 	else
 		rp_text("%s %s: %s", dry ? "Would write" : "Wrote", KCMDLINE_FILE, p->text);
+	if (b->bm != BOOT_PROXMOX)
+		return;
+	rp_json("regenerate", json_from_strv(&b->regen));
+	rp_bool(RP_JSON, "regenerated", NULL, b->regenerated);
+	if (b->regen.n)
+		rp_text("%s %s\n", dry ? "Would run:" : b->regenerated ? "Regenerated with:" : "Not run:", regen);
 }
 
 static void report_tool(const struct acso_ctx *ctx, const struct boot_register *b)
@@ -182,7 +194,7 @@ static void report_step(const struct acso_ctx *ctx, const struct boot_register *
 		report_begin(ctx);
 	if (b->bm == BOOT_GRUB)
 		report_grub(ctx, b);
-	else if (b->bm == BOOT_SYSTEMD_BOOT)
+	else if (bootmgr_uses_kcmdline(b->bm))
 		report_kcmdline(ctx, b);
 	else
 		report_tool(ctx, b);
@@ -229,7 +241,7 @@ int boot_step(struct acso_ctx *ctx, struct boot_register *b, enum boot_step_repo
 		report_step(ctx, b, how);
 	if (!ctx->dry_run && (r = boot_register_apply(ctx->root, ctx->rootfd, b, &e)) < 0)
 		return step_failed(b, &e, r);
-	if (b->bm == BOOT_SYSTEMD_BOOT && b->kc.undo == KC_UNDO_WORDS) {
+	if (bootmgr_uses_kcmdline(b->bm) && b->kc.undo == KC_UNDO_WORDS) {
 		_cleanup_free_ char *words = strv_join(&b->kc.words);
 		msg_warn("'%s' changed since acso wrote it: took out only acso's parameters (%s), kept the rest",
 			 KCMDLINE_FILE, words);

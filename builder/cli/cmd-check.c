@@ -15,7 +15,8 @@ static void render_items(const struct check_list *c)
 	rp_open_array("items");
 	for (size_t i = 0; i < c->n; i++) {
 		const struct check_item *it = &c->items[i];
-		enum style st = it->status == CHECK_PASS ? ST_PASS : it->status == CHECK_WARN ? ST_WARN : ST_FAIL;
+		enum style st = it->status == CHECK_PASS ? ST_PASS : it->status == CHECK_WARN ? ST_WARN
+				: it->status == CHECK_INFO ? ST_DIM : ST_FAIL;
 		rp_open_object(NULL);
 		rp_string(RP_JSON, "id", NULL, it->id);
 		rp_string(RP_JSON, "title", NULL, it->title);
@@ -40,14 +41,25 @@ static void render_verdict(const struct acso_ctx *ctx, const struct sysinfo *s, 
 			rp_text("  %s\n", s->klog.v[i]);
 	}
 	rp_text("\n");
+	_cleanup_free_ char *next = check_next_step(s, v, override);
 	if (v == CHECK_READY)
 		rp_text("Verdict: %sready for passthrough%s\n", sty(ST_PASS), sty(ST_RESET));
 	else if (v == CHECK_READY_AFTER_OVERRIDE)
-		rp_text("Verdict: %sready after the ACS override%s (pcie_acs_override=%s; 'acso run' builds the kernel)\n",
-			sty(ST_WARN), sty(ST_RESET), override ? override : "?");
+		rp_text("Verdict: %sready after the ACS override%s (%s)\n", sty(ST_WARN), sty(ST_RESET), next);
 	else
 		rp_text("Verdict: %sblocked%s by: %s\n", sty(ST_FAIL), sty(ST_RESET), by);
+	if (v == CHECK_READY && s->proxmox)
+		rp_text("Next: %s\n", next);
 	rp_string(RP_JSON, "verdict", NULL, check_verdict_name(v));
+	rp_string(RP_JSON, "next", NULL, next);
+	rp_open_object("override_support");
+	rp_string(RP_JSON, "supported", NULL, tri_name(s->acs.supported));
+	rp_string(RP_JSON, "evidence", NULL, acs_evidence_name(s->acs.evidence));
+	rp_string(RP_JSON, "source", NULL, s->acs.source[0] ? s->acs.source : NULL);
+	rp_string(RP_JSON, "symbol", NULL, s->acs.symbol[0] ? s->acs.symbol : NULL);
+	rp_string(RP_JSON, "flavour", NULL, s->acs.flavour[0] ? s->acs.flavour : NULL);
+	rp_close_object();
+	rp_bool(RP_JSON, "proxmox", NULL, s->proxmox);
 	rp_string(RP_JSON, "blocked_by", NULL, by);
 	rp_string(RP_JSON, "kernel", NULL, s->release);
 	rp_string(RP_JSON, "distribution", NULL, s->os_pretty);

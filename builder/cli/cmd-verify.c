@@ -140,11 +140,21 @@ static void render_kernel(const struct sysinfo *s, bool acs_kernel_name)
 	rp_string(RP_JSON, "release", NULL, s->release);
 	rp_bool(RP_JSON, "acso_release", NULL, acs_kernel_name);
 	rp_string(RP_JSON, "override_supported", NULL, tri_name(s->acs_supported));
+	rp_string(RP_JSON, "override_evidence", NULL, acs_evidence_name(s->acs.evidence));
+	rp_string(RP_JSON, "override_source", NULL, s->acs.source[0] ? s->acs.source : NULL);
 	rp_close_object();
 	rp_text("kernel           %s%s\n", s->release ? s->release : "unknown", acs_kernel_name ? " (an acso kernel)" : "");
-	rp_text("override support %s\n", s->acs_supported == TRI_YES ? "yes (the kernel printed the override's boot line)"
-				     : s->acs_supported == TRI_NO ? "no: the kernel reported pcie_acs_override as unknown (a stock kernel)"
-				     : "unknown (no boot log line either way)");
+	rp_text("override support ");
+	if (s->acs.evidence == ACS_EV_BOOT_LOG)
+		rp_text("yes (the kernel printed the override's boot line)\n");
+	else if (s->acs_supported == TRI_YES)
+		rp_text("yes (%s in %s)\n", s->acs.symbol, s->acs.source);
+	else if (s->acs.evidence == ACS_EV_UNKNOWN_PARAM)
+		rp_text("no: the kernel reported pcie_acs_override as unknown (a stock kernel)\n");
+	else if (s->acs_supported == TRI_NO)
+		rp_text("no: no pcie_acs_override symbols in %s (a stock kernel)\n", s->acs.source);
+	else
+		rp_text("unknown (no boot log line, no symbol list told)\n");
 	rp_string(RP_JSON, "cmdline_override", NULL, s->acs_param);
 	rp_text("command line     %s%s\n", s->acs_param ? "pcie_acs_override=" : "",
 		s->acs_param ? s->acs_param : s->cmdline ? "no pcie_acs_override" : "unknown (/proc/cmdline unreadable)");
@@ -234,16 +244,23 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 	render_gpus(&rep, only, have_before ? &before : NULL);
 	rp_string(RP_JSON, "before_snapshot", NULL, bpath);
 	rp_bool(RP_JSON, "isolated", NULL, ok);
-	rp_text("\n%s\n", ok ? "Verified: the GPU is isolated." : "Not verified: the GPU is not isolated.");
+	if (!rep.ngpus)
+		rp_text("\nNot verified: there is no GPU (no PCI device of class 0300, 0302 or 0380).\n");
+	else
+		rp_text("\n%s\n", ok ? "Verified: the GPU is isolated." : "Not verified: the GPU is not isolated.");
 	if (o.make_default)
 		rp_string(RP_JSON, "default_entry", NULL, made_rc == EXIT_OK ? made : NULL);
 	if (made_rc == EXIT_OK && made)
 		rp_text("%s the default boot entry: %s (grub-set-default)\n", ctx->dry_run ? "Would make" : "Made", made);
-	if (!ok && !ctx->json) {
+	if (!ok && rep.ngpus && !ctx->json) {
+		bool acs_kernel = acs_kernel_name || s.acs_supported == TRI_YES;
 		if (s.acs_param && !s.log_acs_enabled && s.acs_supported != TRI_YES)
 			msg_hint("pcie_acs_override is set but this kernel does not act on it: boot the acso kernel (see 'acso status')");
-		else if (!s.acs_param)
+		else if (!s.acs_param && acs_kernel)
 			msg_hint("pcie_acs_override is not on the command line: 'sudo acso grub', then reboot");
+		else if (!s.acs_param)
+			msg_hint("pcie_acs_override is not on the command line and kernel %s does not carry the override: "
+				 "'acso run' builds an ACS kernel and registers the parameter", s.release ? s.release : "unknown");
 	}
 	if (have_before)
 		iommu_report_free(&before);

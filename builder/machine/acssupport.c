@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/fileio.h"
 #include "base/util.h"
@@ -79,38 +80,55 @@ int acs_scan_symbols(const char *text, size_t len, char *sym, size_t symlen)
 	return scan_result(&s, sym, symlen);
 }
 
-/* Scan a symbol file below rootfd line by line, at most ACS_SYMBOLS_MAX
- * bytes; only a regular file is read (never a FIFO or a device node).
- * Returns what acs_scan_symbols returns, or -errno / -EFBIG. */
+/* Scan a symbol file below rootfd in fixed-size chunks, at most
+ * ACS_SYMBOLS_MAX bytes; only a regular file is read (never a FIFO or a
+ * device node). No symbol line is longer than SYM_LINE_MAX: a longer one
+ * is garbage and skipped, so that a file without newlines never makes us
+ * hold it whole. Returns what acs_scan_symbols returns, or -errno / -EFBIG. */
+#define SYM_LINE_MAX 1024
 static int scan_file(int rootfd, const char *path, char *sym, size_t symlen)
 {
-	int fd = root_open(rootfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+	_cleanup_close_ int fd = root_open(rootfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0)
 		return fd;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return -EINVAL;
-	}
-	_cleanup_fclose_ FILE *f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
 	struct symscan s = {0};
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0, total = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, f)) > 0) {
+	char buf[65536];
+	size_t have = 0, total = 0;
+	bool skipping = false; /* inside an over-long line */
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
 		total += (size_t)n;
 		if (total > ACS_SYMBOLS_MAX)
 			return -EFBIG;
-		scan_line(&s, line, line[n - 1] == '\n' ? (size_t)n - 1 : (size_t)n);
+		have += (size_t)n;
+		char *p = buf, *end = buf + have, *nl;
+		while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+			if (!skipping)
+				scan_line(&s, p, (size_t)(nl - p));
+			skipping = false;
+			p = nl + 1;
+		}
+		if (n == 0) { /* the last line without its newline */
+			if (!skipping && p < end)
+				scan_line(&s, p, (size_t)(end - p));
+			break;
+		}
 		if (s.found[0])
 			break;
+		have = (size_t)(end - p);
+		if (have > SYM_LINE_MAX) {
+			skipping = true;
+			have = 0;
+		}
+		memmove(buf, p, have);
 	}
-	if (ferror(f))
-		return -EIO;
 	return scan_result(&s, sym, symlen);
 }
 
@@ -143,6 +161,10 @@ const char *acs_evidence_name(enum acs_evidence ev)
 static void note_failure(struct acs_support *out, const char *path, int r)
 {
 	size_t used = strlen(out->note);
+	if (r == -ENOENT) {
+		snprintf(out->note + used, sizeof(out->note) - used, "%sno %s", used ? ", " : "", path);
+		return;
+	}
 	const char *why = r == -EFBIG ? "larger than any kernel's symbol list"
 			: r == -EINVAL ? "not a regular file"
 			: r == -1 ? "lists no kernel symbols"

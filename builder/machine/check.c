@@ -17,6 +17,11 @@ static void add(struct check_list *c, const char *id, const char *title, enum ch
 
 static char *iommu_fix(const struct sysinfo *s)
 {
+	/* A guest's IOMMU is the host's to give: no firmware switch inside it. */
+	if (s->hypervisor && s->acpi_iommu_table != TRI_YES)
+		return xstrdup("this is a virtual machine without a virtual IOMMU (no DMAR or IVRS ACPI table): the IOMMU must come from the host; "
+			       "give the guest one (QEMU: -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on; "
+			       "libvirt: <iommu model='intel'/>) and pass the GPU through to it from the host");
 	const char *grub = "'sudo acso grub' adds it to GRUB (or add it to GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub and run 'sudo update-grub'), then reboot";
 	if (s->amd && !s->intel)
 		return xstrdup("turn on the IOMMU (AMD-Vi, often called 'IOMMU' or 'SVM/IOMMU') in the firmware setup; "
@@ -59,17 +64,28 @@ static void items_kvm(struct check_list *c, const struct sysinfo *s)
 			      s->amd && !s->intel ? "kvm_amd" : s->intel ? "kvm_intel" : "kvm_intel (or kvm_amd)"));
 }
 
-/* libvirt */
+/* libvirt, or Proxmox VE's own qm */
 static void items_libvirt(struct check_list *c, const struct sysinfo *s)
 {
 	const char *inst = s->install_cmd ? s->install_cmd : "install qemu and libvirt with the distribution's package manager";
-	if (s->libvirt_installed == TRI_YES)
-		add(c, "libvirt", "libvirt", CHECK_PASS, xstrdup("libvirt is installed"), NULL);
+	if (s->proxmox) {
+		/* Proxmox VE manages its guests itself: libvirt is not used there. */
+		add(c, "qm", "Proxmox VE", CHECK_PASS,
+		    xasprintf("Proxmox VE (%s): guests get the GPU through qm, libvirt is not needed", s->proxmox_evidence), NULL);
+		return;
+	}
+	if (s->libvirt_installed == TRI_YES && s->libvirt_enabled == TRI_YES)
+		add(c, "libvirt", "libvirt", CHECK_PASS, xstrdup("libvirt is installed and its daemon is enabled"), NULL);
+	else if (s->libvirt_installed == TRI_YES)
+		add(c, "libvirt", "libvirt", CHECK_WARN, xstrdup("libvirt is installed but its daemon is not enabled"),
+		    xstrdup("sudo systemctl enable --now libvirtd (virtqemud.socket with the modular daemons)"));
+	else if (s->virsh_only)
+		add(c, "libvirt", "libvirt", CHECK_WARN, xstrdup("only virsh (the client) is installed: no libvirt daemon"), xstrdup(inst));
 	else
 		add(c, "libvirt", "libvirt", CHECK_WARN, xasprintf("libvirt is not installed%s%s", s->os_pretty ? " on " : "", s->os_pretty ? s->os_pretty : ""),
 		    xstrdup(inst));
 	if (s->user && !strcmp(s->user, "root"))
-		add(c, "libvirt_group", "libvirt group", CHECK_PASS, xstrdup("running as root (run acso through sudo to check your own user)"), NULL);
+		add(c, "libvirt_group", "libvirt group", CHECK_INFO, xstrdup("not checked: running as root (run acso through sudo to check your own user)"), NULL);
 	else if (s->user_in_libvirt == TRI_YES)
 		add(c, "libvirt_group", "libvirt group", CHECK_PASS, xasprintf("user '%s' is in group libvirt", s->user), NULL);
 	else
@@ -88,7 +104,8 @@ static void items_iommu(struct check_list *c, const struct sysinfo *s, const str
 			      s->iommu_units > 0 ? "; /sys/class/iommu populated" : ""), NULL);
 	else
 		add(c, "iommu", "IOMMU", CHECK_FAIL,
-		    xasprintf("the IOMMU is off: no IOMMU groups%s; %s%s%s",
+		    xasprintf("the IOMMU is off: no IOMMU groups%s%s; %s%s%s",
+			      s->hypervisor && s->acpi_iommu_table != TRI_YES ? " in this virtual machine" : "",
 			      s->iommu_units > 0 ? "" : ", /sys/class/iommu is empty",
 			      s->log_dmar || s->log_amdvi ? "DMAR/AMD-Vi lines but no group in the kernel log" : "no DMAR or AMD-Vi line in the kernel log",
 			      s->klog_source ? " " : " (none could be read)", s->klog_source ? s->klog_source : ""),
@@ -120,28 +137,41 @@ static void items_irq_remap(struct check_list *c, const struct sysinfo *s)
 {
 	if (s->irq_remap == TRI_YES)
 		add(c, "irq_remap", "interrupt remapping", CHECK_PASS, xstrdup("enabled"), NULL);
+	else if (!s->klog_source)
+		add(c, "irq_remap", "interrupt remapping", CHECK_INFO, xstrdup("not checked: no kernel log could be read"), NULL);
 	else
 		add(c, "irq_remap", "interrupt remapping", CHECK_WARN,
 		    xstrdup(s->irq_remap == TRI_NO ? "disabled" : "no kernel log line says it is enabled"),
 		    xstrdup("without it, vfio refuses devices unless vfio_iommu_type1.allow_unsafe_interrupts=1; check the firmware's x2APIC / interrupt remapping setting"));
 }
 
-/* The ACS override in the running kernel */
+/* The ACS override in the running kernel: active, or supported (from which
+ * evidence), or not; unknown is information, not a pass. */
 static void items_acs_override(struct check_list *c, const struct sysinfo *s)
 {
+	const struct acs_support *a = &s->acs;
+	const char *rel = s->release ? s->release : "unknown";
 	if (s->log_acs_enabled)
 		add(c, "acs_override", "ACS override", CHECK_PASS,
 		    xasprintf("active: pcie_acs_override=%s and the kernel says 'PCIe ACS overrides enabled'", s->acs_param ? s->acs_param : "?"), NULL);
 	else if (s->log_acs_parse_error)
 		add(c, "acs_override", "ACS override", CHECK_FAIL, xasprintf("the kernel could not parse pcie_acs_override=%s", s->acs_param ? s->acs_param : ""),
 		    xstrdup("fix the value: downstream, multifunction and id:vvvv:dddd (4 hex digits each), comma separated"));
-	else if (s->acs_supported == TRI_NO)
+	else if (s->acs_supported == TRI_YES)
+		add(c, "acs_override", "ACS override", CHECK_PASS,
+		    xasprintf("supported, not active: kernel %s carries it (%s in %s)", rel, a->symbol[0] ? a->symbol : "its boot line", a->source), NULL);
+	else if (s->acs_supported == TRI_NO && a->evidence == ACS_EV_UNKNOWN_PARAM)
 		add(c, "acs_override", "ACS override", CHECK_WARN, xstrdup("this kernel does not know pcie_acs_override (reported as unknown)"),
 		    xstrdup("build and install an ACS kernel: 'acso run'"));
+	else if (s->acs_supported == TRI_NO)
+		add(c, "acs_override", "ACS override", CHECK_WARN,
+		    xasprintf("kernel %s does not carry it (no pcie_acs_override symbols in %s)", rel, a->source),
+		    xstrdup("build and install an ACS kernel: 'acso run'"));
 	else
-		add(c, "acs_override", "ACS override", CHECK_PASS,
-		    xasprintf("not active (kernel %s; support %s)", s->release ? s->release : "unknown",
-			      s->release && strstr(s->release, "acso") ? "likely: an acso kernel" : "unknown: a stock kernel has none"), NULL);
+		add(c, "acs_override", "ACS override", CHECK_INFO,
+		    xasprintf("not active (kernel %s; support unknown: %s%s%s)", rel,
+			      a->note[0] ? a->note : "no symbol list or boot line told",
+			      a->flavour[0] ? "; its flavour suggests it: " : "", a->flavour), NULL);
 }
 
 /* Secure Boot */
@@ -150,9 +180,10 @@ static void items_secure_boot(struct check_list *c, const struct sysinfo *s)
 	if (s->secure_boot == TRI_YES)
 		add(c, "secure_boot", "Secure Boot", CHECK_WARN, xstrdup("on: an unsigned custom kernel will not boot"),
 		    xstrdup("turn Secure Boot off in the firmware setup, or sign the kernel and enrol the key with mokutil"));
+	else if (s->secure_boot == TRI_NO)
+		add(c, "secure_boot", "Secure Boot", CHECK_PASS, xstrdup("off"), NULL);
 	else
-		add(c, "secure_boot", "Secure Boot", CHECK_PASS,
-		    xstrdup(s->secure_boot == TRI_NO ? "off" : "not reported (legacy boot or no efivars)"), NULL);
+		add(c, "secure_boot", "Secure Boot", CHECK_INFO, xstrdup("not checked: no efivars and no mokutil answer"), NULL);
 }
 
 /* GPUs: the verdicts of every GPU (only -1) or the one */
@@ -187,6 +218,26 @@ static void items_gpu(struct check_list *c, const struct iommu_report *r, int on
 	buf_free(&b);
 }
 
+/* A judged GPU the host shows its screen on: passing it leaves the host
+ * without one (boot console through boot_vga, a laptop's panel). */
+static void items_gpu_display(struct check_list *c, const struct sysinfo *s, const struct iommu_report *r, int only)
+{
+	struct buf b = {0};
+	for (size_t i = 0; i < r->ngpus; i++) {
+		if (only >= 0 && (size_t)only != i)
+			continue;
+		const struct pcidev *d = &r->pci.v[r->gpus[i].dev];
+		if (s->boot_vga && !strcmp(s->boot_vga, d->addr))
+			buf_printf(&b, "%s%s drives the boot console (boot_vga)", b.len ? "; " : "", pci_short_addr(d));
+		if (s->panel && !strcmp(s->panel, d->addr))
+			buf_printf(&b, "%s%s drives the laptop's panel (%s)", b.len ? "; " : "", pci_short_addr(d), s->panel_connector);
+	}
+	if (b.len)
+		add(c, "gpu_display", "host display", CHECK_WARN, xasprintf("%s: passing it leaves the host without a screen", buf_str(&b)),
+		    xstrdup("pass another GPU, or keep a second GPU (or the integrated one) for the host and make it the primary display in the firmware setup"));
+	buf_free(&b);
+}
+
 void check_items(struct check_list *c, const struct sysinfo *s, const struct iommu_report *r, int only_gpu)
 {
 	bool groups = r && r->ngroups > 0;
@@ -199,8 +250,10 @@ void check_items(struct check_list *c, const struct sysinfo *s, const struct iom
 	items_irq_remap(c, s);
 	items_acs_override(c, s);
 	items_secure_boot(c, s);
-	if (groups)
+	if (groups) {
 		items_gpu(c, r, only_gpu);
+		items_gpu_display(c, s, r, only_gpu);
+	}
 }
 
 void check_list_free(struct check_list *c)
@@ -232,9 +285,26 @@ enum check_verdict check_verdict(const struct check_list *c, char **blocked_by)
 	return gpu && gpu->status == CHECK_WARN ? CHECK_READY_AFTER_OVERRIDE : CHECK_READY;
 }
 
+char *check_next_step(const struct sysinfo *s, enum check_verdict v, const char *override)
+{
+	if (v == CHECK_BLOCKED)
+		return NULL;
+	if (v == CHECK_READY)
+		return xstrdup(s->proxmox ? "give a guest the GPU with 'qm set VMID -hostpci0 ADDR' (Proxmox VE)"
+					  : "give a guest the GPU (virt-manager, or virsh attach-device)");
+	const char *val = override ? override : "?";
+	if (s->acs_supported == TRI_YES)
+		return xasprintf("pcie_acs_override=%s; this kernel carries the override: 'sudo acso grub --acs auto' registers the parameter "
+				 "('acso run' does only that), then reboot", val);
+	if (s->secure_boot == TRI_YES)
+		return xasprintf("pcie_acs_override=%s; 'acso run' builds the kernel; Secure Boot is on: the kernel must be signed "
+				 "with a key enrolled with mokutil (sbsign), or Secure Boot turned off", val);
+	return xasprintf("pcie_acs_override=%s; 'acso run' builds the kernel", val);
+}
+
 const char *check_status_name(enum check_status s)
 {
-	return s == CHECK_PASS ? "pass" : s == CHECK_WARN ? "warn" : "fail";
+	return s == CHECK_PASS ? "pass" : s == CHECK_WARN ? "warn" : s == CHECK_INFO ? "info" : "fail";
 }
 
 const char *check_verdict_name(enum check_verdict v)

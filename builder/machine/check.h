@@ -7,7 +7,8 @@
 #include "machine/iommu.h"
 #include "machine/sysinfo.h"
 
-enum check_status { CHECK_PASS, CHECK_WARN, CHECK_FAIL };
+/* INFO: not checked (nothing to read, or not asked): never a pass. */
+enum check_status { CHECK_PASS, CHECK_WARN, CHECK_FAIL, CHECK_INFO };
 
 struct check_item {
 	const char *id;         /* "cpu_virt", "kvm", ..., "gpu" */
@@ -36,5 +37,10 @@ void check_list_free(struct check_list *c);
 /* The verdict; *blocked_by (malloc'd, or NULL unless blocked) lists the
  * titles of the failed items, comma separated. */
 enum check_verdict check_verdict(const struct check_list *c, char **blocked_by);
-const char *check_status_name(enum check_status s);   /* "pass", "warn", "fail" */
+/* What to run next for verdict v, in one sentence (malloc'd): on a kernel
+ * that carries the override only the parameter is registered; with Secure
+ * Boot on a built kernel must be signed; on Proxmox VE guests get the GPU
+ * through qm. override: the parameter's value for the verdict (or NULL). */
+char *check_next_step(const struct sysinfo *s, enum check_verdict v, const char *override);
+const char *check_status_name(enum check_status s);   /* "pass", "warn", "fail", "info" */
 const char *check_verdict_name(enum check_verdict v); /* "ready", "ready_after_override", "blocked" */

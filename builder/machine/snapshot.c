@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "machine/acssupport.h"
 #include "machine/pci.h"
 #include "machine/pcinames.h"
 #include "machine/snapshot.h"
@@ -158,6 +159,9 @@ static void put_pci_device(struct snap *s, const char *dir, const char *name)
 		_cleanup_free_ char *p = xasprintf("%s/%s", devdir, attrs[i]);
 		put_file(s, p);
 	}
+	_cleanup_free_ char *bv = xasprintf("%s/boot_vga", devdir); /* the boot console's GPU (check) */
+	if (root_exists(s->rootfd, bv) == 0)
+		put_file(s, bv);
 	static const char *const links[] = {"driver", "iommu_group"};
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", devdir, links[i]);
@@ -206,6 +210,22 @@ static void put_grub_d(struct snap *s, const char *dir, const char *name)
 	put_file(s, p);
 }
 
+/* What the symbol list said about the override, not the list (megabytes):
+ * the two lines that decide the same verdict on replay. */
+static void put_acs_support(struct snap *s)
+{
+	_cleanup_free_ char *rel = NULL;
+	if (root_read_attr(s->rootfd, "/proc/sys/kernel/osrelease", &rel) < 0)
+		rel = NULL;
+	struct acs_support a;
+	acs_support_detect(s->rootfd, rel, false, false, &a);
+	if (a.evidence != ACS_EV_KALLSYMS && a.evidence != ACS_EV_SYSTEM_MAP)
+		return;
+	_cleanup_free_ char *text = xasprintf("0000000000000000 T pci_dev_specific_acs_enabled\n%s%s%s",
+					      a.symbol[0] ? "0000000000000000 t " : "", a.symbol, a.symbol[0] ? "\n" : "");
+	put(s, a.source, AE_IFREG, text, strlen(text), NULL);
+}
+
 int snapshot_build(int rootfd, const char *const *klog, size_t nklog, char **out, size_t *len,
 		   struct snapshot_stats *st, struct acso_err *e)
 {
@@ -238,11 +258,25 @@ int snapshot_build(int rootfd, const char *const *klog, size_t nklog, char **out
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		put_file(&s, files[i]);
 	each_entry(&s, "/etc/default/grub.d", put_grub_d);
-	/* Presence only: /dev/kvm and the libvirt binaries. */
-	static const char *const markers[] = {"/dev/kvm", "/usr/sbin/libvirtd", "/usr/bin/virsh"};
+	/* Presence only: /dev/kvm, the libvirt binaries and enabled units,
+	 * Proxmox VE's files, the firmware's IOMMU tables (what check reads). */
+	static const char *const markers[] = {
+		"/dev/kvm", "/usr/sbin/libvirtd", "/usr/bin/virsh", "/usr/sbin/virtqemud",
+		"/etc/systemd/system/multi-user.target.wants/libvirtd.service",
+		"/etc/systemd/system/sockets.target.wants/libvirtd.socket",
+		"/etc/systemd/system/multi-user.target.wants/virtqemud.service",
+		"/etc/systemd/system/sockets.target.wants/virtqemud.socket",
+		"/var/lib/dpkg/info/pve-manager.list", "/usr/bin/pveversion",
+		"/sys/firmware/acpi/tables/DMAR", "/sys/firmware/acpi/tables/IVRS",
+	};
 	for (size_t i = 0; i < ARRAY_SIZE(markers); i++)
 		if (root_exists(rootfd, markers[i]) == 0)
 			put(&s, markers[i], AE_IFREG, "", 0, NULL);
+	static const char *const dirs[] = {"/etc/pve", "/sys/firmware/acpi/tables"};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (root_exists(rootfd, dirs[i]) == 0)
+			put(&s, dirs[i], AE_IFDIR, NULL, 0, NULL);
+	put_acs_support(&s);
 	/* Only the libvirt line of /etc/group: the rest is nobody's business. */
 	_cleanup_free_ char *grp = NULL;
 	if (root_read_file(rootfd, "/etc/group", SNAPSHOT_ENTRY_MAX, &grp, NULL) == 0) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "machine/secureboot.h"
 #include "machine/sysinfo.h"
 
 #define TEXT_MAX (4 << 20)  /* cpuinfo of a big machine, a long kern.log tail */
@@ -42,6 +43,7 @@ void sysinfo_parse_cpuinfo(const char *text, struct sysinfo *s)
 			s->vmx += has_word(colon, "vmx");
 			s->svm += has_word(colon, "svm");
 			s->lm += has_word(colon, "lm");
+			s->hypervisor |= has_word(colon, "hypervisor");
 		}
 	}
 }
@@ -231,25 +233,95 @@ static int count_dir(int rootfd, const char *path)
 	return n;
 }
 
-static enum tri secure_boot(int rootfd)
+/* An IOMMU described by the firmware: Intel's DMAR or AMD's IVRS ACPI
+ * table. In a virtual machine without them the IOMMU must come from the
+ * host (a virtual IOMMU), not from a firmware switch. */
+static enum tri acpi_iommu_table(int rootfd)
 {
-	DIR *d = root_opendir(rootfd, "/sys/firmware/efi/efivars");
-	if (!d)
+	if (root_exists(rootfd, "/sys/firmware/acpi/tables") != 0)
 		return TRI_UNKNOWN;
-	enum tri t = TRI_UNKNOWN;
+	return root_exists(rootfd, "/sys/firmware/acpi/tables/DMAR") == 0 ||
+	       root_exists(rootfd, "/sys/firmware/acpi/tables/IVRS") == 0 ? TRI_YES : TRI_NO;
+}
+
+/* The libvirt daemon and whether systemd starts it: the classic libvirtd
+ * or the modular virtqemud (Fedora, libvirt 9+), its service or socket
+ * linked into a .wants/ directory of /etc/systemd/system. */
+static void libvirt_state(int rootfd, struct sysinfo *s)
+{
+	static const char *const daemons[] = {"/usr/sbin/libvirtd", "/usr/sbin/virtqemud"};
+	static const char *const units[] = {
+		"multi-user.target.wants/libvirtd.service", "sockets.target.wants/libvirtd.socket",
+		"multi-user.target.wants/virtqemud.service", "sockets.target.wants/virtqemud.socket",
+	};
+	bool daemon = false, enabled = false;
+	for (size_t i = 0; i < ARRAY_SIZE(daemons); i++)
+		daemon |= root_exists(rootfd, daemons[i]) == 0;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		_cleanup_free_ char *p = xasprintf("/etc/systemd/system/%s", units[i]);
+		enabled |= root_exists(rootfd, p) == 0;
+	}
+	s->libvirt_installed = daemon ? TRI_YES : TRI_NO;
+	s->libvirt_enabled = enabled ? TRI_YES : TRI_NO;
+	s->virsh_only = !daemon && root_exists(rootfd, "/usr/bin/virsh") == 0;
+}
+
+const char *sysinfo_proxmox(int rootfd, const char *release)
+{
+	/* Proxmox VE keeps Debian's os-release: its own files tell. */
+	if (root_exists(rootfd, "/etc/pve") == 0)
+		return "/etc/pve";
+	if (root_exists(rootfd, "/var/lib/dpkg/info/pve-manager.list") == 0 ||
+	    root_exists(rootfd, "/usr/bin/pveversion") == 0)
+		return "pve-manager";
+	if (release && strstr(release, "-pve"))
+		return "a -pve kernel";
+	return NULL;
+}
+
+/* The PCI device whose boot_vga attribute is 1. */
+static char *boot_vga_device(int rootfd)
+{
+	DIR *d = root_opendir(rootfd, "/sys/bus/pci/devices");
+	if (!d)
+		return NULL;
+	char *found = NULL;
 	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!startswith(de->d_name, "SecureBoot-"))
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
 			continue;
-		_cleanup_free_ char *p = xasprintf("/sys/firmware/efi/efivars/%s", de->d_name);
+		_cleanup_free_ char *p = xasprintf("/sys/bus/pci/devices/%s/boot_vga", de->d_name);
 		_cleanup_free_ char *v = NULL;
-		size_t len = 0;
-		/* 4 bytes of attributes, then one byte: 1 = on. */
-		if (root_read_sysfs(rootfd, p, 64, &v, &len) == 0 && len == 5)
-			t = v[4] == 1 ? TRI_YES : TRI_NO;
+		if (root_read_attr(rootfd, p, &v) == 0 && !strcmp(v, "1"))
+			found = xstrdup(de->d_name);
 	}
 	closedir(d);
-	return t;
+	return found;
+}
+
+/* A laptop's built-in panel: a DRM connector "cardN-eDP-M" or
+ * "cardN-LVDS-M"; its card's device link names the PCI device. */
+static void panel_device(int rootfd, struct sysinfo *s)
+{
+	DIR *d = root_opendir(rootfd, "/sys/class/drm");
+	if (!d)
+		return;
+	struct dirent *de;
+	while (!s->panel && (de = readdir(d))) {
+		const char *dash = strchr(de->d_name, '-');
+		if (!startswith(de->d_name, "card") || !dash ||
+		    (!startswith(dash + 1, "eDP-") && !startswith(dash + 1, "LVDS-")))
+			continue;
+		_cleanup_free_ char *card = xstrndup(de->d_name, (size_t)(dash - de->d_name));
+		_cleanup_free_ char *p = xasprintf("/sys/class/drm/%s/device", card);
+		_cleanup_free_ char *target = NULL;
+		if (root_readlink(rootfd, p, &target) < 0)
+			continue;
+		const char *base = strrchr(target, '/');
+		s->panel = xstrdup(base ? base + 1 : target);
+		s->panel_connector = xstrdup(de->d_name);
+	}
+	closedir(d);
 }
 
 static char *invoking_user(void)
@@ -308,8 +380,7 @@ void sysinfo_read(int rootfd, bool live, struct sysinfo *s)
 		s->kvm_loaded = TRI_UNKNOWN;
 	}
 
-	s->libvirt_installed = root_exists(rootfd, "/usr/sbin/libvirtd") == 0 || root_exists(rootfd, "/usr/bin/virsh") == 0
-				       ? TRI_YES : TRI_NO;
+	libvirt_state(rootfd, s);
 	s->user = invoking_user();
 	_cleanup_free_ char *grp = NULL;
 	if (root_read_file(rootfd, "/etc/group", TEXT_MAX, &grp, NULL) == 0)
@@ -329,20 +400,28 @@ void sysinfo_read(int rootfd, bool live, struct sysinfo *s)
 	s->release = read_line(rootfd, "/proc/sys/kernel/osrelease");
 	s->version = read_line(rootfd, "/proc/version");
 	s->version_signature = read_line(rootfd, "/proc/version_signature");
+	s->proxmox_evidence = sysinfo_proxmox(rootfd, s->release);
+	s->proxmox = s->proxmox_evidence != NULL;
 	s->cmdline = read_line(rootfd, "/proc/cmdline");
 	if (s->cmdline)
 		sysinfo_parse_cmdline(s->cmdline, s);
 
 	read_kernel_log(rootfd, live, s);
 	s->iommu_units = count_dir(rootfd, "/sys/class/iommu");
+	s->acpi_iommu_table = acpi_iommu_table(rootfd);
 
-	/* Support for the parameter: the patch's own boot lines prove it;
-	 * a stock kernel lists it among the unknown parameters. */
-	if (s->log_acs_enabled || s->log_acs_parse_error)
-		s->acs_supported = TRI_YES;
-	else if (s->log_acs_unknown_param)
-		s->acs_supported = TRI_NO;
-	s->secure_boot = secure_boot(rootfd);
+	/* Support for the parameter: the patch's own boot lines, its symbols
+	 * (kallsyms, System.map), a stock kernel's "unknown parameter". */
+	acs_support_detect(rootfd, s->release, s->log_acs_enabled || s->log_acs_parse_error,
+			   s->log_acs_unknown_param, &s->acs);
+	s->acs_supported = s->acs.supported;
+	/* sb_read takes a missing /sys/firmware/efi for a legacy BIOS boot;
+	 * a root without /sys/firmware at all (a partial capture) tells nothing. */
+	struct sb_state sb;
+	sb_read(rootfd, live, &sb);
+	s->secure_boot = root_exists(rootfd, "/sys/firmware") == 0 ? sb.secure_boot : TRI_UNKNOWN;
+	s->boot_vga = boot_vga_device(rootfd);
+	panel_device(rootfd, s);
 }
 
 void sysinfo_free(struct sysinfo *s)
@@ -359,5 +438,8 @@ void sysinfo_free(struct sysinfo *s)
 	free(s->acs_param);
 	free(s->klog_source);
 	strv_free(&s->klog);
+	free(s->boot_vga);
+	free(s->panel);
+	free(s->panel_connector);
 	memset(s, 0, sizeof(*s));
 }

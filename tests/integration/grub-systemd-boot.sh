@@ -8,11 +8,12 @@
 # is read right.
 . "$(dirname "$0")/../lib.sh"
 
-# mkroot DIR — kernel-install installed, an Intel CPU (intel_iommu=on is
-# added), a running kernel's command line; no /etc/kernel/cmdline.
+# mkroot DIR — systemd-boot on the ESP (its loader entries; kernel-install
+# alone does not count), an Intel CPU (intel_iommu=on is added), a running
+# kernel's command line; no /etc/kernel/cmdline.
 mkroot() {
 	rm -rf "$1"
-	mkdir -p "$1/usr/bin" "$1/proc" "$1/etc/kernel" "$1/var/lib"
+	mkdir -p "$1/usr/bin" "$1/proc" "$1/etc/kernel" "$1/var/lib" "$1/boot/efi/loader/entries"
 	touch "$1/usr/bin/kernel-install"
 	printf 'vendor_id\t: GenuineIntel\n' >"$1/proc/cpuinfo"
 	printf 'BOOT_IMAGE=/vmlinuz-6.1.0-13-amd64 root=UUID=abcd ro quiet initrd=\\initrd.img\n' >"$1/proc/cmdline"

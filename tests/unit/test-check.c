@@ -15,10 +15,15 @@ static struct sysinfo good(void)
 	return (struct sysinfo){
 		.vmx = 4, .lm = 4, .ncpu = 4, .intel = true,
 		.dev_kvm = TRI_YES, .kvm_loaded = TRI_YES,
-		.libvirt_installed = TRI_YES, .user = (char *)"seed", .user_in_libvirt = TRI_YES,
+		.libvirt_installed = TRI_YES, .libvirt_enabled = TRI_YES,
+		.user = (char *)"seed", .user_in_libvirt = TRI_YES,
+		.klog_source = (char *)"/var/log/dmesg",
 		.release = (char *)"6.1.0-13-amd64",
 		.cmdline = (char *)"intel_iommu=on", .cmd_intel_iommu_on = true,
-		.irq_remap = TRI_YES, .acs_supported = TRI_UNKNOWN, .secure_boot = TRI_NO,
+		.irq_remap = TRI_YES, .secure_boot = TRI_NO,
+		.acs_supported = TRI_YES,
+		.acs = {.supported = TRI_YES, .evidence = ACS_EV_KALLSYMS, .source = "/proc/kallsyms",
+			.symbol = "pcie_acs_overrides"},
 	};
 }
 
@@ -48,6 +53,18 @@ static const struct check_item *item(const struct check_list *c, const char *id)
 		if (!strcmp(c->items[i].id, id))
 			return &c->items[i];
 	return NULL;
+}
+
+/* Whether check_items gives item id for sysinfo s on an isolated GPU. */
+static bool has_item(const struct sysinfo *s, const char *id)
+{
+	struct machine m;
+	machine(&m, VERDICT_ISOLATED, NULL);
+	struct check_list c;
+	check_items(&c, s, &m.r, -1);
+	bool found = item(&c, id) != NULL;
+	check_list_free(&c);
+	return found;
 }
 
 /* The status of item id for sysinfo s on an isolated GPU. */
@@ -118,8 +135,69 @@ static void test_kvm_libvirt(void **state)
 	s = good();
 	s.user_in_libvirt = TRI_NO;
 	assert_int_equal(status_of(&s, "libvirt_group"), CHECK_WARN);
-	s.user = (char *)"root";   /* root needs no group */
-	assert_int_equal(status_of(&s, "libvirt_group"), CHECK_PASS);
+	s.user = (char *)"root";   /* root needs no group: not checked */
+	assert_int_equal(status_of(&s, "libvirt_group"), CHECK_INFO);
+	/* installed but not enabled, or only the client: no pass */
+	s = good();
+	s.libvirt_enabled = TRI_NO;
+	assert_int_equal(status_of(&s, "libvirt"), CHECK_WARN);
+	s.libvirt_installed = TRI_NO, s.virsh_only = true;
+	assert_int_equal(status_of(&s, "libvirt"), CHECK_WARN);
+	/* Proxmox VE: the qm item instead of libvirt's two */
+	s = good();
+	s.libvirt_installed = TRI_NO, s.proxmox = true, s.proxmox_evidence = "/etc/pve";
+	assert_int_equal(status_of(&s, "qm"), CHECK_PASS);
+	assert_false(has_item(&s, "libvirt"));
+	assert_false(has_item(&s, "libvirt_group"));
+}
+
+static void test_virtual_machine(void **state)
+{
+	struct sysinfo s = good();
+	struct check_list c;
+	s.hypervisor = true, s.acpi_iommu_table = TRI_NO;
+	check_items(&c, &s, NULL, -1);
+	assert_non_null(strstr(item(&c, "iommu")->summary, "in this virtual machine"));
+	assert_non_null(strstr(item(&c, "iommu")->fix, "the IOMMU must come from the host"));
+	check_list_free(&c);
+	/* a virtual IOMMU given: the usual advice */
+	s.acpi_iommu_table = TRI_YES;
+	check_items(&c, &s, NULL, -1);
+	assert_null(strstr(item(&c, "iommu")->fix, "from the host"));
+	check_list_free(&c);
+}
+
+static void test_gpu_display(void **state)
+{
+	struct sysinfo s = good();
+	struct machine m;
+	struct check_list c;
+	machine(&m, VERDICT_ISOLATED, NULL);
+	assert_false(has_item(&s, "gpu_display"));
+	s.boot_vga = (char *)"0000:01:00.0";
+	assert_int_equal(status_of(&s, "gpu_display"), CHECK_WARN);
+	s.boot_vga = (char *)"0000:00:02.0";   /* another device: not this GPU */
+	s.panel = (char *)"0000:01:00.0", s.panel_connector = (char *)"card1-eDP-1";
+	check_items(&c, &s, &m.r, -1);
+	assert_non_null(strstr(item(&c, "gpu_display")->summary, "laptop's panel (card1-eDP-1)"));
+	check_list_free(&c);
+}
+
+static void test_next_step(void **state)
+{
+	struct sysinfo s = good();
+	char *n = check_next_step(&s, CHECK_READY_AFTER_OVERRIDE, "downstream");
+	assert_non_null(strstr(n, "this kernel carries the override"));
+	free(n);
+	s.acs_supported = TRI_UNKNOWN, s.secure_boot = TRI_YES;
+	n = check_next_step(&s, CHECK_READY_AFTER_OVERRIDE, "downstream");
+	assert_non_null(strstr(n, "'acso run' builds the kernel; Secure Boot is on: the kernel must be signed"));
+	free(n);
+	s.proxmox = true;
+	n = check_next_step(&s, CHECK_READY, NULL);
+	assert_non_null(strstr(n, "qm set VMID -hostpci0"));
+	free(n);
+	assert_null(check_next_step(&s, CHECK_BLOCKED, NULL));
 }
 
 static void test_iommu_and_cmdline(void **state)
@@ -166,6 +244,8 @@ static void test_irq_acs_secure_boot(void **state)
 	struct sysinfo s = good();
 	s.irq_remap = TRI_UNKNOWN;
 	assert_int_equal(status_of(&s, "irq_remap"), CHECK_WARN);
+	s.klog_source = NULL;   /* no log: not checked */
+	assert_int_equal(status_of(&s, "irq_remap"), CHECK_INFO);
 	s = good();
 	s.log_acs_parse_error = true;
 	assert_int_equal(status_of(&s, "acs_override"), CHECK_FAIL);
@@ -175,8 +255,14 @@ static void test_irq_acs_secure_boot(void **state)
 	s.log_acs_enabled = true;   /* the boot line wins */
 	assert_int_equal(status_of(&s, "acs_override"), CHECK_PASS);
 	s = good();
+	s.acs_supported = s.acs.supported = TRI_UNKNOWN;   /* unknown: information, not a pass */
+	s.acs.evidence = ACS_EV_NONE;
+	assert_int_equal(status_of(&s, "acs_override"), CHECK_INFO);
+	s = good();
 	s.secure_boot = TRI_YES;
 	assert_int_equal(status_of(&s, "secure_boot"), CHECK_WARN);
+	s.secure_boot = TRI_UNKNOWN;
+	assert_int_equal(status_of(&s, "secure_boot"), CHECK_INFO);
 }
 
 static void test_gpu_verdicts(void **state)
@@ -223,6 +309,9 @@ int main(void)
 		cmocka_unit_test(test_all_pass_ready),
 		cmocka_unit_test(test_cpu),
 		cmocka_unit_test(test_kvm_libvirt),
+		cmocka_unit_test(test_virtual_machine),
+		cmocka_unit_test(test_gpu_display),
+		cmocka_unit_test(test_next_step),
 		cmocka_unit_test(test_iommu_and_cmdline),
 		cmocka_unit_test(test_irq_acs_secure_boot),
 		cmocka_unit_test(test_gpu_verdicts),

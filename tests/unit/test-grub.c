@@ -103,6 +103,13 @@ static void test_cmdline_words(void **state)
 		{"a intel_iommu=off b pcie_acs_override=multifunction c", true, "a intel_iommu=on b pcie_acs_override=downstream c"},
 		{"intel_iommu=off a intel_iommu=on b intel_iommu=on", true, "a intel_iommu=on b pcie_acs_override=downstream"},
 		{"intel_iommu=off a intel_iommu b", true, "intel_iommu=on a b pcie_acs_override=downstream"},
+		/* issue 12: "--" ends the kernel's words: new ones go before it,
+		 * init's words after it are neither replaced nor removed */
+		{"root=/dev/sda1 ro -- single", true, "root=/dev/sda1 ro pcie_acs_override=downstream intel_iommu=on -- single"},
+		{"-- splash", true, "pcie_acs_override=downstream intel_iommu=on -- splash"},
+		{"root=/dev/sda1 --", true, "root=/dev/sda1 pcie_acs_override=downstream intel_iommu=on --"},
+		{"quiet -- intel_iommu=off", true, "quiet pcie_acs_override=downstream intel_iommu=on -- intel_iommu=off"},
+		{"intel_iommu=on -- intel_iommu=on x", false, "-- intel_iommu=on x"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		_cleanup_free_ char *got = cmdline_apply(cases[i].in, &p, cases[i].add);

@@ -1,0 +1,24 @@
+/* proxmox.c — see proxmox.h: proxmox-boot-tool, the boot manager of
+ * Proxmox VE's ZFS/UEFI installs. The command line itself is
+ * /etc/kernel/cmdline, written by bootmgr.c's kcmdline_* exactly as for
+ * systemd-boot (with the same exact undo); only the refresh differs. */
+#include <string.h>
+
+#include "base/fileio.h"
+#include "boot/proxmox.h"
+
+bool proxmox_boot_managed(int rootfd)
+{
+	return root_exists(rootfd, PROXMOX_BOOT_UUIDS) == 0;
+}
+
+void proxmox_refresh_argv(const char *root, struct strv *argv)
+{
+	/* Like the other boot-loader programs, it runs inside an image root. */
+	if (strcmp(root, "/")) {
+		strv_push(argv, "chroot");
+		strv_push(argv, root);
+	}
+	strv_push(argv, "proxmox-boot-tool");
+	strv_push(argv, "refresh");
+}
