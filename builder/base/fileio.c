@@ -211,24 +211,60 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* The file name in dirfd itself, never what a symlink there points at:
+ * below --root an absolute link names a host file. */
+static int read_nofollow(int dirfd, const char *name, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return read_fd_bounded(fd, max, out, len);
+}
+
 static bool same_content(int dirfd, const char *name, const void *data, size_t len)
 {
 	_cleanup_free_ char *old = NULL;
 	size_t olen;
-	if (read_file_at(dirfd, name, len + 1, &old, &olen) < 0)
+	if (read_nofollow(dirfd, name, len + 1, &old, &olen) < 0)
 		return false;
 	return olen == len && memcmp(old, data, len) == 0;
+}
+
+/* A symlink is kept as the link it was (its target is not read). */
+static int backup_link_at(int dirfd, const char *name, const char *bak)
+{
+	char target[4096];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(target) - 1)
+		return -ENAMETOOLONG;
+	target[n] = '\0';
+	_cleanup_free_ char *tmp = xasprintf(".%s.acso-tmp.%d", bak, (int)getpid());
+	unlinkat(dirfd, tmp, 0);
+	if (symlinkat(target, dirfd, tmp) < 0)
+		return -errno;
+	if (renameat(dirfd, tmp, dirfd, bak) < 0) {
+		int r = -errno;
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return 1;
 }
 
 int backup_file_at(int dirfd, const char *name, unsigned flags)
 {
 	struct stat st;
-	if (fstatat(dirfd, name, &st, 0) < 0)
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	_cleanup_free_ char *bak = xasprintf("%s.acso-bak", name);
+	if (S_ISLNK(st.st_mode))
+		return backup_link_at(dirfd, name, bak);
+	if (!S_ISREG(st.st_mode))
+		return -ACSO_E_UNSAFE;
 	_cleanup_free_ char *old = NULL;
 	size_t olen;
-	int r = read_file_at(dirfd, name, (size_t)64 << 20, &old, &olen);
+	int r = read_nofollow(dirfd, name, (size_t)64 << 20, &old, &olen);
 	if (r < 0)
 		return r;
 	return write_file_atomic(dirfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
@@ -302,9 +338,10 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 			return -errno;
 	}
 
-	/* Keep the mode of a file we replace. */
+	/* Keep the mode of a file we replace (a symlink is replaced, not
+	 * written through). */
 	struct stat st;
-	if (fstatat(pfd, base, &st, 0) == 0)
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
 		mode = st.st_mode & 07777;
 
 	/* temp files of earlier writes of this file, cut off before the rename */

@@ -48,7 +48,8 @@ enum {
 	WRITE_NOSYNC  = 1 << 1, /* skip fsync (caches, tests of big files) */
 };
 /* Atomic write of dirfd/name: temp file in the same directory, write, fsync,
- * rename, fsync the directory. Unchanged content is not rewritten. Temp
+ * rename, fsync the directory. Unchanged content is not rewritten. A
+ * symlink at name is replaced, never written or read through. Temp
  * files of earlier writes of name whose process is gone (kill -9, power
  * loss) are removed.
  * Returns 1 when the file was written, 0 when it already had this content,
@@ -57,8 +58,11 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		      mode_t mode, unsigned flags);
 
 /* Keep dirfd/name as name.acso-bak, atomically and with its mode (what
- * WRITE_BACKUP does before replacing a file). 1 written, 0 when the backup
- * already had this content or name does not exist, -errno on failure. */
+ * WRITE_BACKUP does before replacing a file). A symlink is kept as a
+ * symlink, never read through (below --root its target may be a host
+ * file); anything but a regular file or a symlink is -ACSO_E_UNSAFE.
+ * 1 written, 0 when the backup already had this content or name does not
+ * exist, -errno on failure. */
 int backup_file_at(int dirfd, const char *name, unsigned flags);
 
 /* What an acso process cut off (kill -9, power loss) left in dirfd: every
