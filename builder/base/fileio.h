@@ -77,8 +77,21 @@ bool process_gone(pid_t pid);
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
 /* mkdir -p an absolute path; unless uid is (uid_t)-1, every directory it
  * creates, and path itself, is given to uid:gid (root making a directory of
- * SUDO_USER's work directory). */
+ * SUDO_USER's work directory). Root works inside a tree the user can write:
+ * the path is walked one component at a time from "/" (openat2
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, O_NOFOLLOW before Linux 5.6), a
+ * symlink is followed only where no other user could have planted it (its
+ * directory and the link root's or ours, the directory writable by nobody
+ * else), and a directory of a third user (neither root nor uid) is refused:
+ * -ACSO_E_UNSAFE. The chown goes through the checked descriptor. */
 int mkdir_p_owned(const char *path, mode_t mode, uid_t uid, gid_t gid);
+/* The same with the reason in e; returns an O_DIRECTORY fd of path (create
+ * the files in it with openat(..., O_NOFOLLOW)) or a negative code. */
+struct acso_err;
+int mkdir_owned_open(const char *path, mode_t mode, uid_t uid, gid_t gid, struct acso_err *e);
+/* Open an existing absolute directory path the same way, without making
+ * or chowning anything (root about to remove what is in a user's tree). */
+int open_dir_untrusted(const char *path, struct acso_err *e);
 /* mkdir -p path, then open it: an O_DIRECTORY fd to use with *at(), or -errno. */
 int mkdir_open(const char *path, mode_t mode);
 /* rm -rf relative to dirfd, never following symlinks. Missing is not an error. */
