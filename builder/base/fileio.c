@@ -409,6 +409,11 @@ static bool others_can_write(const struct stat *st)
 static int owned_step(int *dfd, const struct stat *dst, const char *name, char **rest, int *links, bool *made,
 		      mode_t mode, const char *path, struct acso_err *e)
 {
+	if (!strcmp(name, "..")) { /* the parent of a directory we checked: no link on the way */
+		*made = false;
+		int up = openat(*dfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return up >= 0 ? up : err_set(e, -errno, "'..' in '%s': %s", path, strerror(errno));
+	}
 	*made = mode && mkdirat(*dfd, name, mode) == 0;
 	if (mode && !*made && errno != EEXIST)
 		return err_set(e, -errno, "cannot create '%s' in '%s': %s", name, path, strerror(errno));

@@ -9,15 +9,16 @@
  * files (--root /) are sourced as grub-mkconfig does. Those of any other
  * root (an image, a snapshot, a replayed tree) belong to whoever made it:
  * they are sourced in a sandbox, where what they run cannot change or
- * reach the host: as nobody when acso is root, in a user namespace without
- * network, every mount read-only. Where no sandbox can be made (user
- * namespaces turned off) they are refused, never run bare. */
+ * reach the host: a mount namespace with every mount read-only, no
+ * network, as nobody when acso is root (a user namespace when it is not).
+ * Where no sandbox can be made they are refused, never run bare. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/mount.h>
+#include <grp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -89,19 +90,32 @@ static char *first_line_of(int fd)
 	return xstrdup(text);
 }
 
-/* In the evaluating child, after the drop to nobody: a user namespace of
- * its own, no network, every mount read-only, no set-id programs (device
- * nodes stay: `2>/dev/null` is in every Debian /etc/default/grub). What the
- * files run reads what nobody may read and writes nothing. */
+/* Who the sandbox runs as when acso is root. */
+struct sandbox_user {
+	uid_t uid;
+	gid_t gid;
+};
+
+/* In the evaluating child, just before exec: a mount namespace of its own
+ * with every mount read-only and no set-id programs (device nodes stay:
+ * `2>/dev/null` is in every Debian /etc/default/grub), no network; then, as
+ * root, the drop to nobody (no user namespace needed, so it also works
+ * where unprivileged ones are turned off); as a normal user, a user
+ * namespace first, which is what allows the mount namespace. What the
+ * files run reads what nobody (or the user) may read and writes nothing. */
 static int sandbox_enter(void *arg)
 {
-	(void)arg;
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+	const struct sandbox_user *u = arg;
+	bool root = geteuid() == 0;
+	int ns = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | (root ? 0 : CLONE_NEWUSER);
+	if (unshare(ns) < 0)
 		return -errno;
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -errno;
 	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
 	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return -errno;
+	if (root && (setgroups(0, NULL) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0))
 		return -errno;
 	return 0;
 }
@@ -120,12 +134,11 @@ static int eval_files(const char *dir, const struct strv *rel, bool foreign, str
 	struct buf out = {0};
 	_cleanup_close_ int errfd = memfd_create("acso-grub-eval", MFD_CLOEXEC);
 	struct spawn_opts o = {.cwd = dir, .capture = &out, .log_fd = errfd, .quiet = true};
+	struct passwd *pw = foreign ? getpwnam("nobody") : NULL;
+	struct sandbox_user su = {.uid = pw ? pw->pw_uid : 65534, .gid = pw ? pw->pw_gid : 65534};
 	if (foreign) {
-		struct passwd *pw = getpwnam("nobody");
-		o.drop_privs = geteuid() == 0;
-		o.uid = pw ? pw->pw_uid : 65534;
-		o.gid = pw ? pw->pw_gid : 65534;
 		o.pre_exec = sandbox_enter;
+		o.pre_exec_arg = &su;
 	}
 	int status = 0;
 	int r = spawn_run((const char *const *)argv.v, &o, &status);
@@ -134,7 +147,7 @@ static int eval_files(const char *dir, const struct strv *rel, bool foreign, str
 		buf_free(&out);
 		return err_set(e, -ACSO_E_UNSAFE,
 			       "the GRUB files of another root are shell that may run commands, and no sandbox "
-			       "to evaluate them in could be made (user namespaces: %s): not sourced on this host",
+			       "to evaluate them in could be made (namespaces: %s): not sourced on this host",
 			       acso_strerror(r));
 	}
 	if (r < 0) {
