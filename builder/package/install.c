@@ -234,10 +234,12 @@ int installed_load(int rootfd, struct installed_state *s, struct acso_err *e)
 				continue;
 			/* the names go to dpkg --purge as root: only what acso installs */
 			if (!installed_name_ok(rel, name)) {
+				/* worded before the put: name and rel live in o */
+				err_set(e, -ACSO_E_UNSAFE, "'%s': '%s' of release '%s' is not a package acso installs",
+					path, name, rel);
 				json_object_put(o);
 				installed_free(s);
-				return err_set(e, -ACSO_E_UNSAFE, "'%s': '%s' of release '%s' is not a package acso installs",
-					       path, name, rel);
+				return -ACSO_E_UNSAFE;
 			}
 			strv_push(&en->packages, name);
 			strv_push(&en->versions, ver ? ver : "");
