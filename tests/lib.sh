@@ -101,6 +101,27 @@ t_grub_cfg() {
 	} >"$f"
 }
 
+# t_grub_root DIR — a throwaway root with the Debian 12 GRUB files of the
+# corpus (tests/grub-corpus/debian-12), an Intel CPU and an update-grub.
+t_grub_root() {
+	rm -rf "$1"
+	mkdir -p "$1/proc" "$1/usr/sbin"
+	cp -a "$TOP/tests/grub-corpus/debian-12/." "$1/"
+	printf 'vendor_id\t: GenuineIntel\n' >"$1/proc/cpuinfo"
+	touch "$1/usr/sbin/update-grub"
+}
+
+# t_as_sudo_nobody — sudo's view of the unprivileged account nobody (uid
+# 65534: no account is added, /etc is not touched): sets U, UID_U, GID_U,
+# SUDO (env as sudo leaves it) and AS_USER (run as that user, no sudo).
+t_as_sudo_nobody() {
+	U=nobody
+	UID_U=$(id -u "$U")
+	GID_U=$(id -g "$U")
+	SUDO=(env SUDO_USER=$U SUDO_UID=$UID_U SUDO_GID=$GID_U)
+	AS_USER=(setpriv --reuid="$UID_U" --regid="$GID_U" --clear-groups env HOME=/nonexistent)
+}
+
 # t_golden NAME GOLDENFILE ACTUALFILE — compare; UPDATE_GOLDEN=1 rewrites.
 t_golden() {
 	local name=$1 gold=$GOLDEN/$2 actual=$3

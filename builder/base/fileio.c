@@ -211,24 +211,60 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* The file name in dirfd itself, never what a symlink there points at:
+ * below --root an absolute link names a host file. */
+static int read_nofollow(int dirfd, const char *name, size_t max, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return read_fd_bounded(fd, max, out, len);
+}
+
 static bool same_content(int dirfd, const char *name, const void *data, size_t len)
 {
 	_cleanup_free_ char *old = NULL;
 	size_t olen;
-	if (read_file_at(dirfd, name, len + 1, &old, &olen) < 0)
+	if (read_nofollow(dirfd, name, len + 1, &old, &olen) < 0)
 		return false;
 	return olen == len && memcmp(old, data, len) == 0;
+}
+
+/* A symlink is kept as the link it was (its target is not read). */
+static int backup_link_at(int dirfd, const char *name, const char *bak)
+{
+	char target[4096];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= sizeof(target) - 1)
+		return -ENAMETOOLONG;
+	target[n] = '\0';
+	_cleanup_free_ char *tmp = xasprintf(".%s.acso-tmp.%d", bak, (int)getpid());
+	unlinkat(dirfd, tmp, 0);
+	if (symlinkat(target, dirfd, tmp) < 0)
+		return -errno;
+	if (renameat(dirfd, tmp, dirfd, bak) < 0) {
+		int r = -errno;
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return 1;
 }
 
 int backup_file_at(int dirfd, const char *name, unsigned flags)
 {
 	struct stat st;
-	if (fstatat(dirfd, name, &st, 0) < 0)
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	_cleanup_free_ char *bak = xasprintf("%s.acso-bak", name);
+	if (S_ISLNK(st.st_mode))
+		return backup_link_at(dirfd, name, bak);
+	if (!S_ISREG(st.st_mode))
+		return -ACSO_E_UNSAFE;
 	_cleanup_free_ char *old = NULL;
 	size_t olen;
-	int r = read_file_at(dirfd, name, (size_t)64 << 20, &old, &olen);
+	int r = read_nofollow(dirfd, name, (size_t)64 << 20, &old, &olen);
 	if (r < 0)
 		return r;
 	return write_file_atomic(dirfd, bak, old, olen, st.st_mode & 07777, flags & ~WRITE_BACKUP);
@@ -302,9 +338,10 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 			return -errno;
 	}
 
-	/* Keep the mode of a file we replace. */
+	/* Keep the mode of a file we replace (a symlink is replaced, not
+	 * written through). */
 	struct stat st;
-	if (fstatat(pfd, base, &st, 0) == 0)
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
 		mode = st.st_mode & 07777;
 
 	/* temp files of earlier writes of this file, cut off before the rename */
@@ -356,29 +393,152 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode)
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
+/* Could someone other than root, us or uid have put a symlink into this
+ * directory, or swap its entries? Its owner, or anyone its mode lets write. */
+static bool others_can_write(const struct stat *st)
+{
+	return (st->st_uid != 0 && st->st_uid != geteuid()) || (st->st_mode & 022);
+}
+
+/* One component: the directory name in dfd (made when missing), never
+ * through a symlink another user could have planted; a symlink in a
+ * directory only root (or we) can write is as trustworthy as its directory
+ * and is followed by splicing its target into *rest. Returns the
+ * component's O_PATH fd, 0 after splicing a link (dfd may then be replaced
+ * by "/"), or -errno / -ACSO_E_UNSAFE with the detail in e. */
+static int owned_step(int *dfd, const struct stat *dst, const char *name, char **rest, int *links, bool *made,
+		      mode_t mode, const char *path, struct acso_err *e)
+{
+	if (!strcmp(name, "..")) { /* the parent of a directory we checked: no link on the way */
+		*made = false;
+		int up = openat(*dfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return up >= 0 ? up : err_set(e, -errno, "'..' in '%s': %s", path, strerror(errno));
+	}
+	*made = mode && mkdirat(*dfd, name, mode) == 0;
+	if (mode && !*made && errno != EEXIST)
+		return err_set(e, -errno, "cannot create '%s' in '%s': %s", name, path, strerror(errno));
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, *dfd, name, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) /* before 5.6: one plain component, O_NOFOLLOW */
+		fd = openat(*dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	int err = errno;
+	struct stat lst;
+	if (fstatat(*dfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(lst.st_mode))
+		return err_set(e, -err, "'%s' in '%s': %s", name, path, strerror(err));
+	if (others_can_write(dst) || (lst.st_uid != 0 && lst.st_uid != geteuid()))
+		return err_set(e, -ACSO_E_UNSAFE,
+			       "'%s' in '%s' is a symlink in a directory another user can write: not followed (it could point anywhere, /etc)",
+			       name, path);
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(*dfd, name, target, sizeof(target) - 1);
+	if (n <= 0 || ++*links > 40)
+		return err_set(e, -ELOOP, "'%s' in '%s': too many symlinks", name, path);
+	target[n] = '\0';
+	char *spliced = xasprintf("%s/%s", target, *rest);
+	free(*rest);
+	*rest = spliced;
+	if (target[0] == '/') {
+		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0)
+			return -errno;
+		close(*dfd);
+		*dfd = root;
+	}
+	return 0;
+}
+
+/* mode 0: make nothing, only walk */
+static int walk_owned(const char *path, mode_t mode, uid_t uid, gid_t gid, struct acso_err *e)
+{
+	if (path[0] != '/')
+		return err_set(e, -EINVAL, "'%s' is not an absolute path", path);
+	int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	char *rest = xstrdup(path), *name = NULL;
+	int links = 0, r = 0;
+	for (;;) {
+		char *p = rest;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		size_t len = strcspn(p, "/");
+		free(name);
+		name = xstrndup(p, len);
+		char *after = xstrdup(p + len);
+		free(rest);
+		rest = after;
+		if (!strcmp(name, "."))
+			continue;
+		struct stat dst, st;
+		if (fstat(dfd, &dst) < 0) {
+			r = -errno;
+			break;
+		}
+		bool made;
+		int fd = owned_step(&dfd, &dst, name, &rest, &links, &made, mode, path, e);
+		if (fd < 0) {
+			r = fd;
+			break;
+		}
+		if (fd == 0)
+			continue; /* a trusted link, spliced into rest */
+		if (fstat(fd, &st) < 0) {
+			r = -errno;
+			close(fd);
+			break;
+		}
+		bool last = !rest[strspn(rest, "/")];
+		/* a directory of a third user: it could swap what we make in it */
+		if (uid != (uid_t)-1 && st.st_uid != 0 && st.st_uid != uid && st.st_uid != geteuid()) {
+			r = err_set(e, -ACSO_E_UNSAFE, "'%s' in '%s' belongs to uid %u, neither root nor uid %u", name, path,
+				    (unsigned)st.st_uid, (unsigned)uid);
+			close(fd);
+			break;
+		}
+		if (uid != (uid_t)-1 && (made || last) && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
+			r = err_set(e, -errno, "cannot give '%s' to uid %u: %s", path, (unsigned)uid, strerror(errno));
+			close(fd);
+			break;
+		}
+		close(dfd);
+		dfd = fd;
+	}
+	free(rest);
+	free(name);
+	if (r < 0) {
+		close(dfd);
+		return r;
+	}
+	/* an fd to create files in, relative to the directory we checked */
+	int ofd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = ofd < 0 ? -errno : ofd;
+	close(dfd);
+	return r;
+}
+
+int mkdir_owned_open(const char *path, mode_t mode, uid_t uid, gid_t gid, struct acso_err *e)
+{
+	return walk_owned(path, mode ? mode : 0700, uid, gid, e);
+}
+
+int open_dir_untrusted(const char *path, struct acso_err *e)
+{
+	return walk_owned(path, 0, (uid_t)-1, (gid_t)-1, e);
+}
+
 int mkdir_p_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
-	_cleanup_free_ char *p = xstrdup(path);
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		bool made = mkdir(p, mode) == 0;
-		if (!made && errno != EEXIST)
-			return -errno;
-		/* never through a symlink: root works inside a directory the
-		 * user owns, where a planted link would hand over its target */
-		if ((made || !c) && uid != (uid_t)-1 && fchownat(AT_FDCWD, p, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
-		*s = c;
-		if (!c)
-			break;
-	}
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	struct acso_err e = {0};
+	int fd = mkdir_owned_open(path, mode, uid, gid, &e);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 int mkdir_open(const char *path, mode_t mode)

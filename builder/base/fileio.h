@@ -48,7 +48,8 @@ enum {
 	WRITE_NOSYNC  = 1 << 1, /* skip fsync (caches, tests of big files) */
 };
 /* Atomic write of dirfd/name: temp file in the same directory, write, fsync,
- * rename, fsync the directory. Unchanged content is not rewritten. Temp
+ * rename, fsync the directory. Unchanged content is not rewritten. A
+ * symlink at name is replaced, never written or read through. Temp
  * files of earlier writes of name whose process is gone (kill -9, power
  * loss) are removed.
  * Returns 1 when the file was written, 0 when it already had this content,
@@ -57,8 +58,11 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 		      mode_t mode, unsigned flags);
 
 /* Keep dirfd/name as name.acso-bak, atomically and with its mode (what
- * WRITE_BACKUP does before replacing a file). 1 written, 0 when the backup
- * already had this content or name does not exist, -errno on failure. */
+ * WRITE_BACKUP does before replacing a file). A symlink is kept as a
+ * symlink, never read through (below --root its target may be a host
+ * file); anything but a regular file or a symlink is -ACSO_E_UNSAFE.
+ * 1 written, 0 when the backup already had this content or name does not
+ * exist, -errno on failure. */
 int backup_file_at(int dirfd, const char *name, unsigned flags);
 
 /* What an acso process cut off (kill -9, power loss) left in dirfd: every
@@ -73,8 +77,21 @@ bool process_gone(pid_t pid);
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
 /* mkdir -p an absolute path; unless uid is (uid_t)-1, every directory it
  * creates, and path itself, is given to uid:gid (root making a directory of
- * SUDO_USER's work directory). */
+ * SUDO_USER's work directory). Root works inside a tree the user can write:
+ * the path is walked one component at a time from "/" (openat2
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, O_NOFOLLOW before Linux 5.6), a
+ * symlink is followed only where no other user could have planted it (its
+ * directory and the link root's or ours, the directory writable by nobody
+ * else), and a directory of a third user (neither root nor uid) is refused:
+ * -ACSO_E_UNSAFE. The chown goes through the checked descriptor. */
 int mkdir_p_owned(const char *path, mode_t mode, uid_t uid, gid_t gid);
+/* The same with the reason in e; returns an O_DIRECTORY fd of path (create
+ * the files in it with openat(..., O_NOFOLLOW)) or a negative code. */
+struct acso_err;
+int mkdir_owned_open(const char *path, mode_t mode, uid_t uid, gid_t gid, struct acso_err *e);
+/* Open an existing absolute directory path the same way, without making
+ * or chowning anything (root about to remove what is in a user's tree). */
+int open_dir_untrusted(const char *path, struct acso_err *e);
 /* mkdir -p path, then open it: an O_DIRECTORY fd to use with *at(), or -errno. */
 int mkdir_open(const char *path, mode_t mode);
 /* rm -rf relative to dirfd, never following symlinks. Missing is not an error. */

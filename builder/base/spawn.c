@@ -128,6 +128,10 @@ int spawn_run(const char *const argv[], const struct spawn_opts *o, int *status)
 			if (setgroups(0, NULL) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0)
 				goto child_fail;
 		}
+		if (o && o->pre_exec && (err = o->pre_exec(o->pre_exec_arg)) < 0) {
+			errno = -err;
+			goto child_fail;
+		}
 		execve(exe, (char *const *)argv, env.v);
 child_fail:
 		err = errno;

@@ -28,6 +28,10 @@ struct spawn_opts {
 	gid_t gid;
 	bool drop_privs;
 	pid_t *pid_out;          /* receives the child's pid as soon as it runs */
+	/* in the child, after drop_privs, just before exec (a sandbox):
+	 * 0, or -errno to fail the start with */
+	int (*pre_exec)(void *arg);
+	void *pre_exec_arg;
 };
 
 /* Run argv[0] (looked up in PATH) and wait. Returns 0 when the child ran (its

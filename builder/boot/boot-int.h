@@ -32,6 +32,7 @@ struct gfile {
 struct gset {
 	struct gfile *v;
 	size_t n;
+	bool foreign;    /* --root is not this system's /: evaluated in a sandbox */
 };
 /* /etc/default/grub, then grub.d/NAME.cfg in the C locale's glob order, plus
  * the slot of acso's drop-in; each file's content now and without acso's. */

@@ -2,13 +2,28 @@
  * grub-mkconfig does (see grub.h and the top of grub.c): /etc/default/grub and
  * then every /etc/default/grub.d/NAME.cfg in glob order, sourced by /bin/sh in
  * a scratch copy; acso's own drop-in and appended blocks recognised so that a
- * plan starts from the files without them. */
+ * plan starts from the files without them.
+ *
+ * These files are shell: `GRUB_DISTRIBUTOR=\`lsb_release ...\`` runs a
+ * command on every Debian and Ubuntu system. Only the running system's own
+ * files (--root /) are sourced as grub-mkconfig does. Those of any other
+ * root (an image, a snapshot, a replayed tree) belong to whoever made it:
+ * they are sourced in a sandbox, where what they run cannot change or
+ * reach the host: a mount namespace with every mount read-only, no
+ * network, as nobody when acso is root (a user namespace when it is not).
+ * Where no sandbox can be made they are refused, never run bare. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,8 +90,39 @@ static char *first_line_of(int fd)
 	return xstrdup(text);
 }
 
-/* Evaluate files (paths relative to dir) in order. */
-static int eval_files(const char *dir, const struct strv *rel, struct grub_eval *ev, struct acso_err *e)
+/* Who the sandbox runs as when acso is root. */
+struct sandbox_user {
+	uid_t uid;
+	gid_t gid;
+};
+
+/* In the evaluating child, just before exec: a mount namespace of its own
+ * with every mount read-only and no set-id programs (device nodes stay:
+ * `2>/dev/null` is in every Debian /etc/default/grub), no network; then, as
+ * root, the drop to nobody (no user namespace needed, so it also works
+ * where unprivileged ones are turned off); as a normal user, a user
+ * namespace first, which is what allows the mount namespace. What the
+ * files run reads what nobody (or the user) may read and writes nothing. */
+static int sandbox_enter(void *arg)
+{
+	const struct sandbox_user *u = arg;
+	bool root = geteuid() == 0;
+	int ns = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | (root ? 0 : CLONE_NEWUSER);
+	if (unshare(ns) < 0)
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+	if (syscall(SYS_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return -errno;
+	if (root && (setgroups(0, NULL) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0))
+		return -errno;
+	return 0;
+}
+
+/* Evaluate files (paths relative to dir) in order; foreign: in the sandbox. */
+static int eval_files(const char *dir, const struct strv *rel, bool foreign, struct grub_eval *ev,
+		      struct acso_err *e)
 {
 	struct strv argv = {0};
 	strv_push(&argv, "/bin/sh");
@@ -88,9 +134,22 @@ static int eval_files(const char *dir, const struct strv *rel, struct grub_eval 
 	struct buf out = {0};
 	_cleanup_close_ int errfd = memfd_create("acso-grub-eval", MFD_CLOEXEC);
 	struct spawn_opts o = {.cwd = dir, .capture = &out, .log_fd = errfd, .quiet = true};
+	struct passwd *pw = foreign ? getpwnam("nobody") : NULL;
+	struct sandbox_user su = {.uid = pw ? pw->pw_uid : 65534, .gid = pw ? pw->pw_gid : 65534};
+	if (foreign) {
+		o.pre_exec = sandbox_enter;
+		o.pre_exec_arg = &su;
+	}
 	int status = 0;
 	int r = spawn_run((const char *const *)argv.v, &o, &status);
 	strv_free(&argv);
+	if (r < 0 && foreign) {
+		buf_free(&out);
+		return err_set(e, -ACSO_E_UNSAFE,
+			       "the GRUB files of another root are shell that may run commands, and no sandbox "
+			       "to evaluate them in could be made (namespaces: %s): not sourced on this host",
+			       acso_strerror(r));
+	}
 	if (r < 0) {
 		buf_free(&out);
 		return err_set(e, r, "cannot run /bin/sh: %s", acso_strerror(r));
@@ -100,7 +159,9 @@ static int eval_files(const char *dir, const struct strv *rel, struct grub_eval 
 		char how[64];
 		spawn_describe(status, how, sizeof(how));
 		buf_free(&out);
-		return err_set(e, -ACSO_E_PARSE, "not valid shell: /bin/sh %s%s%s", how, *why ? ": " : "", why);
+		return err_set(e, -ACSO_E_PARSE, "not valid shell: /bin/sh %s%s%s%s", how,
+			       foreign ? " (sourced in a read-only sandbox without network: the files are not this system's)" : "",
+			       *why ? ": " : "", why);
 	}
 	if (out.len > EVAL_OUT_MAX) {
 		buf_free(&out);
@@ -215,6 +276,8 @@ static int gset_add(struct gset *s, int rootfd, const char *path, struct acso_er
  * plus our drop-in's slot. */
 int gset_load(struct gset *s, int rootfd, struct acso_err *e)
 {
+	struct stat rst, hst;
+	s->foreign = fstat(rootfd, &rst) < 0 || stat("/", &hst) < 0 || rst.st_dev != hst.st_dev || rst.st_ino != hst.st_ino;
 	int r = gset_add(s, rootfd, GRUB_DEFAULT_FILE, e);
 	if (r < 0)
 		return r;
@@ -270,7 +333,10 @@ int eval_set(const struct gset *s, enum which w, bool grubd, struct grub_eval *e
 	int r = 0;
 	struct strv rel = {0};
 	_cleanup_close_ int dfd = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || mkdir_p_at(dfd, "etc/default/grub.d", 0755) < 0)
+	/* nobody (the sandbox) reads the copies: its cwd is this directory */
+	if (dfd < 0 || mkdir_p_at(dfd, "etc/default/grub.d", 0755) < 0 ||
+	    (s->foreign && (chmod(tmpl, 0755) < 0 || fchmodat(dfd, "etc", 0755, 0) < 0 ||
+			    fchmodat(dfd, "etc/default", 0755, 0) < 0 || fchmodat(dfd, "etc/default/grub.d", 0755, 0) < 0)))
 		r = err_set(e, -EIO, "cannot prepare scratch directory '%s'", tmpl);
 	for (size_t i = 0; i < s->n && r == 0; i++) {
 		const struct gfile *f = &s->v[i];
@@ -290,7 +356,7 @@ int eval_set(const struct gset *s, enum which w, bool grubd, struct grub_eval *e
 		strv_push(&ev->files, f->path);
 	}
 	if (r == 0)
-		r = eval_files(tmpl, &rel, ev, e);
+		r = eval_files(tmpl, &rel, s->foreign, ev, e);
 	strv_free(&rel);
 	if (dfd >= 0)
 		rm_rf_at(dfd, "etc");

@@ -316,6 +316,14 @@ int grub_commit(int rootfd, struct grub_plan *p, bool mark_pending, struct acso_
 			}
 		}
 	}
+	if (p->remove) {
+		/* the backup of acso's own drop-in is acso's too: left behind it
+		 * would keep the grub.d acso made from being empty */
+		_cleanup_free_ char *bak = xasprintf("%s.acso-bak", GRUB_DROPIN);
+		int r = put_file(rootfd, bak, NULL, 0, 0);
+		if (r < 0)
+			return err_set(e, r, "cannot remove '%s': %s", bak, acso_strerror(r));
+	}
 	if (p->remove_dir) {
 		_cleanup_close_ int dfd = root_opendir_fd(rootfd, "/etc/default");
 		if (dfd >= 0)

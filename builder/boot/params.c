@@ -2,6 +2,7 @@
  * vendor that decides whether intel_iommu=on is needed. */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/err.h"
 #include "base/fileio.h"
@@ -33,6 +34,14 @@ int acs_mode_check(const char *mode, struct acso_err *e)
 		if (!strcmp(t, "downstream") || !strcmp(t, "multifunction"))
 			continue;
 		if (startswith(t, "id:") && strlen(t) == 12 && is_hex4(t + 3) && t[7] == ':' && is_hex4(t + 8)) {
+			/* the patch ignores (with "PCIe ACS invalid ID") vendor
+			 * 0000 and ffff: no device answers with them */
+			if (!strncmp(t + 3, "0000", 4) || !strncasecmp(t + 3, "ffff", 4))
+				return err_set(e, -ACSO_E_PARSE,
+					       "'%s': vendor %.4s is not a valid PCI vendor (the patch ignores it)", t, t + 3);
+			/* acso's patch keeps 16 slots, the classic one in
+			 * kernels that already carry it stops at 15: 15 holds
+			 * for both */
 			if (++ids > 15)
 				return err_set(e, -ACSO_E_PARSE, "'%s': more than 15 ids (the patch accepts at most 15)", mode);
 			continue;

@@ -72,6 +72,16 @@ int cmd_clean(struct acso_ctx *ctx, int argc, char **argv)
 	if (r)
 		return r;
 	static const char *const gone[] = {"src", "build", "logs", "state"};   /* src; the rest with --all */
+	/* root removes nothing through a link another user planted on the
+	 * way to the work directory (or in it: rm_rf_at never follows) */
+	struct acso_err e = {0};
+	_cleanup_close_ int wfd = geteuid() == 0 ? open_dir_untrusted(ctx->work_dir, &e)
+						 : open(ctx->work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (wfd == -ACSO_E_UNSAFE) {
+		fail(&e, wfd, "clean");
+		msg_hint("give --work-dir the directory's real path");
+		return EXIT_FAIL;
+	}
 	int lock = -1, runlock = -1;
 	if (!ctx->dry_run && (r = lock_both(ctx, &lock, &runlock)))
 		return r;
@@ -80,7 +90,6 @@ int cmd_clean(struct acso_ctx *ctx, int argc, char **argv)
 	report_begin(ctx);
 	rp_string(RP_JSON, "work_dir", NULL, ctx->work_dir);
 	rp_open_array("removed");
-	_cleanup_close_ int wfd = open(ctx->work_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; wfd >= 0 && i < (all ? ARRAY_SIZE(gone) : 1); i++) {
 		if (faccessat(wfd, gone[i], F_OK, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;

@@ -96,6 +96,11 @@ static int decide_params(struct acso_ctx *ctx, const struct grub_request *rq, st
 	struct gpu_pick pick;
 	struct boot_request br = {.acs = rq->acs ? rq->acs : ctx_conf(ctx, "acs", "downstream"),
 				  .intel_iommu = rq->intel_iommu, .iommu_pt = rq->iommu_pt, .vfio = rq->vfio, .gpu = rq->gpu};
+	if (!*br.acs) { /* the core reads "" as "nothing needed" (--acs auto's answer) */
+		msg_error("--acs '': empty: pcie_acs_override would be dropped");
+		msg_hint("give downstream, multifunction, id:vvvv:dddd or auto; 'acso grub --remove' takes the parameters back");
+		return EXIT_USAGE;
+	}
 	int rc = EXIT_OK, r = boot_params_decide(ctx->rootfd, &br, params, &pick, &e);
 	if (r == -ACSO_E_STATE) {
 		rc = pick_refused(&pick, rq);

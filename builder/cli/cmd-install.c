@@ -1,6 +1,6 @@
 /* cmd-install.c — `acso install [DEB...]`: the kernel image and headers in
  * one dpkg transaction (so DKMS builds for the new kernel), after the
- * checks; recorded in WORK/state/installed.json. */
+ * checks; recorded in ROOT/var/lib/acso/installed.json. */
 #include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>

@@ -164,10 +164,17 @@ static int open_log(struct runner *rn, const struct run_step *s, char **log)
 {
 	_cleanup_free_ char *logdir = xasprintf("%s/logs/%s", rn->ctx->work_dir, rn->target);
 	*log = xasprintf("%s/%s.log", logdir, s->name);
-	int r = rn->pv.drop ? mkdir_p_owned(logdir, 0755, rn->pv.uid, rn->pv.gid) : mkdir_p_at(AT_FDCWD, logdir, 0755);
-	if (r < 0)
-		return fail(NULL, r, "create '%s'", logdir), -1;
-	int lfd = open(*log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* root in the user's tree: never through a link the user planted */
+	struct acso_err e = {0};
+	_cleanup_close_ int dfd = rn->pv.drop ? mkdir_owned_open(logdir, 0755, rn->pv.uid, rn->pv.gid, &e)
+					       : mkdir_open(logdir, 0755);
+	if (dfd < 0) {
+		fail(&e, dfd, "create '%s'", logdir);
+		if (dfd == -ACSO_E_UNSAFE)
+			msg_hint("root does not follow links in a directory the user can write: remove the link, or give --work-dir its real path");
+		return -1;
+	}
+	int lfd = openat(dfd, strrchr(*log, '/') + 1, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (lfd < 0)
 		return fail(NULL, -errno, "open '%s'", *log), -1;
 	if (rn->pv.drop && !s->privileged && fchown(lfd, rn->pv.uid, rn->pv.gid) < 0)
@@ -478,9 +485,10 @@ static int lock_run(struct runner *rn, int *lock)
 	if (rn->ctx->dry_run)
 		return 0;
 	_cleanup_free_ char *lockdir = path_join(rn->ctx->work_dir, "state");
-	if (rn->pv.drop)
-		(void)!mkdir_p_owned(lockdir, 0755, rn->pv.uid, rn->pv.gid);
-	*lock = lock_work_dir(lockdir, "run", &e);
+	int r = rn->pv.drop ? mkdir_owned_open(lockdir, 0755, rn->pv.uid, rn->pv.gid, &e) : 0;
+	if (r > 0)
+		close(r);
+	*lock = r < 0 ? r : lock_work_dir(lockdir, "run", &e);
 	if (*lock >= 0)
 		return 0;
 	int code = fail(&e, *lock, "run");

@@ -78,7 +78,7 @@ static int refused(const struct acso_ctx *ctx, enum uninstall_verdict v, const c
 			msg_error("acso did not install '%s' into '%s'", want, ctx->root);
 		else
 			msg_error("acso installed no kernel into '%s'", ctx->root);
-		msg_hint("acso removes only what it installed (WORK/state/installed.json); other kernels: apt purge PACKAGE");
+		msg_hint("acso removes only what it installed (/var/lib/acso/installed.json); other kernels: apt purge PACKAGE");
 	} else if (v == UNINSTALL_RUNNING) {
 		msg_error("'%s' is the running kernel", en->release);
 		msg_hint("reboot into another kernel first, then run 'acso uninstall %s'", en->release);
@@ -111,7 +111,7 @@ static int purge(const struct acso_ctx *ctx, struct installed_state *st, struct 
 	}
 	installed_remove(st, *en);
 	*en = NULL;
-	r = installed_save(ctx->work_dir, st, &e);
+	r = installed_save(ctx->rootfd, st, &e);
 	unlock_work_dir(lock);
 	return r < 0 ? fail(&e, r, "record") : 0;
 }
@@ -125,7 +125,7 @@ int cmd_uninstall(struct acso_ctx *ctx, int argc, char **argv)
 	struct acso_err e = {0};
 	const char *want = first < argc ? argv[first] : NULL;
 	struct installed_state st;
-	if ((r = installed_load(ctx->work_dir, &st, &e)) < 0)
+	if ((r = installed_load(ctx->rootfd, &st, &e)) < 0)
 		return fail(&e, r, "uninstall");
 	struct installed_entry *en;
 	enum uninstall_verdict v = uninstall_check(ctx->rootfd, !strcmp(ctx->root, "/"), &st, ctx->root, want, &en);

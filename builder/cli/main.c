@@ -64,7 +64,7 @@ static const struct acso_command commands[] = {
 	 "write a signed index over a directory of built packages (a prebuilt channel)", "Writes DIR/index.json and signs it with gpg into DIR/index.json.asc (format: docs/prebuilt-index.md). Give options before DIR."},
 	{"prebuilt", cmd_prebuilt, prebuilt_options, 0, 1, R | LS | N, "[VERSION]",
 	 "fetch a prebuilt ACS kernel from a signed index, verify and install it", "No channel is configured by default: give --index URL and --key FILE, or prebuilt_index and prebuilt_key in acso.conf. Exit codes: 5 BAD signature, 6 signed by another key."},
-	{"grub", cmd_grub, grub_options, 0, 0, R, "",
+	{"grub", cmd_grub, grub_options, 0, 0, R | L, "",
 	 "register pcie_acs_override= and the IOMMU switch as boot parameters", NULL},
 	{"setup", cmd_setup, setup_options, 0, 0, R, "",
 	 "install KVM and libvirt, add the user to the libvirt group, turn the IOMMU on", NULL},

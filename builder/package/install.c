@@ -18,6 +18,8 @@
 
 #define STATE_MAX (1u << 20)
 #define STATE_FILE "installed.json"
+/* root's, below --root: the user-writable work dir is never trusted for it */
+#define LEDGER_DIR "/var/lib/acso"
 
 void install_plan_free(struct install_plan *p)
 {
@@ -177,12 +179,30 @@ void installed_free(struct installed_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int installed_load(const char *work_dir, struct installed_state *s, struct acso_err *e)
+/* Release names of [0-9A-Za-z.+~-] with acso's local version: what a
+ * `make bindeb-pkg LOCALVERSION=-acso` tree names its packages. */
+static bool acso_release(const char *rel)
+{
+	return rel[0] >= '0' && rel[0] <= '9' && strstr(rel, "-acso") &&
+	       strspn(rel, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-") == strlen(rel);
+}
+
+bool installed_name_ok(const char *release, const char *package)
+{
+	if (!acso_release(release))
+		return false;
+	_cleanup_free_ char *image = xasprintf("linux-image-%s", release);
+	_cleanup_free_ char *headers = xasprintf("linux-headers-%s", release);
+	_cleanup_free_ char *dbg = xasprintf("linux-image-%s-dbg", release);
+	return !strcmp(package, image) || !strcmp(package, headers) || !strcmp(package, dbg);
+}
+
+int installed_load(int rootfd, struct installed_state *s, struct acso_err *e)
 {
 	memset(s, 0, sizeof(*s));
-	_cleanup_free_ char *path = xasprintf("%s/state/%s", work_dir, STATE_FILE);
+	const char *path = LEDGER_DIR "/" STATE_FILE;
 	_cleanup_free_ char *text = NULL;
-	int r = read_file_at(AT_FDCWD, path, STATE_MAX, &text, NULL);
+	int r = root_read_file(rootfd, path, STATE_MAX, &text, NULL);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -212,6 +232,15 @@ int installed_load(const char *work_dir, struct installed_state *s, struct acso_
 			const char *name = json_str(po, "package"), *ver = json_str(po, "version");
 			if (!name)
 				continue;
+			/* the names go to dpkg --purge as root: only what acso installs */
+			if (!installed_name_ok(rel, name)) {
+				/* worded before the put: name and rel live in o */
+				err_set(e, -ACSO_E_UNSAFE, "'%s': '%s' of release '%s' is not a package acso installs",
+					path, name, rel);
+				json_object_put(o);
+				installed_free(s);
+				return -ACSO_E_UNSAFE;
+			}
 			strv_push(&en->packages, name);
 			strv_push(&en->versions, ver ? ver : "");
 		}
@@ -220,7 +249,7 @@ int installed_load(const char *work_dir, struct installed_state *s, struct acso_
 	return 0;
 }
 
-int installed_save(const char *work_dir, const struct installed_state *s, struct acso_err *e)
+int installed_save(int rootfd, const struct installed_state *s, struct acso_err *e)
 {
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
 	for (size_t i = 0; i < s->n; i++) {
@@ -241,13 +270,21 @@ int installed_save(const char *work_dir, const struct installed_state *s, struct
 	json_object_object_add(o, "installed", a);
 	_cleanup_free_ char *text = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
-	_cleanup_free_ char *dir = xasprintf("%s/state", work_dir);
-	_cleanup_close_ int dfd = mkdir_open(dir, 0755);
-	if (dfd < 0)
-		return err_set(e, dfd, "'%s': %s", dir, acso_strerror(dfd));
+	static const char *const dirs[] = {"/var", "/var/lib", LEDGER_DIR};
+	int dfd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_close_ int up = root_opendir_fd(rootfd, i ? dirs[i - 1] : "/");
+		int r = up < 0 ? up : mkdirat(up, strrchr(dirs[i], '/') + 1, 0755) < 0 && errno != EEXIST ? -errno : 0;
+		if (dfd >= 0)
+			close(dfd);
+		dfd = r < 0 ? r : root_opendir_fd(rootfd, dirs[i]);
+		if (dfd < 0)
+			return err_set(e, dfd, "'%s': %s", dirs[i], acso_strerror(dfd));
+	}
 	int r = write_file_atomic(dfd, STATE_FILE, text, strlen(text), 0644, 0);
+	close(dfd);
 	if (r < 0)
-		return err_set(e, r, "write '%s/%s': %s", dir, STATE_FILE, acso_strerror(r));
+		return err_set(e, r, "write '%s/%s': %s", LEDGER_DIR, STATE_FILE, acso_strerror(r));
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * linux-libc-dev or -dbg unless asked), the safety checks (not the running
  * release, space on /boot, never the last kernel), how dpkg is run for a
  * system image (--root), and the record of what acso installed
- * (WORK/state/installed.json). */
+ * (ROOT/var/lib/acso/installed.json). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,7 +59,10 @@ void install_dpkg_argv(enum install_mode mode, const char *root, const char *act
 /* Kernel releases with a /boot/vmlinuz-<release> in the root. */
 int install_boot_kernels(int rootfd, struct strv *releases);
 
-/* The record in WORK/state/installed.json. */
+/* The record of what acso installed: ROOT/var/lib/acso/installed.json,
+ * beneath --root and root's (never the user-writable work dir: its names
+ * go to dpkg --purge as root). Loading refuses an entry with a package
+ * installed_name_ok does not accept. */
 struct installed_entry {
 	char *release, *root, *installed_at;
 	struct strv packages;   /* names */
@@ -69,8 +72,12 @@ struct installed_state {
 	struct installed_entry *v;
 	size_t n;
 };
-int installed_load(const char *work_dir, struct installed_state *s, struct acso_err *e);
-int installed_save(const char *work_dir, const struct installed_state *s, struct acso_err *e);
+int installed_load(int rootfd, struct installed_state *s, struct acso_err *e);
+int installed_save(int rootfd, const struct installed_state *s, struct acso_err *e);
+/* Is package one acso installs for release: linux-image-REL,
+ * linux-headers-REL or linux-image-REL-dbg, REL a release with acso's
+ * "-acso" local version (never an option, never another package)? */
+bool installed_name_ok(const char *release, const char *package);
 /* Add or replace the entry for (root, release); takes nothing from p. */
 void installed_record(struct installed_state *s, const char *root, const struct install_plan *p);
 /* The entry for (root, release), or with release NULL the last one for root. */

@@ -127,12 +127,16 @@ int install_run_dpkg(const char *root, const char *work_dir, const struct instal
 		return r;
 	}
 	struct installed_state st;
-	r = installed_load(work_dir, &st, &run->record_err);
+	int rfd = root_open_dir(root);
+	r = rfd < 0 ? err_set(&run->record_err, rfd, "'%s': %s", root, acso_strerror(rfd))
+		    : installed_load(rfd, &st, &run->record_err);
 	if (r == 0) {
 		installed_record(&st, root, p);
-		r = installed_save(work_dir, &st, &run->record_err);
+		r = installed_save(rfd, &st, &run->record_err);
 		installed_free(&st);
 	}
+	if (rfd >= 0)
+		close(rfd);
 	unlock_work_dir(lock);
 	run->record_failed = r < 0;
 	return 0;

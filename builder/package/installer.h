@@ -36,7 +36,7 @@ struct install_run {
 	void *priv;
 	/* out */
 	bool locked;              /* the work-dir lock was taken (a failure after it is dpkg's) */
-	bool record_failed;       /* installed, but WORK/state/installed.json was not written */
+	bool record_failed;       /* installed, but /var/lib/acso/installed.json was not written */
 	struct acso_err record_err;
 };
 /* Lock the work dir, run ONE dpkg -i of the plan, record it. Returns 0, the

@@ -52,8 +52,8 @@ t_grep "dpkg knows the headers" '^Package: linux-headers-6\.1\.192-acso$' "$R/va
 t_nogrep "linux-libc-dev not installed" '^Package: linux-libc-dev$' "$R/var/lib/dpkg/status"
 [ "$(jq -r '.packages | length' "$T/install.json")" = 2 ] && t_pass "JSON lists two packages" || t_fail "JSON lists two packages" "$(cat "$T/install.json")"
 [ "$(jq -r '.skipped[0]' "$T/install.json")" = "linux-libc-dev (pass --with-libc-dev)" ] && t_pass "JSON lists the skipped package" || t_fail "JSON skipped"
-[ "$(jq -r '.installed[0].release' "$W/state/installed.json")" = 6.1.192-acso ] && t_pass "state records the release" || t_fail "state records the release"
-[ "$(jq -r '.installed[0].root' "$W/state/installed.json")" = "$R" ] && t_pass "state records the root" || t_fail "state records the root"
+[ "$(jq -r '.installed[0].release' "$R/var/lib/acso/installed.json")" = 6.1.192-acso ] && t_pass "state records the release" || t_fail "state records the release"
+[ "$(jq -r '.installed[0].root' "$R/var/lib/acso/installed.json")" = "$R" ] && t_pass "state records the root" || t_fail "state records the root"
 
 # A package changed after the build does not match the manifest.
 R2=$T/root2
@@ -122,5 +122,5 @@ t_jq "uninstall --json output is JSON only" '.release == "6.1.192-acso" and .las
 t_ok "vmlinuz is gone" test ! -e "$R/boot/vmlinuz-6.1.192-acso"
 t_nogrep "dpkg forgot the packages" '^Package: linux-image-6\.1\.192-acso$' "$R/var/lib/dpkg/status"
 t_ok "the other kernel is kept" test -e "$R/boot/vmlinuz-6.1.0-13-amd64"
-[ "$(jq -r --arg r "$R" '[.installed[] | select(.root == $r)] | length' "$W/state/installed.json")" = 0 ] && t_pass "state forgets the release" || t_fail "state forgets the release"
+[ "$(jq -r --arg r "$R" '[.installed[] | select(.root == $r)] | length' "$R/var/lib/acso/installed.json")" = 0 ] && t_pass "state forgets the release" || t_fail "state forgets the release"
 t_done

@@ -116,5 +116,5 @@ t_grep "dpkg knows the image" '^Package: linux-image-6\.1\.192-acso$' "$R/var/li
 t_grep "dpkg knows the headers" '^Package: linux-headers-6\.1\.192-acso$' "$R/var/lib/dpkg/status"
 t_nogrep "linux-libc-dev not taken" '^Package: linux-libc-dev$' "$R/var/lib/dpkg/status"
 t_ok "verified packages kept in WORK/downloads/prebuilt" test -s "$D/linux-image-6.1.192-acso_6.1.192-acso-1_amd64.deb"
-[ "$(jq -r --arg r "$R" '.installed[] | select(.root == $r) | .release' "$W/state/installed.json")" = 6.1.192-acso ] && t_pass "recorded like acso install" || t_fail "recorded like acso install"
+[ "$(jq -r --arg r "$R" '.installed[] | select(.root == $r) | .release' "$R/var/lib/acso/installed.json")" = 6.1.192-acso ] && t_pass "recorded like acso install" || t_fail "recorded like acso install"
 t_done

@@ -375,6 +375,54 @@ static void test_uninstall_check(void **state)
 	assert_false(installed_none_left(&st, "/elsewhere", &v[0]));
 }
 
+/* The ledger lives root's, beneath the root; its names go to dpkg --purge
+ * as root, so only acso's own packages load (issue 15, item 3). */
+static void test_installed_ledger(void **state)
+{
+	assert_true(installed_name_ok("6.1.192-acso", "linux-image-6.1.192-acso"));
+	assert_true(installed_name_ok("6.1.192-acso", "linux-headers-6.1.192-acso"));
+	assert_true(installed_name_ok("6.1.192-acso", "linux-image-6.1.192-acso-dbg"));
+	assert_false(installed_name_ok("6.1.192-acso", "--force-remove-essential"));
+	assert_false(installed_name_ok("6.1.192-acso", "libc6"));
+	assert_false(installed_name_ok("6.1.192-acso", "linux-libc-dev"));
+	assert_false(installed_name_ok("6.1.192-acso", "linux-image-6.1.0-13-amd64"));
+	assert_false(installed_name_ok("6.1.0-13-amd64", "linux-image-6.1.0-13-amd64"));
+	assert_false(installed_name_ok("-acso", "linux-image--acso"));
+	assert_false(installed_name_ok("6.1 -acso", "linux-image-6.1 -acso"));
+
+	_cleanup_free_ char *root = path_join(dir, "lroot");
+	put("lroot/etc/hostname", "x\n");
+	int fd = root_open_dir(root);
+	assert_true(fd >= 0);
+	struct acso_err e = {0};
+	struct installed_state st;
+	assert_int_equal(installed_load(fd, &st, &e), 0); /* none yet */
+	assert_int_equal(st.n, 0);
+	struct installed_entry v = {.release = (char *)"6.1.192-acso", .root = root, .installed_at = (char *)""};
+	strv_push(&v.packages, "linux-image-6.1.192-acso");
+	strv_push(&v.versions, "6.1.192-1");
+	struct installed_state one = {.v = &v, .n = 1};
+	assert_int_equal(installed_save(fd, &one, &e), 0);
+	strv_free(&v.packages);
+	strv_free(&v.versions);
+	_cleanup_free_ char *ledger = path_join(root, "var/lib/acso/installed.json");
+	struct stat sb;
+	assert_int_equal(stat(ledger, &sb), 0);
+	assert_int_equal(installed_load(fd, &st, &e), 0);
+	assert_int_equal(st.n, 1);
+	assert_string_equal(st.v[0].packages.v[0], "linux-image-6.1.192-acso");
+	installed_free(&st);
+	/* a hostile ledger: refused whole, nothing of it reaches dpkg */
+	put("lroot/var/lib/acso/installed.json",
+	    "{\"installed\":[{\"release\":\"6.1.192-acso\",\"root\":\"/\",\"packages\":["
+	    "{\"package\":\"linux-image-6.1.192-acso\"},{\"package\":\"--force-remove-essential\"},"
+	    "{\"package\":\"libc6\"}]}]}\n");
+	assert_int_equal(installed_load(fd, &st, &e), -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "'--force-remove-essential'"));
+	assert_int_equal(st.n, 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_publish_index),
 		cmocka_unit_test(test_publish_distro),
 		cmocka_unit_test(test_uninstall_check),
+		cmocka_unit_test(test_installed_ledger),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

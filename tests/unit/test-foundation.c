@@ -197,6 +197,34 @@ static void test_mkdir_p_owned(void **state)
 	assert_true(mkdir_p_owned(link, 0755, 65534, 65534) < 0);
 	assert_int_equal(stat(target, &st), 0);
 	assert_int_equal(st.st_uid, getuid()); /* the link's target was not handed over */
+	/* the refusal says why (issue 15, item 1) */
+	struct acso_err e = {0};
+	assert_int_equal(mkdir_owned_open(link, 0755, 65534, 65534, &e), -ACSO_E_UNSAFE);
+	assert_non_null(strstr(e.msg, "'link' in '"));
+	assert_non_null(strstr(e.msg, "is a symlink in a directory another user can write"));
+	/* a link only we could have made (our own 0700 directory) is followed */
+	_cleanup_free_ char *ours = xasprintf("%s/ours", d);
+	_cleanup_free_ char *via = xasprintf("%s/ours/sub", d);
+	_cleanup_free_ char *landed = xasprintf("%s/target/sub", d);
+	assert_int_equal(symlink(target, ours), 0);
+	assert_int_equal(mkdir_p_owned(via, 0755, uid, uid), 0);
+	assert_int_equal(stat(landed, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* ".." walks up without following anything */
+	_cleanup_free_ char *up = xasprintf("%s/a/b/../c", d);
+	_cleanup_free_ char *c = xasprintf("%s/a/c", d);
+	assert_int_equal(mkdir_p_owned(up, 0755, uid, uid), 0);
+	assert_int_equal(stat(c, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* a directory of a third user is refused */
+	if (uid != (uid_t)-1) {
+		_cleanup_free_ char *third = xasprintf("%s/third", d);
+		_cleanup_free_ char *below = xasprintf("%s/third/x", d);
+		assert_int_equal(mkdir(third, 0755), 0);
+		assert_int_equal(chown(third, 4242, 4242), 0);
+		assert_int_equal(mkdir_owned_open(below, 0755, uid, uid, &e), -ACSO_E_UNSAFE);
+		assert_non_null(strstr(e.msg, "belongs to uid 4242"));
+	}
 	assert_int_equal(rm_rf_at(AT_FDCWD, d), 0);
 }
 

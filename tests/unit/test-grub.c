@@ -76,6 +76,43 @@ static void test_acs_grammar(void **state)
 	assert_int_equal(acs_mode_check(big, &e), -ACSO_E_PARSE);
 }
 
+/* Each rule mirrors a line of patches/acs-override/quirks-code.c (the
+ * parser pcie_acs_override_setup): a mode acso accepts is one the kernel
+ * takes whole, without a "PCIe ACS ..." warning at boot. */
+static void test_acs_patch_rules(void **state)
+{
+	struct acso_err e = {0};
+	/* line 74: vendor 0x0000 or 0xffff -> "PCIe ACS invalid ID" */
+	assert_int_equal(acs_mode_check("id:ffff:ffff", &e), -ACSO_E_PARSE);
+	assert_non_null(strstr(e.msg, "vendor ffff"));
+	assert_int_equal(acs_mode_check("id:FFFF:1234", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("downstream,id:0000:1234", &e), -ACSO_E_PARSE);
+	/* line 74 checks the vendor only: device ffff is taken */
+	assert_int_equal(acs_mode_check("id:10de:ffff", &e), 0);
+	/* lines 31-38: exactly 0-9, a-f, A-F (no "0x", no sign, no space) */
+	assert_int_equal(acs_mode_check("id:0x10:1e07", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("id:+10d:1e07", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("id: 10d:1e07", &e), -ACSO_E_PARSE);
+	/* line 68: 12 characters, ':' at 7 */
+	assert_int_equal(acs_mode_check("id:10de1e07", &e), -ACSO_E_PARSE);
+	/* lines 56 and 60: strcmp, so case and prefixes count */
+	assert_int_equal(acs_mode_check("Downstream", &e), -ACSO_E_PARSE);
+	assert_int_equal(acs_mode_check("downstreams", &e), -ACSO_E_PARSE);
+	/* line 64: anything else is an "unknown option" the kernel skips */
+	assert_int_equal(acs_mode_check("id", &e), -ACSO_E_PARSE);
+	/* line 50 (no value) and line 54 (empty items skipped): acso is
+	 * stricter, an empty mode registers nothing and is refused */
+	assert_int_equal(acs_mode_check("", &e), -ACSO_E_PARSE);
+	/* line 78: acso's patch stops at 16 ids (line 7), the classic patch
+	 * of the kernels that already carry the override at 15: 15 holds for
+	 * both, the 16th is refused */
+	struct buf b = {0};
+	for (int i = 0; i < 16; i++)
+		buf_printf(&b, "%sid:1b36:%04x", i ? "," : "", i);
+	assert_int_equal(acs_mode_check(buf_str(&b), &e), -ACSO_E_PARSE);
+	buf_free(&b);
+}
+
 static void test_cmdline_words(void **state)
 {
 	assert_int_equal(cmdline_count("quiet intel_iommu=on splash", "intel_iommu"), 1);
@@ -406,6 +443,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_acs_grammar),
+		cmocka_unit_test(test_acs_patch_rules),
 		cmocka_unit_test(test_cmdline_words),
 		cmocka_unit_test(test_cpu_vendor),
 		cmocka_unit_test(test_plan_dropin_and_remove),
