@@ -34,11 +34,6 @@ static const char *origin_words(const struct sign_job *j)
 						: "Debian DKMS's (the one DKMS signs with)";
 }
 
-static const char *const enrol_words[] = {
-	[MOK_ENROL_UNKNOWN] = "unknown", [MOK_ENROLLED] = "enrolled", [MOK_PENDING] = "pending",
-	[MOK_NOT_ENROLLED] = "not enrolled", [MOK_BLOCKED] = "blocked",
-};
-
 static const char *tri_words(enum tri t)
 {
 	return t == TRI_YES ? "on" : t == TRI_NO ? "off" : "unknown";
@@ -175,7 +170,7 @@ int cmd_sign(struct acso_ctx *ctx, int argc, char **argv)
 	report_key(&j);
 	if (!ctx->dry_run)
 		rp_text("  checked:      sbverify accepts the image with this certificate\n");
-	rp_string(RP_JSON, "mok_enrolled", NULL, enrol_words[j.enrol]);
+	rp_string(RP_JSON, "mok_enrolled", NULL, mok_enrol_word(j.enrol));
 	if (j.sb.setup_mode == TRI_YES)
 		msg_warn("the firmware is in setup mode: nothing checks signatures until a platform key is "
 			 "enrolled, so a signed kernel proves nothing yet");

@@ -270,6 +270,15 @@ int mok_create(int rootfd, struct mok *m, const char *hostname, struct acso_err 
 	return r < 0 ? err_set(e, r, "write the new MOK '%s': %s", m->key, acso_strerror(r)) : 0;
 }
 
+const char *mok_enrol_word(enum mok_enrol st)
+{
+	static const char *const words[] = {
+		[MOK_ENROL_UNKNOWN] = "unknown", [MOK_ENROLLED] = "enrolled", [MOK_PENDING] = "pending",
+		[MOK_NOT_ENROLLED] = "not enrolled", [MOK_BLOCKED] = "blocked",
+	};
+	return (size_t)st < ARRAY_SIZE(words) ? words[st] : "unknown";
+}
+
 enum mok_enrol mok_parse_test_key(const char *text)
 {
 	if (!text)

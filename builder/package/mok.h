@@ -57,6 +57,8 @@ enum mok_enrol {
 	MOK_NOT_ENROLLED,    /* "is not enrolled" */
 	MOK_BLOCKED,         /* "is blocked in dbx" / "in MokListX" */
 };
+/* "enrolled", "pending", "not enrolled", "blocked", "unknown". */
+const char *mok_enrol_word(enum mok_enrol st);
 /* `mokutil --test-key FILE`'s words (mokutil 0.6). */
 enum mok_enrol mok_parse_test_key(const char *text);
 /* Ask mokutil --test-key on the running system (only for the root "/":

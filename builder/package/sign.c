@@ -254,3 +254,32 @@ int sign_hook_install(int rootfd, bool dry_run, struct acso_err *e)
 	r = write_file_atomic(dfd, "zz-acso-sign", hook_text, sizeof(hook_text) - 1, 0755, 0);
 	return r < 0 ? err_set(e, r, "write '%s': %s", SIGN_HOOK_PATH, acso_strerror(r)) : 1;
 }
+
+void sign_installed(const char *root, const char *release, struct sign_install *s)
+{
+	memset(s, 0, sizeof(*s));
+	_cleanup_close_ int rootfd = root_open_dir(root);
+	bool live = !strcmp(root, "/");
+	if (rootfd < 0)
+		return;
+	sb_read(rootfd, live, &s->job.sb);
+	if (s->job.sb.secure_boot != TRI_YES)
+		return;
+	s->secure_boot = true;
+	static char host[256];
+	gethostname(host, sizeof(host) - 1);
+	s->job.release = release;
+	s->job.live = live;
+	s->job.owner_uid = geteuid();
+	s->job.hostname = host;
+	s->rc = sign_job_run(rootfd, &s->job, &s->err);
+	if (s->rc == 0)
+		s->hook = sign_hook_install(rootfd, false, &s->err);
+	if (s->hook < 0)
+		s->rc = s->hook;
+}
+
+void sign_install_free(struct sign_install *s)
+{
+	sign_job_free(&s->job);
+}

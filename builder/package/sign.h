@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/err.h"
 #include "machine/secureboot.h"
 #include "package/mok.h"
 
@@ -66,3 +67,16 @@ void sign_job_free(struct sign_job *j);
  * would be), 0 when it was there already, or an error. */
 #define SIGN_HOOK_PATH "/etc/kernel/postinst.d/zz-acso-sign"
 int sign_hook_install(int rootfd, bool dry_run, struct acso_err *e);
+
+/* The install step's signing (after dpkg, as root): with Secure Boot on in
+ * the root, the new kernel signed (sign_job_run) and the kernel hook
+ * written; with it off, nothing. */
+struct sign_install {
+	bool secure_boot;     /* on in the root: the rest was tried */
+	int rc;               /* 0, or sign_job_run's / sign_hook_install's error (in err) */
+	struct sign_job job;  /* the key, the outcome, the enrolment */
+	int hook;             /* sign_hook_install's 1 / 0 */
+	struct acso_err err;
+};
+void sign_installed(const char *root, const char *release, struct sign_install *s);
+void sign_install_free(struct sign_install *s);

@@ -144,4 +144,40 @@ t_exit 0 "Ubuntu's MOK: signed" "$ACSO" --root "$U" sign "$REL"
 t_grep "Ubuntu's MOK: says which" "MOK.priv \\(Ubuntu's" "$T/.out"
 openssl x509 -inform DER -in "$U/var/lib/shim-signed/mok/MOK.der" -out "$T/u.pem"
 t_ok "Ubuntu's MOK: sbverify accepts it" sbverify --cert "$T/u.pem" "$U/boot/vmlinuz-$REL"
+
+# acso install with Secure Boot on signs the new kernel and writes the
+# hook; with it off, neither. A bare root for dpkg --root (as
+# tests/stubs/setup.sh makes one) and a linux-image package holding the PE.
+dpkgroot() {
+	mkdir -p "$1/var/lib/dpkg/info" "$1/var/lib/dpkg/updates" "$1/bin" "$1/tmp" "$1/proc/sys/kernel"
+	: >"$1/var/lib/dpkg/status"
+	: >"$1/var/lib/dpkg/available"
+	cp "$(command -v busybox)" "$1/bin/busybox" && ln -sf busybox "$1/bin/sh" && ln -sf busybox "$1/bin/run-parts"
+	echo 6.1.0-13-amd64 >"$1/proc/sys/kernel/osrelease"
+	touch "$1/boot/vmlinuz-6.1.0-13-amd64"
+	rm -f "$1/boot/vmlinuz-$REL"
+}
+mkdir -p "$T/pkg/DEBIAN" "$T/pkg/boot"
+cp "$T/pe" "$T/pkg/boot/vmlinuz-$REL"
+printf 'Package: linux-image-%s\nVersion: %s-1\nArchitecture: amd64\nMaintainer: t <t@e.org>\nDescription: x\n' "$REL" "$REL" >"$T/pkg/DEBIAN/control"
+DEB=$T/linux-image-${REL}_${REL}-1_amd64.deb
+dpkg-deb --root-owner-group --build "$T/pkg" "$DEB" >/dev/null || t_fail "a linux-image package"
+
+I1=$T/inst-on
+mkroot "$I1"
+dpkgroot "$I1"
+t_exit 0 "install --dry-run with Secure Boot on: says it would sign" "$ACSO" --work-dir "$T/w" --root "$I1" install --dry-run "$DEB"
+t_grep "dry run: would sign" "Secure Boot is on: would sign /boot/vmlinuz-$REL" "$T/.out"
+t_exit 0 "install with Secure Boot on" "$ACSO" --work-dir "$T/w" --root "$I1" install --json "$DEB"
+t_jq "install json: signed with a new MOK" '.secure_boot == true and .signed.created == true and .signed.image == "/boot/vmlinuz-'"$REL"'"' "$T/.out"
+t_ok "install: sbverify accepts the installed kernel" verified "$I1" "vmlinuz-$REL"
+t_ok "install: the kernel hook is there, executable" test -x "$I1/etc/kernel/postinst.d/zz-acso-sign"
+t_grep "install: says the MOK must be enrolled" "sudo acso sign $REL' enrols it" "$T/.err"
+
+I2=$T/inst-off
+mkroot "$I2" 0
+dpkgroot "$I2"
+t_exit 0 "install with Secure Boot off" "$ACSO" --work-dir "$T/w2" --root "$I2" install --json "$DEB"
+t_jq "install json: Secure Boot off, nothing signed" '.secure_boot == false and .signed == null' "$T/.out"
+t_ok "Secure Boot off: no key made, no hook" test ! -e "$I2/var/lib/dkms/mok.key" -a ! -e "$I2/etc/kernel/postinst.d/zz-acso-sign"
 t_done
