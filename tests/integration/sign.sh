@@ -145,6 +145,10 @@ t_grep "Ubuntu's MOK: says which" "MOK.priv \\(Ubuntu's" "$T/.out"
 openssl x509 -inform DER -in "$U/var/lib/shim-signed/mok/MOK.der" -out "$T/u.pem"
 t_ok "Ubuntu's MOK: sbverify accepts it" sbverify --cert "$T/u.pem" "$U/boot/vmlinuz-$REL"
 
+# Completion offers the releases in /boot below --root.
+got=$(PATH="$(dirname "$ACSO"):$PATH" bash -c '. "$1"; COMP_WORDS=(acso --root "$2" sign 6.1); COMP_CWORD=4; _acso; echo "${COMPREPLY[*]}"' _ "$TOP/scripts/acso.bash-completion" "$R")
+[ "$got" = "$REL" ] && t_pass "completion: the releases in /boot" || t_fail "completion: the releases in /boot" "got '$got'"
+
 # acso install with Secure Boot on signs the new kernel and writes the
 # hook; with it off, neither. A bare root for dpkg --root (as
 # tests/stubs/setup.sh makes one) and a linux-image package holding the PE.
