@@ -232,6 +232,7 @@ static void test_plan_args(void **state)
 	static const char *const ok[] = {"{\"signed\":{\"mok_enrolled\":\"enrolled\"}}"};
 	st = state_with(inst, ok, 1);
 	assert_null(run_mok_not_enrolled(&o, st));
+	json_object_put(st);
 	strv_free(&net);
 }
 
