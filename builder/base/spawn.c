@@ -113,7 +113,7 @@ int spawn_run(const char *const argv[], const struct spawn_opts *o, int *status)
 		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (o && o->input)
 			dup2(inp[0], 0);
-		else
+		else if (!(o && o->keep_stdin))
 			dup2(devnull, 0);
 		if (want_out) {
 			dup2(outp[1], 1);

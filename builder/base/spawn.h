@@ -22,6 +22,7 @@ struct spawn_opts {
 	struct buf *capture;     /* stdout (only) collected here */
 	const char *input;       /* written to the child's stdin, else /dev/null */
 	size_t input_len;
+	bool keep_stdin;         /* no input: the child reads our stdin (a prompt on the terminal) */
 	void (*on_line)(void *priv, const char *line); /* each output line */
 	void *priv;
 	uid_t uid;               /* run as this user when drop_privs */

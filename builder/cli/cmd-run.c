@@ -34,6 +34,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/report.h"
+#include "machine/secureboot.h"
 #include "run/plan.h"
 #include "run/state.h"
 
@@ -448,7 +449,13 @@ static int render(struct runner *rn, int rc)
 			rp_text("Done: %d step%s ran, %d skipped\n", rn->ran, rn->ran == 1 ? "" : "s", rn->skipped);
 		if (rn->only < 0) {
 			const char *rel = run_jstr(run_outputs(rn->st, rn->o->prebuilt ? "prebuilt" : "install"), "release");
-			rp_text("Next: reboot%s%s, then run 'acso verify'\n", rel ? " into " : "", rel ? rel : "");
+			const char *mok = run_mok_not_enrolled(&rn->po, rn->st);
+			if (mok && strcmp(mok, "pending")) { /* Secure Boot: shim would refuse the kernel */
+				rp_string(RP_ANY, "mok_enrolled", "Not yet: the MOK that signed the kernel is %s; "
+					  "do not reboot into it before it is:\n", mok);
+				rp_text("  sudo acso sign %s   (enrols it with mokutil --import)\n", rel ? rel : "RELEASE");
+			} else
+				rp_text("Next: reboot%s%s, then run 'acso verify'\n", rel ? " into " : "", rel ? rel : "");
 		}
 	}
 	return report_end(rc);
@@ -524,6 +531,9 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		       .profile = o.profile, .prebuilt = o.prebuilt, .iommu_pt = o.iommu_pt,
 		       .allow_root = o.allow_root, .once = o.once},
 	};
+	struct sb_state sb; /* Secure Boot: the new kernel boots once until verify passes */
+	sb_read(ctx->rootfd, !strcmp(ctx->root, "/"), &sb);
+	rn.po.secure_boot = sb.secure_boot == TRI_YES;
 	int lock = -1;
 	if ((r = plan_run(&rn)) || (r = find_self(&rn)))
 		goto out;

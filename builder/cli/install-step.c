@@ -88,6 +88,34 @@ static void report_dkms(const struct acso_ctx *ctx, enum install_mode mode, cons
 	strv_free(&lines);
 }
 
+/* Secure Boot: the new kernel signed with the MOK after dpkg, or why not.
+ * Not signed is a failure: shim would refuse the kernel. */
+static int report_signing(const struct sign_install *s, const char *release)
+{
+	rp_bool(RP_JSON, "secure_boot", NULL, s->secure_boot);
+	if (!s->secure_boot)
+		return EXIT_OK;
+	if (s->rc < 0) {
+		fail(&s->err, s->rc, "sign '%s'", release);
+		msg_hint("installed, not signed: with Secure Boot on it will not boot; fix that, then run 'sudo acso sign %s'", release);
+		return EXIT_FAIL;
+	}
+	rp_open_object("signed");
+	rp_string(RP_ANY, "image", "  signed: %s", s->job.image);
+	rp_string(RP_ANY, "key", " with %s", s->job.mok.key);
+	rp_bool(RP_JSON, "created", NULL, s->job.created);
+	rp_text("%s\n", s->job.created ? " (a new MOK, made now)" : "");
+	rp_string(RP_JSON, "mok_enrolled", NULL, mok_enrol_word(s->job.enrol));
+	rp_string(RP_ANY, "hook", "  kernel hook: %s keeps it signed on reinstall\n", SIGN_HOOK_PATH);
+	rp_close_object();
+	if (s->job.enrol != MOK_ENROLLED) {
+		msg_warn("the MOK '%s' is %s: shim refuses the kernel until it is enrolled", s->job.mok.cert,
+			 s->job.enrol == MOK_ENROL_UNKNOWN ? "perhaps not enrolled" : mok_enrol_word(s->job.enrol));
+		msg_hint("'sudo acso sign %s' enrols it (mokutil --import) on the machine itself", release);
+	}
+	return EXIT_OK;
+}
+
 int install_step(struct acso_ctx *ctx, const struct install_plan *plan)
 {
 	struct acso_err e = {0};
@@ -97,8 +125,13 @@ int install_step(struct acso_ctx *ctx, const struct install_plan *plan)
 		return preflight_failed(plan, &e, r, boot_free);
 	report_begin(ctx);
 	report_plan(ctx, plan);
-	if (ctx->dry_run)
+	if (ctx->dry_run) {
+		struct sb_state sb;
+		sb_read(ctx->rootfd, !strcmp(ctx->root, "/"), &sb);
+		if (sb.secure_boot == TRI_YES)
+			rp_text("Secure Boot is on: would sign /boot/vmlinuz-%s with the MOK (acso sign)\n", plan->release);
 		return report_end(EXIT_OK);
+	}
 	if (geteuid() != 0) {
 		report_discard();
 		msg_error("installing packages needs root");
@@ -119,6 +152,10 @@ int install_step(struct acso_ctx *ctx, const struct install_plan *plan)
 	if (run.record_failed)
 		msg_warn("packages installed, but the record failed: %s", run.record_err.msg);
 	report_dkms(ctx, run.mode, plan->release);
+	int sr = report_signing(&run.signing, plan->release);
+	sign_install_free(&run.signing);
+	if (sr)
+		return report_end(sr);
 	rp_text("installed %s\n", plan->release);
 	if (!report_json())
 		msg_hint("next: register the boot parameters (acso grub), then reboot into %s", plan->release);

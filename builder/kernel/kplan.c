@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "kernel/kmake.h"
 #include "kernel/kplan.h"
+#include "machine/secureboot.h"
 
 static const char profile_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789_-";
 
@@ -223,15 +224,41 @@ static void signing_rule(struct kplan *p)
 	kc_reqs_add(&p->reqs, "MODULE_SIG_KEY", "\"certs/signing_key.pem\"", "base", why);
 }
 
+static const char *const sb_keyrings[] = {"INTEGRITY_PLATFORM_KEYRING", "INTEGRITY_MACHINE_KEYRING", "LOAD_UEFI_KEYS"};
+
+/* Secure Boot on in the root: the kernel's own modules signed by the
+ * build's key, and the MOK trusted for DKMS's modules (NVIDIA): the
+ * platform and machine keyrings and the UEFI keys loaded into them, where
+ * the series has them (the machine keyring came in 5.18). A request whose
+ * dependencies are off is reported as not kept. */
+static void secureboot_rule(const struct kplan_in *in, struct kplan *p, const bool has[3])
+{
+	struct sb_state sb;
+	sb_read(in->rootfd, in->root_is_host, &sb);
+	if (sb.secure_boot != TRI_YES)
+		return;
+	static const char sig_why[] = "Secure Boot is on: a lockdown kernel loads only signed modules";
+	static const char mok_why[] = "Secure Boot is on: the kernel trusts the MOK that signs DKMS modules";
+	if (!kc_reqs_find(&p->reqs, "MODULE_SIG"))
+		kc_reqs_add(&p->reqs, "MODULE_SIG", "y", "secureboot", sig_why);
+	if (!kc_reqs_find(&p->reqs, "MODULE_SIG_ALL"))
+		kc_reqs_add(&p->reqs, "MODULE_SIG_ALL", "y", "secureboot", sig_why);
+	for (size_t i = 0; i < 3; i++)
+		if (has[i])
+			kc_reqs_add(&p->reqs, sb_keyrings[i], "y", "secureboot", mok_why);
+}
+
 /* What the series and the base call for, then --set (which wins). */
 static void add_rules(const struct kplan_in *in, struct kplan *p, struct strv *required)
 {
-	static const char *const probe[] = {"DEBUG_INFO_NONE", "MODULE_COMPRESS"};
-	bool has[2] = {false, false};
-	kplan_tree_defines(in->src, probe, 2, has);
+	static const char *const probe[] = {"DEBUG_INFO_NONE", "MODULE_COMPRESS", "INTEGRITY_PLATFORM_KEYRING",
+					    "INTEGRITY_MACHINE_KEYRING", "LOAD_UEFI_KEYS"}; /* the last 3: sb_keyrings */
+	bool has[5] = {false};
+	kplan_tree_defines(in->src, probe, 5, has);
 	debug_rule(p, has[0], required);
 	compress_rule(p, has[1]);
 	signing_rule(p);
+	secureboot_rule(in, p, has + 2);
 	for (size_t i = 0; in->sets && i < in->sets->n; i++)
 		kc_reqs_add(&p->reqs, in->sets->v[i].sym, in->sets->v[i].val, "--set", NULL);
 }

@@ -178,8 +178,9 @@ static void items_acs_override(struct check_list *c, const struct sysinfo *s)
 static void items_secure_boot(struct check_list *c, const struct sysinfo *s)
 {
 	if (s->secure_boot == TRI_YES)
-		add(c, "secure_boot", "Secure Boot", CHECK_WARN, xstrdup("on: an unsigned custom kernel will not boot"),
-		    xstrdup("turn Secure Boot off in the firmware setup, or sign the kernel and enrol the key with mokutil"));
+		add(c, "secure_boot", "Secure Boot", CHECK_WARN,
+		    xstrdup("on: acso install signs the new kernel with the machine's MOK (the key DKMS signs with, or a new one)"),
+		    xstrdup("keep it on; a new MOK must be enrolled once before the reboot: 'sudo acso sign RELEASE' runs mokutil --import and says what MokManager asks"));
 	else if (s->secure_boot == TRI_NO)
 		add(c, "secure_boot", "Secure Boot", CHECK_PASS, xstrdup("off"), NULL);
 	else

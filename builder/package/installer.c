@@ -139,6 +139,7 @@ int install_run_dpkg(const char *root, const char *work_dir, const struct instal
 		close(rfd);
 	unlock_work_dir(lock);
 	run->record_failed = r < 0;
+	sign_installed(root, p->release, &run->signing);
 	return 0;
 }
 

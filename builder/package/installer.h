@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "package/install.h"
+#include "package/sign.h"
 
 struct manifest;
 /* The packages of the last build: WORK/build/current/manifest.json, and
@@ -38,8 +39,10 @@ struct install_run {
 	bool locked;              /* the work-dir lock was taken (a failure after it is dpkg's) */
 	bool record_failed;       /* installed, but /var/lib/acso/installed.json was not written */
 	struct acso_err record_err;
+	struct sign_install signing; /* Secure Boot: the new kernel signed (sign_install_free) */
 };
-/* Lock the work dir, run ONE dpkg -i of the plan, record it. Returns 0, the
+/* Lock the work dir, run ONE dpkg -i of the plan, record it, and with
+ * Secure Boot on sign the new kernel (run->signing). Returns 0, the
  * lock's error, or dpkg's (-ACSO_E_CHILD with its exit status in e). */
 int install_run_dpkg(const char *root, const char *work_dir, const struct install_plan *p, struct install_run *run,
 		     struct acso_err *e);

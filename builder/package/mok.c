@@ -14,6 +14,7 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/spawn.h"
 #include "base/util.h"
 #include "package/mok.h"
 
@@ -267,4 +268,54 @@ int mok_create(int rootfd, struct mok *m, const char *hostname, struct acso_err 
 	X509_free(x);
 	EVP_PKEY_free(k);
 	return r < 0 ? err_set(e, r, "write the new MOK '%s': %s", m->key, acso_strerror(r)) : 0;
+}
+
+const char *mok_enrol_word(enum mok_enrol st)
+{
+	static const char *const words[] = {
+		[MOK_ENROL_UNKNOWN] = "unknown", [MOK_ENROLLED] = "enrolled", [MOK_PENDING] = "pending",
+		[MOK_NOT_ENROLLED] = "not enrolled", [MOK_BLOCKED] = "blocked",
+	};
+	return (size_t)st < ARRAY_SIZE(words) ? words[st] : "unknown";
+}
+
+enum mok_enrol mok_parse_test_key(const char *text)
+{
+	if (!text)
+		return MOK_ENROL_UNKNOWN;
+	if (strstr(text, "is already enrolled") || strstr(text, "is already in db"))
+		return MOK_ENROLLED;
+	if (strstr(text, "is already in the enrollment request"))
+		return MOK_PENDING;
+	if (strstr(text, "is blocked in"))
+		return MOK_BLOCKED;
+	if (strstr(text, "is not enrolled"))
+		return MOK_NOT_ENROLLED;
+	return MOK_ENROL_UNKNOWN;
+}
+
+enum mok_enrol mok_enrol_state(const struct mok *m)
+{
+	_cleanup_free_ char *prog = spawn_which("mokutil");
+	if (!prog || m->cert_pem)
+		return MOK_ENROL_UNKNOWN;
+	struct buf out = {0};
+	const char *argv[] = {"mokutil", "--test-key", m->cert, NULL};
+	int status;
+	enum mok_enrol st = MOK_ENROL_UNKNOWN;
+	if (spawn_run(argv, &(struct spawn_opts){.log_fd = -1, .quiet = true, .capture = &out}, &status) == 0)
+		st = mok_parse_test_key(buf_str(&out));
+	buf_free(&out);
+	return st;
+}
+
+int mok_import(const struct mok *m, struct acso_err *e)
+{
+	_cleanup_free_ char *prog = spawn_which("mokutil");
+	if (!prog)
+		return err_set(e, -ACSO_E_NOTFOUND, "mokutil is not installed (apt install mokutil)");
+	if (m->cert_pem)
+		return err_set(e, -ACSO_E_UNSUPPORTED, "mokutil takes a DER certificate, and '%s' is PEM", m->cert);
+	const char *argv[] = {"mokutil", "--import", m->cert, NULL};
+	return spawn_check(argv, &(struct spawn_opts){.log_fd = -1, .keep_stdin = true}, e);
 }

@@ -49,4 +49,24 @@ int mok_create(int rootfd, struct mok *m, const char *hostname, struct acso_err 
  * MOK.der is DER), malloc'ed into *pem; -ACSO_E_PARSE when it is no X.509. */
 int mok_cert_pem(int rootfd, const struct mok *m, char **pem, size_t *len, struct acso_err *e);
 
+/* Is the MOK trusted by the firmware (shim's MokList or the db)? */
+enum mok_enrol {
+	MOK_ENROL_UNKNOWN,   /* not asked (another root, no mokutil, a PEM certificate) */
+	MOK_ENROLLED,        /* "is already enrolled" / "is already in db" */
+	MOK_PENDING,         /* "is already in the enrollment request": MokManager at the next boot */
+	MOK_NOT_ENROLLED,    /* "is not enrolled" */
+	MOK_BLOCKED,         /* "is blocked in dbx" / "in MokListX" */
+};
+/* "enrolled", "pending", "not enrolled", "blocked", "unknown". */
+const char *mok_enrol_word(enum mok_enrol st);
+/* `mokutil --test-key FILE`'s words (mokutil 0.6). */
+enum mok_enrol mok_parse_test_key(const char *text);
+/* Ask mokutil --test-key on the running system (only for the root "/":
+ * mokutil reads this machine's EFI variables). mokutil takes DER only. */
+enum mok_enrol mok_enrol_state(const struct mok *m);
+/* `mokutil --import CERT` on the running system with our terminal: mokutil
+ * asks for a one-time password twice, which MokManager asks for again at
+ * the next boot. 0, -ACSO_E_NOTFOUND (no mokutil) or -ACSO_E_CHILD. */
+int mok_import(const struct mok *m, struct acso_err *e);
+
 void mok_free(struct mok *m);

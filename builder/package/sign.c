@@ -128,17 +128,22 @@ static int sign_replace(int rootfd, int dfd, int ifd, const char *name, const ch
 	return 0;
 }
 
-int sign_image(int rootfd, const char *image, const struct mok *m, bool dry_run,
-	       enum sign_outcome *outcome, struct acso_err *e)
+/* With sbsigntool installed: the image opened (open_parts) and a PE image. */
+static int open_image(int rootfd, const char *image, int *dfd, const char **name, int *ifd, struct acso_err *e)
 {
 	_cleanup_free_ char *sbsign = spawn_which("sbsign"), *sbverify = spawn_which("sbverify");
 	if (!sbsign || !sbverify)
 		return err_set(e, -ACSO_E_NOTFOUND, "sbsign and sbverify are not installed (apt install sbsigntool)");
+	int r = open_parts(rootfd, image, dfd, name, ifd, e);
+	return r < 0 ? r : check_pe(*ifd, image, e);
+}
+
+int sign_image(int rootfd, const char *image, const struct mok *m, bool dry_run,
+	       enum sign_outcome *outcome, struct acso_err *e)
+{
 	_cleanup_close_ int dfd = -1, ifd = -1;
 	const char *name = NULL;
-	int r = open_parts(rootfd, image, &dfd, &name, &ifd, e);
-	if (r == 0)
-		r = check_pe(ifd, image, e);
+	int r = open_image(rootfd, image, &dfd, &name, &ifd, e);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *tmpdir = NULL, *cert = NULL;
@@ -154,4 +159,127 @@ int sign_image(int rootfd, const char *image, const struct mok *m, bool dry_run,
 	if (tmpdir)
 		rm_rf_at(AT_FDCWD, tmpdir);
 	return r;
+}
+
+bool sign_release_ok(const char *release)
+{
+	if (!release || !*release || !strcmp(release, ".") || !strcmp(release, "..") || strlen(release) > 200)
+		return false;
+	for (const char *c = release; *c; c++)
+		if (*c == '/' || (unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
+			return false;
+	return true;
+}
+
+/* The image is there and is a PE image; with sbsign installed. Before a
+ * key is made, so that a job that cannot sign makes none. */
+static int sign_precheck(int rootfd, const char *image, struct acso_err *e)
+{
+	_cleanup_close_ int dfd = -1, ifd = -1;
+	const char *name = NULL;
+	return open_image(rootfd, image, &dfd, &name, &ifd, e);
+}
+
+int sign_job_run(int rootfd, struct sign_job *j, struct acso_err *e)
+{
+	j->created = false;
+	j->enrol = MOK_ENROL_UNKNOWN;
+	sb_read(rootfd, j->live, &j->sb);
+	if (!sign_release_ok(j->release))
+		return err_set(e, -EINVAL, "'%s' is not a kernel release (a file name such as 6.1.192-acso)",
+			       j->release ? j->release : "");
+	snprintf(j->image, sizeof(j->image), "/boot/vmlinuz-%s", j->release);
+	int r = sign_precheck(rootfd, j->image, e);
+	if (r < 0)
+		return r;
+	if (mok_find(rootfd, &j->mok, e) == -ENOENT) {
+		mok_default_paths(rootfd, &j->mok);
+		j->created = true;
+		if (j->dry_run) {
+			j->outcome = SIGN_DONE;
+			return 0;
+		}
+		if ((r = mok_create(rootfd, &j->mok, j->hostname, e)) < 0)
+			return r;
+	}
+	if ((r = mok_check(rootfd, &j->mok, j->owner_uid, e)) < 0)
+		return r;
+	if ((r = sign_image(rootfd, j->image, &j->mok, j->dry_run, &j->outcome, e)) < 0)
+		return r;
+	if (j->live)
+		j->enrol = mok_enrol_state(&j->mok);
+	return 0;
+}
+
+void sign_job_free(struct sign_job *j)
+{
+	mok_free(&j->mok);
+}
+
+/* Runs as root from the kernel package's postinst (and postinst.d's other
+ * callers: $1 the release, $2 the image). A failure is said, not fatal: a
+ * half-configured kernel package helps nobody, and the old kernel stays
+ * the default until `acso verify` passes. */
+static const char hook_text[] =
+	"#!/bin/sh\n"
+	"# zz-acso-sign — written by acso (acso sign, acso install): keeps acso's\n"
+	"# kernels signed with the machine's MOK for Secure Boot when a kernel\n"
+	"# package is installed again. Other kernels are left alone. Remove this\n"
+	"# file to stop it.\n"
+	"case \"$1\" in\n"
+	"*-acso*) ;;\n"
+	"*) exit 0 ;;\n"
+	"esac\n"
+	"if ! command -v acso >/dev/null 2>&1; then\n"
+	"\techo \"zz-acso-sign: acso is not on PATH: /boot/vmlinuz-$1 stays unsigned\" >&2\n"
+	"\texit 0\n"
+	"fi\n"
+	"acso sign \"$1\" || echo \"zz-acso-sign: 'acso sign $1' failed: with Secure Boot on, $1 will not boot until it is signed\" >&2\n"
+	"exit 0\n";
+
+int sign_hook_install(int rootfd, bool dry_run, struct acso_err *e)
+{
+	static const char dir[] = "/etc/kernel/postinst.d";
+	_cleanup_free_ char *old = NULL;
+	size_t len = 0;
+	if (root_read_file(rootfd, SIGN_HOOK_PATH, 1u << 16, &old, &len) == 0 && len == sizeof(hook_text) - 1 &&
+	    !memcmp(old, hook_text, len))
+		return 0;
+	if (dry_run)
+		return 1;
+	int r = mkdir_p_at(rootfd, dir + 1, 0755);
+	_cleanup_close_ int dfd = r < 0 ? r : root_opendir_fd(rootfd, dir);
+	if (dfd < 0)
+		return err_set(e, dfd, "'%s': %s", dir, acso_strerror(dfd));
+	r = write_file_atomic(dfd, "zz-acso-sign", hook_text, sizeof(hook_text) - 1, 0755, 0);
+	return r < 0 ? err_set(e, r, "write '%s': %s", SIGN_HOOK_PATH, acso_strerror(r)) : 1;
+}
+
+void sign_installed(const char *root, const char *release, struct sign_install *s)
+{
+	memset(s, 0, sizeof(*s));
+	_cleanup_close_ int rootfd = root_open_dir(root);
+	bool live = !strcmp(root, "/");
+	if (rootfd < 0)
+		return;
+	sb_read(rootfd, live, &s->job.sb);
+	if (s->job.sb.secure_boot != TRI_YES)
+		return;
+	s->secure_boot = true;
+	static char host[256];
+	gethostname(host, sizeof(host) - 1);
+	s->job.release = release;
+	s->job.live = live;
+	s->job.owner_uid = geteuid();
+	s->job.hostname = host;
+	s->rc = sign_job_run(rootfd, &s->job, &s->err);
+	if (s->rc == 0)
+		s->hook = sign_hook_install(rootfd, false, &s->err);
+	if (s->hook < 0)
+		s->rc = s->hook;
+}
+
+void sign_install_free(struct sign_install *s)
+{
+	sign_job_free(&s->job);
 }

@@ -162,7 +162,7 @@ static int grub_args(const struct run_plan_opts *o, struct json_object *st, stru
 		strv_pushf(a, "--acs=%s", o->acs);
 	if (o->iommu_pt)
 		strv_push(a, "--iommu-pt");
-	if (o->once) {
+	if (o->once || o->secure_boot) { /* Secure Boot: never the default before verify passes */
 		const char *rel = run_jstr(run_outputs(st, o->prebuilt ? "prebuilt" : "install"), "release");
 		if (!rel) {
 			*why = "the install step reported no release for --once";
@@ -172,6 +172,16 @@ static int grub_args(const struct run_plan_opts *o, struct json_object *st, stru
 		strv_push(a, "--set-default-saved");
 	}
 	return 0;
+}
+
+const char *run_mok_not_enrolled(const struct run_plan_opts *o, struct json_object *st)
+{
+	struct json_object *signed_ = NULL;
+	if (!o->secure_boot ||
+	    !json_object_object_get_ex(run_outputs(st, o->prebuilt ? "prebuilt" : "install"), "signed", &signed_))
+		return NULL;
+	const char *w = run_jstr(signed_, "mok_enrolled");
+	return w && strcmp(w, "enrolled") ? w : NULL;
 }
 
 static void push_all(struct strv *a, const struct strv *more)

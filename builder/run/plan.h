@@ -34,7 +34,13 @@ struct run_plan_opts {
 	 * contact a server: with --mirror (resolve, fetch), without (prebuilt) */
 	const struct strv *net, *net_nomirror;
 	bool prebuilt, iommu_pt, allow_root, once;
+	bool secure_boot;        /* on in the root: the new kernel boots once (grub-reboot) until verify */
 };
+
+/* With Secure Boot on: the install step's word for its MOK ("not
+ * enrolled", "pending", ...) when it is not "enrolled", else NULL. The
+ * run stops before the reboot then: shim would refuse the kernel. */
+const char *run_mok_not_enrolled(const struct run_plan_opts *o, struct json_object *st);
 
 /* ---- the state record of a step ---- */
 struct json_object *run_step_rec(struct json_object *st, const char *name);

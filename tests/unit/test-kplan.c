@@ -21,6 +21,7 @@
 #include "base/fileio.h"
 #include "base/util.h"
 #include "kernel/kplan.h"
+#include "machine/secureboot.h"
 
 static void put(const char *dir, const char *name, const char *text)
 {
@@ -288,6 +289,39 @@ static void test_signing_rule(void **state)
 	kplan_free(&p);
 }
 
+/* Secure Boot on in the root: modules signed, the MOK trusted through the
+ * keyrings the tree has (here not the machine keyring: a 5.15-like tree);
+ * off: none of it. */
+static void test_secureboot_rule(void **state)
+{
+	struct fx *f = *state;
+	put(f->src, "security/integrity/Kconfig", "config INTEGRITY_PLATFORM_KEYRING\n\tbool\nconfig LOAD_UEFI_KEYS\n\tbool\n");
+	f->in.dry_run = true;
+	struct kplan p;
+	struct acso_err e = {0};
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0); /* rootfd -1: no Secure Boot */
+	assert_null(kc_reqs_find(&p.reqs, "MODULE_SIG_ALL"));
+	assert_null(kc_reqs_find(&p.reqs, "LOAD_UEFI_KEYS"));
+	kplan_free(&p);
+	_cleanup_free_ char *root = path_join(f->dir, "root");
+	_cleanup_free_ char *vars = path_join(root, "sys/firmware/efi/efivars");
+	assert_int_equal(mkdir_p_at(AT_FDCWD, vars, 0755), 0);
+	_cleanup_free_ char *var = path_join(vars, "SecureBoot-" EFI_GLOBAL_GUID);
+	assert_true(write_file_atomic(AT_FDCWD, var, "\x06\x00\x00\x00\x01", 5, 0644, WRITE_NOSYNC) >= 0);
+	f->in.rootfd = root_open_dir(root);
+	assert_true(f->in.rootfd >= 0);
+	assert_int_equal(kplan_run(&f->in, &p, &e), 0);
+	close(f->in.rootfd);
+	f->in.rootfd = -1;
+	assert_string_equal(kc_reqs_find(&p.reqs, "MODULE_SIG_ALL")->origin, "secureboot");
+	assert_string_equal(kconfig_get(&p.fin, "MODULE_SIG"), "y");
+	assert_string_equal(kconfig_get(&p.fin, "INTEGRITY_PLATFORM_KEYRING"), "y");
+	assert_string_equal(kconfig_get(&p.fin, "LOAD_UEFI_KEYS"), "y");
+	assert_non_null(strstr(kc_reqs_find(&p.reqs, "LOAD_UEFI_KEYS")->why, "MOK"));
+	assert_null(kc_reqs_find(&p.reqs, "INTEGRITY_MACHINE_KEYRING"));
+	kplan_free(&p);
+}
+
 /* The report's order: asked-for changes, demotions make did, the rest. */
 static void test_change_kind(void **state)
 {
@@ -325,6 +359,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_at_least_m, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_compress_rule, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_signing_rule, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_secureboot_rule, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_change_kind, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

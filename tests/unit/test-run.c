@@ -199,6 +199,16 @@ static void test_plan_args(void **state)
 	assert_int_equal(run_step_args(&o, st, true, "build", &a, &why), 0);
 	assert_false(strv_has(&a, "--allow-root"));
 	strv_free(&a);
+	/* Secure Boot on: the new kernel boots once, as with --once */
+	o.secure_boot = true;
+	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), 0);
+	assert_true(strv_has(&a, "--once=6.1.192-acso"));
+	assert_true(strv_has(&a, "--set-default-saved"));
+	strv_free(&a);
+	o.secure_boot = false;
+	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), 0);
+	assert_false(strv_has(&a, "--set-default-saved"));
+	strv_free(&a);
 	o.once = true;
 	o.acs = "downstream";
 	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), 0);
@@ -209,6 +219,19 @@ static void test_plan_args(void **state)
 	o.prebuilt = true; /* --once then needs the prebuilt step's release */
 	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), -1);
 	strv_free(&a);
+	json_object_put(st);
+	/* the install step's MOK: the run stops before the reboot unless enrolled */
+	static const char *const inst[] = {"install"};
+	static const char *const sig[] = {"{\"release\":\"6.1.192-acso\",\"signed\":{\"mok_enrolled\":\"not enrolled\"}}"};
+	o.prebuilt = false;
+	st = state_with(inst, sig, 1);
+	assert_null(run_mok_not_enrolled(&o, st)); /* Secure Boot off */
+	o.secure_boot = true;
+	assert_string_equal(run_mok_not_enrolled(&o, st), "not enrolled");
+	json_object_put(st);
+	static const char *const ok[] = {"{\"signed\":{\"mok_enrolled\":\"enrolled\"}}"};
+	st = state_with(inst, ok, 1);
+	assert_null(run_mok_not_enrolled(&o, st));
 	json_object_put(st);
 	strv_free(&net);
 }

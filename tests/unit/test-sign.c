@@ -246,6 +246,50 @@ static void test_secureboot(void **state)
 	assert_int_equal(rm_rf_at(AT_FDCWD, bios), 0);
 }
 
+/* mokutil --test-key's words (mokutil 0.6's test_key()), the release
+ * names acso sign takes, and the kernel hook written once. */
+static void test_enrol_release_hook(void **state)
+{
+	assert_int_equal(mok_parse_test_key("/var/lib/dkms/mok.pub is already enrolled\n"), MOK_ENROLLED);
+	assert_int_equal(mok_parse_test_key("/var/lib/dkms/mok.pub is already in db\n"), MOK_ENROLLED);
+	assert_int_equal(mok_parse_test_key("/var/lib/dkms/mok.pub is already in the enrollment request\n"), MOK_PENDING);
+	assert_int_equal(mok_parse_test_key("/var/lib/dkms/mok.pub is not enrolled\n"), MOK_NOT_ENROLLED);
+	assert_int_equal(mok_parse_test_key("/var/lib/dkms/mok.pub is blocked in dbx\n"), MOK_BLOCKED);
+	assert_int_equal(mok_parse_test_key("EFI variables are not supported on this system\n"), MOK_ENROL_UNKNOWN);
+	assert_int_equal(mok_parse_test_key(NULL), MOK_ENROL_UNKNOWN);
+	assert_true(sign_release_ok("6.1.192-acso"));
+	assert_true(sign_release_ok("6.8.0-rc3+"));
+	assert_false(sign_release_ok(""));
+	assert_false(sign_release_ok(".."));
+	assert_false(sign_release_ok("../../etc/passwd"));
+	assert_false(sign_release_ok("6.1 x"));
+	assert_false(sign_release_ok(NULL));
+
+	_cleanup_free_ char *root = mkroot();
+	int rfd = root_open_dir(root);
+	struct acso_err e = {0};
+	assert_int_equal(sign_hook_install(rfd, true, &e), 1);
+	_cleanup_free_ char *hook = path_join(root, "etc/kernel/postinst.d/zz-acso-sign");
+	assert_int_not_equal(access(hook, F_OK), 0); /* dry run: nothing written */
+	assert_int_equal(sign_hook_install(rfd, false, &e), 1);
+	struct stat st;
+	assert_int_equal(stat(hook, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);
+	assert_int_equal(sign_hook_install(rfd, false, &e), 0);
+	assert_int_equal(sign_hook_install(rfd, true, &e), 0);
+	/* the hook: acso's releases only; a stub acso on PATH records its argv */
+	_cleanup_free_ char *bin = path_join(root, "bin");
+	_cleanup_free_ char *stub = path_join(root, "bin/acso");
+	_cleanup_free_ char *body = xasprintf("#!/bin/sh\necho \"$*\" >>%s/argv\n", root);
+	assert_int_equal(mkdir(bin, 0755), 0);
+	assert_true(write_file_atomic(AT_FDCWD, stub, body, strlen(body), 0755, WRITE_NOSYNC) >= 0);
+	assert_int_equal(sh("cd '%s' && PATH=%s:$PATH sh '%s' 6.1.192-acso /boot/vmlinuz-6.1.192-acso &&"
+			    "PATH=%s:$PATH sh '%s' 6.1.0-13-amd64 /boot/vmlinuz-6.1.0-13-amd64 &&"
+			    "test \"$(cat argv)\" = 'sign 6.1.192-acso'", root, bin, hook, bin, hook), 0);
+	close(rfd);
+	assert_int_equal(rm_rf_at(AT_FDCWD, root), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_is_pe),
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_secureboot),
+		cmocka_unit_test(test_enrol_release_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
