@@ -172,6 +172,41 @@ static char *shell_quote(const char *s)
 
 /* ---- the run -------------------------------------------------------------- */
 
+/* Under sudo the work dir is the user's: what root makes in it (the state,
+ * the snapshot) is given to the user, who runs acso there without sudo
+ * next (the privileged steps' logs stay root's: a record of what root did).
+ * Never through a symlink. */
+static void give_to_user(struct runner *rn, const char *path)
+{
+	if (rn->pv.drop && path && startswith(path, rn->ctx->work_dir) &&
+	    fchownat(AT_FDCWD, path, rn->pv.uid, rn->pv.gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+		msg_warn("cannot give '%s' to uid %u", path, (unsigned)rn->pv.uid);
+}
+
+static int save_state(struct runner *rn, struct acso_err *e)
+{
+	int r = state_save(rn->ctx->work_dir, rn->target, rn->st, e);
+	_cleanup_free_ char *sp = state_path(rn->ctx->work_dir, rn->target);
+	give_to_user(rn, sp);
+	return r;
+}
+
+/* A step's outputs that root wrote into the user's work dir: the snapshot
+ * (and the directory it made for it). */
+static void give_outputs(struct runner *rn, const struct run_step *s)
+{
+	const char *p = run_jstr(run_outputs(rn->st, s->name), "path");
+	if (!s->privileged || !p || strcmp(s->name, "snapshot"))
+		return;
+	give_to_user(rn, p);
+	_cleanup_free_ char *dir = xstrdup(p);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		give_to_user(rn, dir);
+	}
+}
+
 /* The step's log, WORK/logs/<target>/<step>.log, the user's for the build
  * steps. */
 static int open_log(struct runner *rn, const struct run_step *s, char **log)
@@ -197,7 +232,7 @@ static int step_failed(struct runner *rn, const struct run_step *s, struct json_
 	char how[64];
 	spawn_describe(status, how, sizeof(how));
 	run_record_end(rec, secs, NULL, how);
-	state_save(rn->ctx->work_dir, rn->target, rn->st, &e);
+	save_state(rn, &e);
 	msg_error("step '%s' failed: acso %s %s", s->name, s->name, how);
 	show_tail(log, 15);
 	msg_hint("full log: %s; fix the cause and run 'acso run' again: it resumes at '%s'", log, s->name);
@@ -214,7 +249,7 @@ static int run_step(struct runner *rn, const struct run_step *s, struct strv *ar
 	if (lfd < 0)
 		return EXIT_FAIL;
 	struct json_object *rec = run_record_start(rn->st, s->name, inputs, key, argv, log);
-	int r = state_save(rn->ctx->work_dir, rn->target, rn->st, &e);
+	int r = save_state(rn, &e);
 	if (r < 0)
 		return fail(&e, r, "run");
 	if (!rn->ctx->json)
@@ -240,13 +275,14 @@ static int run_step(struct runner *rn, const struct run_step *s, struct strv *ar
 	buf_free(&out);
 	if (r < 0) {
 		run_record_end(rec, secs, NULL, NULL);
-		state_save(rn->ctx->work_dir, rn->target, rn->st, &e);
+		save_state(rn, &e);
 		return fail(NULL, r, "start step '%s'", s->name);
 	}
 	if (!report)
 		return step_failed(rn, s, rec, secs, status, log);
 	run_record_end(rec, secs, report, NULL);
-	if ((r = state_save(rn->ctx->work_dir, rn->target, rn->st, &e)) < 0)
+	give_outputs(rn, s);
+	if ((r = save_state(rn, &e)) < 0)
 		return fail(&e, r, "run");
 	return 0;
 }
