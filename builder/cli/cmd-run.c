@@ -28,6 +28,7 @@
 #include "base/user.h"
 #include "cli/cmd-net.h"
 #include "base/fileio.h"
+#include "base/interrupt.h"
 #include "base/lock.h"
 #include "base/spawn.h"
 #include "base/util.h"
@@ -224,6 +225,51 @@ static int open_log(struct runner *rn, const struct run_step *s, char **log)
 	return lfd;
 }
 
+/* What a step shows while it runs: its progress lines (PROGRESS_LINE_PREFIX,
+ * output.h) on the run's status line, redrawn on a tty; elsewhere (a log, a
+ * CI) as plain lines, the first at once and then one every
+ * RUN_PLAIN_EVERY seconds. */
+#define RUN_PLAIN_EVERY 10.0
+struct step_view {
+	const char *name;
+	struct progress bar;   /* on: a tty */
+	bool plain;            /* plain lines */
+	double last_plain;
+};
+
+static void on_step_line(void *priv, const char *line)
+{
+	struct step_view *v = priv;
+	if (!startswith(line, PROGRESS_LINE_PREFIX))
+		return;
+	const char *text = line + strlen(PROGRESS_LINE_PREFIX);
+	/* the step's own name leads most of its lines ("build: compile ...") */
+	size_t nl = strlen(v->name);
+	if (!strncmp(text, v->name, nl) && text[nl] == ':' && text[nl + 1] == ' ')
+		text += nl + 2;
+	if (v->bar.on) {
+		progress_text(&v->bar, "    %s: %.70s", v->name, text);
+		return;
+	}
+	double t = now_seconds();
+	if (v->plain && (!v->last_plain || t - v->last_plain >= RUN_PLAIN_EVERY)) {
+		v->last_plain = t;
+		msg_info("    %s: %s", v->name, text);
+	}
+}
+
+/* Ctrl-C (or SIGTERM, SIGHUP) while a step ran: recorded, and how to go on. */
+static int step_interrupted(struct runner *rn, const struct run_step *s, struct json_object *rec, double secs,
+			    int sig, const char *log)
+{
+	struct acso_err e = {0};
+	run_record_end(rec, secs, NULL, "was interrupted");
+	save_state(rn, &e);
+	msg_error("interrupted (%s) in step '%s'", strsignal(sig), s->name);
+	msg_hint("log: %s; run 'acso run' again: it resumes at '%s'", log, s->name);
+	return 128 + sig;
+}
+
 /* A step that ended without a report: recorded, worded; its exit code. */
 static int step_failed(struct runner *rn, const struct run_step *s, struct json_object *rec, double secs,
 		       int status, const char *log)
@@ -252,20 +298,36 @@ static int run_step(struct runner *rn, const struct run_step *s, struct strv *ar
 	int r = save_state(rn, &e);
 	if (r < 0)
 		return fail(&e, r, "run");
-	if (!rn->ctx->json)
+	struct step_view view = {.name = s->name};
+	if (!rn->ctx->json) {
 		msg_info("%s==>%s %s", sty_err(ST_BOLD), sty_err(ST_RESET), s->name);
+		msg_info("    log: %s", log);
+		progress_start(&view.bar);
+		view.plain = !view.bar.on && rn->ctx->verbose >= 0;
+	}
 	struct buf out = {0};
 	double t0 = now_seconds();
 	bool drop = rn->pv.drop && !s->privileged;
+	/* acso's own children: they need the same config paths (XDG_*),
+	 * NO_COLOR and ACSO_DATADIR the user gave us; their progress comes
+	 * as plain lines */
+	struct strv env = {0};
+	for (size_t k = 0; drop && k < rn->user_env.n; k++)
+		strv_push(&env, rn->user_env.v[k]);
+	strv_pushf(&env, "%s=1", PROGRESS_LINES_ENV);
 	struct spawn_opts so = {
-		/* acso's own children: they need the same config paths (XDG_*),
-		 * NO_COLOR and ACSO_DATADIR the user gave us */
-		.inherit_env = true,
-		.env = drop && rn->user_env.n ? (const char *const *)rn->user_env.v : NULL,
+		.inherit_env = true, .env = (const char *const *)env.v,
 		.log_fd = lfd, .capture = &out, .drop_privs = drop, .uid = rn->pv.uid, .gid = rn->pv.gid,
+		.on_line = on_step_line, .priv = &view,
 	};
 	int status = 0;
+	struct interrupt_guard ig;
+	interrupt_begin(&ig);
 	r = spawn_run((const char *const *)argv->v, &so, &status);
+	int sig = interrupted();
+	interrupt_end(&ig);
+	progress_end(&view.bar);
+	strv_free(&env);
 	double secs = now_seconds() - t0;
 	struct json_object *report = NULL;
 	if (r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !(report = run_parse_report(out.data, out.len))) {
@@ -278,12 +340,20 @@ static int run_step(struct runner *rn, const struct run_step *s, struct strv *ar
 		save_state(rn, &e);
 		return fail(NULL, r, "start step '%s'", s->name);
 	}
+	if (!report && sig)
+		return step_interrupted(rn, s, rec, secs, sig, log);
 	if (!report)
 		return step_failed(rn, s, rec, secs, status, log);
 	run_record_end(rec, secs, report, NULL);
 	give_outputs(rn, s);
 	if ((r = save_state(rn, &e)) < 0)
 		return fail(&e, r, "run");
+	if (sig) {
+		/* the step finished before it saw the signal: stop before the next */
+		msg_error("interrupted (%s) after step '%s'", strsignal(sig), s->name);
+		msg_hint("run 'acso run' again: it goes on after '%s'", s->name);
+		return 128 + sig;
+	}
 	return 0;
 }
 

@@ -11,7 +11,11 @@
 #     invasive override `acso groups` computes) and the run says which;
 #   - run's --gpu --vfio --trim --set --keyring --profile reach their steps;
 #   - --dry-run --json: one valid JSON document, every step with its name,
-#     will_run, and why when it would not run.
+#     will_run, and why when it would not run;
+#   - progress: a step's "acso-progress:" lines (what a real step writes
+#     under acso run: acso build's, with its phase label) shown as plain
+#     lines when stderr is no tty, with the step's log; Ctrl-C (SIGINT to
+#     the process group) ends the run, records the step, says how to resume.
 # kallsyms lines as the kernel prints them to a user without root (addresses
 # zeroed); the symbol names are the classic patch's (FIELD-NOTES.md §9).
 . "$(dirname "$0")/../lib.sh"
@@ -111,4 +115,48 @@ t_grep "--keyring reaches fetch" "^fetch --keyring=$T/k.asc 6\.1\.192\$" "$T/ste
 t_grep "--profile --trim --set reach config" '^config --source-dir=\S+ --profile=qemu --trim --set=CONFIG_X=y$' "$T/steps"
 t_grep "--gpu --vfio reach grub" '^grub --acs=auto --gpu=03:00.0 --vfio' "$T/steps"
 t_grep "the boot step registered auto's override and the GPU's ids" 'pcie_acs_override=id:1022:1483 .*vfio-pci.ids=1002:73bf,1002:ab28' "$R2/etc/default/grub.d/99-acso.cfg"
+
+# ---- progress ------------------------------------------------------------------
+: >"$T/steps"
+STUB_PROGRESS=1 t_exit 0 "progress: run exits 0" "$ACSO" --work-dir "$T/work-p" run --root "$R" --only resolve
+t_grep "progress: a plain line per step when stderr is no tty" '^    resolve: compile 10/~100 objects  0:05  ETA 0:45$' "$T/.err"
+t_grep "progress: the step's log is named" "^    log: $T/work-p/logs/auto/resolve.log\$" "$T/.err"
+t_nogrep "progress: no redrawn line when stderr is no tty" $'\r' "$T/.err"
+t_nogrep "progress: the child's raw lines are not shown" 'acso-progress:' "$T/.err"
+STUB_PROGRESS=1 t_exit 0 "progress: --json" "$ACSO" --work-dir "$T/work-p" run --root "$R" --only resolve --json
+t_nogrep "progress: nothing of it with --json" 'compile 10' "$T/.err"
+
+# what a real step writes: acso build (a stub make that prints kbuild lines)
+mkdir -p "$T/mk" "$T/src/linux-6.1.192"
+cp "$TOP/tests/stubs/make" "$T/mk/"
+printf 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\nNAME = x\n' >"$T/src/linux-6.1.192/Makefile"
+printf 'CONFIG_64BIT=y\nCONFIG_MODULES=y\nCONFIG_LOCALVERSION=""\n' >"$T/src/linux-6.1.192/.config"
+PATH=$T/mk:$PATH ACSO_PROGRESS_LINES=1 t_exit 0 "a step under run: acso build exits 0" \
+	"$ACSO" --work-dir "$T/work-k" build --source-dir "$T/src/linux-6.1.192" --allow-root --json
+t_grep "a step under run: acso build writes progress lines, labelled compile while compiling" \
+	'^acso-progress: build: compile +[0-9]+/~[0-9]+ objects' "$T/.err"
+[ "$(grep '^acso-progress:' "$T/.err" | awk '{print $3}' | uniq | tr '\n' ' ')" = "prepare compile link modules package " ] &&
+	t_pass "a step under run: the phases in order, each shown as it starts" ||
+	t_fail "a step under run: prepare compile link modules package" "$(grep '^acso-progress' "$T/.err")"
+PATH=$T/mk:$PATH t_exit 0 "without acso run: no progress lines" \
+	"$ACSO" --work-dir "$T/work-k" build --source-dir "$T/src/linux-6.1.192" --allow-root --json
+t_nogrep "without acso run: no progress lines on a non-tty" 'acso-progress' "$T/.err"
+
+# Ctrl-C: SIGINT to the run's process group while a step runs
+W5=$T/work-i
+# (env --default-signal: a background job starts with SIGINT ignored)
+STUB_SLEEP=30 setsid -w env --default-signal=INT "$ACSO" --work-dir "$W5" run --root "$R" --only resolve >"$T/i.out" 2>"$T/i.err" &
+spid=$!
+t_track_pid "$spid"
+for _ in $(seq 100); do [ "$(jq -r .steps.resolve.state "$W5/state/auto.json" 2>/dev/null)" = running ] && break; sleep 0.1; done
+sleep 0.3
+apid=$(grep -o '[0-9]\+' "$W5/state/lock" | head -1)
+pgid=$(ps -o pgid= -p "$apid" | tr -d ' ')
+[ -n "$pgid" ] && [ "$pgid" != "$(ps -o pgid= -p $$ | tr -d ' ')" ] && kill -INT -- "-$pgid"
+wait "$spid"
+rc=$?
+[ "$rc" = 130 ] && t_pass "Ctrl-C: the run ends with 130" || t_fail "Ctrl-C: the run ends with 130" "exit $rc" "$(cat "$T/i.err")"
+t_grep "Ctrl-C: says which step" "interrupted \(Interrupt\) in step 'resolve'" "$T/i.err"
+t_grep "Ctrl-C: says how to resume" "run 'acso run' again: it resumes at 'resolve'" "$T/i.err"
+t_jq "Ctrl-C: the step is recorded as interrupted" '.steps.resolve.state == "failed" and .steps.resolve.exit == "was interrupted"' "$W5/state/auto.json"
 t_done
