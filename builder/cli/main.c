@@ -235,16 +235,17 @@ static int setup_context(struct acso_ctx *ctx)
 		ctx->work_dir = conf_get(&ctx->conf, "work_dir");
 	if (!ctx->work_dir) {
 		const char *xdg = getenv("XDG_CACHE_HOME");
-		ctx->work_dir = xdg && *xdg ? path_join(xdg, "acso") : path_join(home_dir(), ".cache/acso");
+		char *def = xdg && *xdg ? path_join(xdg, "acso") : path_join(home_dir(), ".cache/acso");
 		/* every command follows sudo (issue 12): `sudo acso run`,
 		 * `sudo acso install` and the user's own `acso build` share it */
 		struct passwd *rootpw = getpwuid(0);
-		char *mine;
-		if (user_invoking(&sudo_user, NULL) == 0 &&
-		    (mine = user_sudo_work_dir(&sudo_user, ctx->work_dir, rootpw ? rootpw->pw_dir : NULL))) {
-			ctx->work_dir = mine;
-			sudo_default_work_dir = true;
-		}
+		char *mine = user_invoking(&sudo_user, NULL) == 0
+				     ? user_sudo_work_dir(&sudo_user, def, rootpw ? rootpw->pw_dir : NULL)
+				     : NULL;
+		sudo_default_work_dir = mine != NULL;
+		if (mine)
+			free(def);
+		ctx->work_dir = mine ? mine : def;
 	}
 	if (ctx->work_dir[0] != '/') {
 		char cwd[PATH_MAX];
