@@ -179,7 +179,8 @@ static char *shell_quote(const char *s)
  * Never through a symlink. */
 static void give_to_user(struct runner *rn, const char *path)
 {
-	if (rn->pv.drop && path && startswith(path, rn->ctx->work_dir) &&
+	size_t wl = strlen(rn->ctx->work_dir);
+	if (rn->pv.drop && path && !strncmp(path, rn->ctx->work_dir, wl) && path[wl] == '/' &&
 	    fchownat(AT_FDCWD, path, rn->pv.uid, rn->pv.gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
 		msg_warn("cannot give '%s' to uid %u", path, (unsigned)rn->pv.uid);
 }
