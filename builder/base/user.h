@@ -22,8 +22,9 @@ struct acso_user {
 int user_invoking(struct acso_user *u, struct acso_err *e);
 
 /* The work directory a command uses when none was given: the invoking
- * user's under sudo for the commands that follow sudo (build, install), so
- * that `sudo acso install` finds what `acso build` made. default_dir is the
+ * user's under sudo (every command, issue 12), so that `sudo acso run` and
+ * `sudo acso install` work where the user's own `acso build` does, and the
+ * build, dropped to the user, can enter it (root's ~ is 0700). default_dir is the
  * directory computed from $HOME (root's under sudo); returns a new string,
  * or NULL to keep default_dir. */
 char *user_sudo_work_dir(const struct acso_user *u, const char *default_dir, const char *root_home);

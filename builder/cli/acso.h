@@ -118,6 +118,7 @@ enum {
 	CMD_NETWORK    = 1 << 3, /* contacts servers: --allow-http, --timeout, --retries (ctx->net) */
 	CMD_MIRROR     = 1 << 4, /* uses a kernel.org mirror: --mirror (ctx->net.mirror) */
 	CMD_SUDO_HOME  = 1 << 5, /* under sudo, the work dir defaults to the invoking user's */
+	CMD_AS_USER    = 1 << 6, /* writes only the work dir: under sudo, in the user's default one, runs as the user */
 };
 
 struct acso_command {

@@ -133,6 +133,7 @@ static int make_dir(const char *path, const struct kbplan_user *u)
 struct build_progress {
 	struct progress p;
 	uint64_t estimate;
+	int phase;      /* the last shown, + 1 (0: none yet) */
 };
 
 static void on_progress(void *priv, enum kbuild_phase phase, uint64_t objects)
@@ -147,9 +148,11 @@ static void on_progress(void *priv, enum kbuild_phase phase, uint64_t objects)
 		fmt_duration(el * (double)(bp->estimate - objects) / (double)objects, eta, sizeof(eta));
 	else if (objects >= bp->estimate && bp->estimate)
 		snprintf(eta, sizeof(eta), "soon");
-	if (now_seconds() - bp->p.last < 0.2)
+	/* a new phase is shown at once */
+	if (now_seconds() - bp->p.last < 0.2 && bp->phase == (int)phase + 1)
 		return;
 	bp->p.last = now_seconds();
+	bp->phase = (int)phase + 1;
 	progress_text(&bp->p, "build: %-8s %llu/~%llu objects  %s  ETA %s", kbuild_phase_name(phase),
 		      (unsigned long long)objects, (unsigned long long)bp->estimate, elapsed, eta);
 }

@@ -28,19 +28,23 @@
 #include "base/user.h"
 #include "cli/cmd-net.h"
 #include "base/fileio.h"
+#include "base/interrupt.h"
 #include "base/lock.h"
 #include "base/spawn.h"
 #include "base/util.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/report.h"
+#include "machine/acssupport.h"
 #include "machine/secureboot.h"
+#include "machine/sysinfo.h"
 #include "run/plan.h"
 #include "run/state.h"
 
 struct run_opts {
-	const char *from, *only, *acs, *target, *base, *profile;
-	bool prebuilt, iommu_pt, allow_root, once;
+	const char *from, *only, *acs, *target, *base, *profile, *gpu;
+	struct strv set, keyring;
+	bool prebuilt, iommu_pt, allow_root, once, build, trim, vfio;
 };
 
 /* --list-steps (hidden, for the bash completion of --from and --only). */
@@ -59,11 +63,17 @@ const struct acso_option run_options[] = {
 	OPT_STRING(0, "from", from, "STEP", "run again from STEP on, even if done"),
 	OPT_STRING(0, "only", only, "STEP", "run only STEP (the steps before it must be done)"),
 	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed index instead of building"),
-	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value for the boot step (default downstream)"),
+	OPT_BOOL(0, "build", build, "build even when the running kernel already carries the override"),
+	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value for the boot step (default: auto when the GPU shares its group, else downstream)"),
+	OPT_STRING(0, "gpu", gpu, "ADDR", "boot step: the GPU for --acs auto and --vfio"),
+	OPT_BOOL(0, "vfio", vfio, "boot step: also add vfio-pci.ids= of the GPU's own functions"),
 	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
 	OPT_BOOL(0, "once", once, "boot the new kernel only once (grub-reboot); make it the default with 'acso verify --make-default'"),
 	OPT_STRING(0, "base", base, "BASE", "config step: base configuration (running, defconfig, tinyconfig or a FILE)"),
 	OPT_STRING(0, "profile", profile, "NAME", "config step: also apply kconfig/NAME.config (e.g. qemu)"),
+	OPT_LIST(0, "set", set, "CONFIG_X=V", 64, "config step: set one symbol after the fragments (repeatable)"),
+	OPT_BOOL(0, "trim", trim, "config step: keep only modules in use (localmodconfig)"),
+	OPT_LIST(0, "keyring", keyring, "FILE|DIR", 8, "fetch step: also trust these keys (repeatable)"),
 	OPT_STRING(0, "target", target, "NAME", "name of the state record (default: VERSION, or 'auto')"),
 	OPT_BOOL(0, "allow-root", allow_root, "let the build run as root (plain root, or a work directory that is not SUDO_USER's)"),
 	{"list-steps", 0, NULL, "print the step names", OPTK_CALLBACK, 0, 0, 0, NULL, opt_list_steps, OPTF_HIDDEN},
@@ -73,7 +83,9 @@ const struct acso_option run_options[] = {
 /* What the run did with a step, for the report. */
 struct step_done {
 	const char *name;
-	const char *action;  /* skipped, would-run, ran, failed */
+	const char *action;  /* skipped, not-needed, not-only, would-run, ran, failed */
+	bool will_run;       /* it runs (or ran) in this run */
+	const char *why;     /* when it does not: why */
 	struct strv argv;    /* would-run: the command */
 };
 
@@ -95,6 +107,9 @@ struct runner {
 	size_t ndone;
 	int ran, skipped;
 	char *needs_root;        /* the command to continue with as root */
+	char support_why[256];   /* register_only: the evidence */
+	char acs_why[256];       /* why the boot step registers the mode it does */
+	char *acs_resolved;      /* --acs auto: the override the groups chose */
 };
 
 static void full_argv(struct runner *rn, const char *name, const struct strv *args, struct strv *argv)
@@ -159,6 +174,42 @@ static char *shell_quote(const char *s)
 
 /* ---- the run -------------------------------------------------------------- */
 
+/* Under sudo the work dir is the user's: what root makes in it (the state,
+ * the snapshot) is given to the user, who runs acso there without sudo
+ * next (the privileged steps' logs stay root's: a record of what root did).
+ * Never through a symlink. */
+static void give_to_user(struct runner *rn, const char *path)
+{
+	size_t wl = strlen(rn->ctx->work_dir);
+	if (rn->pv.drop && path && !strncmp(path, rn->ctx->work_dir, wl) && path[wl] == '/' &&
+	    fchownat(AT_FDCWD, path, rn->pv.uid, rn->pv.gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+		msg_warn("cannot give '%s' to uid %u", path, (unsigned)rn->pv.uid);
+}
+
+static int save_state(struct runner *rn, struct acso_err *e)
+{
+	int r = state_save(rn->ctx->work_dir, rn->target, rn->st, e);
+	_cleanup_free_ char *sp = state_path(rn->ctx->work_dir, rn->target);
+	give_to_user(rn, sp);
+	return r;
+}
+
+/* A step's outputs that root wrote into the user's work dir: the snapshot
+ * (and the directory it made for it). */
+static void give_outputs(struct runner *rn, const struct run_step *s)
+{
+	const char *p = run_jstr(run_outputs(rn->st, s->name), "path");
+	if (!s->privileged || !p || strcmp(s->name, "snapshot"))
+		return;
+	give_to_user(rn, p);
+	_cleanup_free_ char *dir = xstrdup(p);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		give_to_user(rn, dir);
+	}
+}
+
 /* The step's log, WORK/logs/<target>/<step>.log, the user's for the build
  * steps. */
 static int open_log(struct runner *rn, const struct run_step *s, char **log)
@@ -183,6 +234,51 @@ static int open_log(struct runner *rn, const struct run_step *s, char **log)
 	return lfd;
 }
 
+/* What a step shows while it runs: its progress lines (PROGRESS_LINE_PREFIX,
+ * output.h) on the run's status line, redrawn on a tty; elsewhere (a log, a
+ * CI) as plain lines, the first at once and then one every
+ * RUN_PLAIN_EVERY seconds. */
+#define RUN_PLAIN_EVERY 10.0
+struct step_view {
+	const char *name;
+	struct progress bar;   /* on: a tty */
+	bool plain;            /* plain lines */
+	double last_plain;
+};
+
+static void on_step_line(void *priv, const char *line)
+{
+	struct step_view *v = priv;
+	if (!startswith(line, PROGRESS_LINE_PREFIX))
+		return;
+	const char *text = line + strlen(PROGRESS_LINE_PREFIX);
+	/* the step's own name leads most of its lines ("build: compile ...") */
+	size_t nl = strlen(v->name);
+	if (!strncmp(text, v->name, nl) && text[nl] == ':' && text[nl + 1] == ' ')
+		text += nl + 2;
+	if (v->bar.on) {
+		progress_text(&v->bar, "    %s: %.70s", v->name, text);
+		return;
+	}
+	double t = now_seconds();
+	if (v->plain && (!v->last_plain || t - v->last_plain >= RUN_PLAIN_EVERY)) {
+		v->last_plain = t;
+		msg_info("    %s: %s", v->name, text);
+	}
+}
+
+/* Ctrl-C (or SIGTERM, SIGHUP) while a step ran: recorded, and how to go on. */
+static int step_interrupted(struct runner *rn, const struct run_step *s, struct json_object *rec, double secs,
+			    int sig, const char *log)
+{
+	struct acso_err e = {0};
+	run_record_end(rec, secs, NULL, "was interrupted");
+	save_state(rn, &e);
+	msg_error("interrupted (%s) in step '%s'", strsignal(sig), s->name);
+	msg_hint("log: %s; run 'acso run' again: it resumes at '%s'", log, s->name);
+	return 128 + sig;
+}
+
 /* A step that ended without a report: recorded, worded; its exit code. */
 static int step_failed(struct runner *rn, const struct run_step *s, struct json_object *rec, double secs,
 		       int status, const char *log)
@@ -191,7 +287,7 @@ static int step_failed(struct runner *rn, const struct run_step *s, struct json_
 	char how[64];
 	spawn_describe(status, how, sizeof(how));
 	run_record_end(rec, secs, NULL, how);
-	state_save(rn->ctx->work_dir, rn->target, rn->st, &e);
+	save_state(rn, &e);
 	msg_error("step '%s' failed: acso %s %s", s->name, s->name, how);
 	show_tail(log, 15);
 	msg_hint("full log: %s; fix the cause and run 'acso run' again: it resumes at '%s'", log, s->name);
@@ -208,23 +304,39 @@ static int run_step(struct runner *rn, const struct run_step *s, struct strv *ar
 	if (lfd < 0)
 		return EXIT_FAIL;
 	struct json_object *rec = run_record_start(rn->st, s->name, inputs, key, argv, log);
-	int r = state_save(rn->ctx->work_dir, rn->target, rn->st, &e);
+	int r = save_state(rn, &e);
 	if (r < 0)
 		return fail(&e, r, "run");
-	if (!rn->ctx->json)
+	struct step_view view = {.name = s->name};
+	if (!rn->ctx->json) {
 		msg_info("%s==>%s %s", sty_err(ST_BOLD), sty_err(ST_RESET), s->name);
+		msg_info("    log: %s", log);
+		progress_start(&view.bar);
+		view.plain = !view.bar.on && rn->ctx->verbose >= 0;
+	}
 	struct buf out = {0};
 	double t0 = now_seconds();
 	bool drop = rn->pv.drop && !s->privileged;
+	/* acso's own children: they need the same config paths (XDG_*),
+	 * NO_COLOR and ACSO_DATADIR the user gave us; their progress comes
+	 * as plain lines */
+	struct strv env = {0};
+	for (size_t k = 0; drop && k < rn->user_env.n; k++)
+		strv_push(&env, rn->user_env.v[k]);
+	strv_pushf(&env, "%s=1", PROGRESS_LINES_ENV);
 	struct spawn_opts so = {
-		/* acso's own children: they need the same config paths (XDG_*),
-		 * NO_COLOR and ACSO_DATADIR the user gave us */
-		.inherit_env = true,
-		.env = drop && rn->user_env.n ? (const char *const *)rn->user_env.v : NULL,
+		.inherit_env = true, .env = (const char *const *)env.v,
 		.log_fd = lfd, .capture = &out, .drop_privs = drop, .uid = rn->pv.uid, .gid = rn->pv.gid,
+		.on_line = on_step_line, .priv = &view,
 	};
 	int status = 0;
+	struct interrupt_guard ig;
+	interrupt_begin(&ig);
 	r = spawn_run((const char *const *)argv->v, &so, &status);
+	int sig = interrupted();
+	interrupt_end(&ig);
+	progress_end(&view.bar);
+	strv_free(&env);
 	double secs = now_seconds() - t0;
 	struct json_object *report = NULL;
 	if (r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !(report = run_parse_report(out.data, out.len))) {
@@ -234,14 +346,23 @@ static int run_step(struct runner *rn, const struct run_step *s, struct strv *ar
 	buf_free(&out);
 	if (r < 0) {
 		run_record_end(rec, secs, NULL, NULL);
-		state_save(rn->ctx->work_dir, rn->target, rn->st, &e);
+		save_state(rn, &e);
 		return fail(NULL, r, "start step '%s'", s->name);
 	}
+	if (!report && sig)
+		return step_interrupted(rn, s, rec, secs, sig, log);
 	if (!report)
 		return step_failed(rn, s, rec, secs, status, log);
 	run_record_end(rec, secs, report, NULL);
-	if ((r = state_save(rn->ctx->work_dir, rn->target, rn->st, &e)) < 0)
+	give_outputs(rn, s);
+	if ((r = save_state(rn, &e)) < 0)
 		return fail(&e, r, "run");
+	if (sig) {
+		/* the step finished before it saw the signal: stop before the next */
+		msg_error("interrupted (%s) after step '%s'", strsignal(sig), s->name);
+		msg_hint("run 'acso run' again: it goes on after '%s'", s->name);
+		return 128 + sig;
+	}
 	return 0;
 }
 
@@ -302,11 +423,11 @@ static void plan_privileges(struct runner *rn)
 	}
 }
 
-static void record(struct runner *rn, const char *name, const char *action, const struct strv *argv)
+static void record(struct runner *rn, const char *name, const char *action, const char *why, const struct strv *argv)
 {
 	rn->done = xrealloc(rn->done, (rn->ndone + 1) * sizeof(*rn->done));
 	struct step_done *d = &rn->done[rn->ndone++];
-	*d = (struct step_done){.name = name, .action = action};
+	*d = (struct step_done){.name = name, .action = action, .will_run = !why, .why = why};
 	for (size_t i = 0; argv && i < argv->n; i++)
 		strv_push(&d->argv, argv->v[i]);
 }
@@ -339,7 +460,7 @@ static void would_run(struct runner *rn, const struct run_step *s, const struct 
 	}
 	rp_text("%-9s would run: %s\n", s->name, buf_str(&b));
 	buf_free(&b);
-	record(rn, s->name, "would-run", full);
+	record(rn, s->name, "would-run", NULL, full);
 }
 
 enum { STEP_NEXT, STEP_STOP };
@@ -350,18 +471,26 @@ static int one_step(struct runner *rn, size_t i, const char *prev_outputs, int *
 	const struct run_step *s = &rn->steps[i];
 	struct strv args = {0}, full = {0};
 	const char *why = NULL;
+	if (rn->po.register_only && run_step_makes_kernel(s->name)) {
+		if (rn->ctx->dry_run)
+			rp_text("%-9s not needed: the running kernel carries the override\n", s->name);
+		record(rn, s->name, "not-needed", "the running kernel already carries the override", NULL);
+		return STEP_NEXT;
+	}
 	if (rn->only >= 0 && (int)i != rn->only) {
 		if ((int)i < rn->only && !run_step_done(rn->st, s->name)) {
 			msg_error("--only %s: step '%s' before it is not done", rn->o->only, s->name);
 			*rc = EXIT_FAIL;
 			return STEP_STOP;
 		}
+		record(rn, s->name, "not-only", "--only names another step", NULL);
 		return STEP_NEXT;
 	}
 	if (run_step_args(&rn->po, rn->st, rn->pv.drop, s->name, &args, &why) < 0) {
 		strv_free(&args);
 		if (rn->ctx->dry_run) {
 			rp_text("%-9s would run once the steps before it are done\n", s->name);
+			record(rn, s->name, "would-run", NULL, NULL);
 			return STEP_NEXT;
 		}
 		msg_error("step '%s': %s", s->name, why);
@@ -373,12 +502,14 @@ static int one_step(struct runner *rn, size_t i, const char *prev_outputs, int *
 	_cleanup_free_ char *inputs = run_inputs(&args, prev_outputs);
 	strv_free(&args);
 	struct run_decision d;
-	run_decide(s, i, rn->from, rn->o->from != NULL, rn->only, rn->st, inputs, &d);
+	run_decide(s, i, rn->from, rn->o->from != NULL, rn->only, rn->po.register_only, rn->st, inputs, &d);
 	if (d.key)
 		strv_pushf(&full, "--reuse-key=%s", d.key);
 	int ret = STEP_NEXT;
 	if (d.action == RA_SKIP) {
-		record(rn, s->name, "skipped", NULL);
+		if (rn->ctx->dry_run)
+			rp_text("%-9s done: same inputs, outputs intact\n", s->name);
+		record(rn, s->name, "skipped", "done with the same inputs, its outputs intact", NULL);
 		rn->skipped++;
 	} else if (rn->ctx->dry_run) {
 		would_run(rn, s, &full);
@@ -388,7 +519,7 @@ static int one_step(struct runner *rn, size_t i, const char *prev_outputs, int *
 		ret = STEP_STOP;
 	} else {
 		int r = run_step(rn, s, &full, inputs, d.key);
-		record(rn, s->name, r ? "failed" : "ran", NULL);
+		record(rn, s->name, r ? "failed" : "ran", NULL, NULL);
 		if (r) {
 			*rc = r;
 			ret = STEP_STOP;
@@ -417,6 +548,14 @@ static int run_all(struct runner *rn)
 static int render(struct runner *rn, int rc)
 {
 	rp_string(RP_JSON, "target", NULL, rn->target);
+	rp_bool(RP_JSON, "register_only", NULL, rn->po.register_only);
+	if (rn->po.register_only)
+		rp_string(RP_JSON, "register_only_why", NULL, rn->support_why);
+	rp_string(RP_JSON, "acs", NULL, rn->po.acs);
+	if (rn->acs_resolved)
+		rp_string(RP_JSON, "acs_override", NULL, rn->acs_resolved);
+	if (rn->acs_why[0])
+		rp_string(RP_JSON, "acs_why", NULL, rn->acs_why);
 	if (!rn->needs_root) {
 		_cleanup_free_ char *sp = state_path(rn->ctx->work_dir, rn->target);
 		rp_string(RP_JSON, "state_file", NULL, sp);
@@ -424,8 +563,11 @@ static int render(struct runner *rn, int rc)
 	rp_open_array("steps");
 	for (size_t i = 0; i < rn->ndone; i++) {
 		rp_open_object(NULL);
-		rp_string(RP_JSON, "step", NULL, rn->done[i].name);
+		rp_string(RP_JSON, "name", NULL, rn->done[i].name);
 		rp_string(RP_JSON, "action", NULL, rn->done[i].action);
+		rp_bool(RP_JSON, "will_run", NULL, rn->done[i].will_run);
+		if (rn->done[i].why)
+			rp_string(RP_JSON, "why", NULL, rn->done[i].why);
 		if (rn->done[i].argv.n) {
 			rp_open_array("argv");
 			for (size_t k = 0; k < rn->done[i].argv.n; k++)
@@ -455,7 +597,8 @@ static int render(struct runner *rn, int rc)
 					  "do not reboot into it before it is:\n", mok);
 				rp_text("  sudo acso sign %s   (enrols it with mokutil --import)\n", rel ? rel : "RELEASE");
 			} else
-				rp_text("Next: reboot%s%s, then run 'acso verify'\n", rel ? " into " : "", rel ? rel : "");
+				rp_text("Next: reboot%s%s, then run 'acso verify'\n", rel && !rn->po.register_only ? " into " : "",
+					rel && !rn->po.register_only ? rel : "");
 		}
 	}
 	return report_end(rc);
@@ -510,9 +653,34 @@ static void runner_free(struct runner *rn)
 		strv_free(&rn->done[i].argv);
 	free(rn->done);
 	free(rn->needs_root);
+	free(rn->acs_resolved);
 	json_object_put(rn->st);
 	free(rn->self);
 	strv_free(&rn->user_env);
+}
+
+/* What the run makes and registers, said before it starts: the kernel
+ * (built, or the running one carries the override) and the override mode. */
+static void plan_kernel_and_mode(struct runner *rn)
+{
+	struct acso_ctx *ctx = rn->ctx;
+	struct sysinfo si = {0};
+	sysinfo_read(ctx->rootfd, strcmp(ctx->root, "/") == 0, &si);
+	struct acs_support sup;
+	acs_support_detect(ctx->rootfd, si.release, si.log_acs_enabled, si.log_acs_unknown_param, &sup);
+	rn->po.register_only = run_register_only(&sup, rn->o->build, rn->support_why, sizeof(rn->support_why));
+	if (rn->po.register_only)
+		msg_info("the running kernel %s already carries the ACS override (%s): no kernel to build, "
+			 "registering the boot parameters only (--build builds anyway)",
+			 si.release ? si.release : "", rn->support_why);
+	sysinfo_free(&si);
+	if (rn->o->acs) {
+		rn->po.acs = rn->o->acs;
+		return;
+	}
+	rn->po.acs = run_default_acs(ctx->rootfd, rn->o->gpu, &rn->acs_resolved, rn->acs_why, sizeof(rn->acs_why));
+	msg_info("boot: --acs %s%s%s: %s", rn->po.acs, rn->acs_resolved ? " = " : "",
+		 rn->acs_resolved ? rn->acs_resolved : "", rn->acs_why);
 }
 
 int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
@@ -529,7 +697,8 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		.ctx = ctx, .o = &o, .argc = argc, .argv = argv,
 		.po = {.version = first < argc ? argv[first] : NULL, .net = &net, .net_nomirror = &net_nomirror, .acs = o.acs, .base = o.base,
 		       .profile = o.profile, .prebuilt = o.prebuilt, .iommu_pt = o.iommu_pt,
-		       .allow_root = o.allow_root, .once = o.once},
+		       .allow_root = o.allow_root, .once = o.once, .gpu = o.gpu, .set = &o.set,
+		       .keyring = &o.keyring, .trim = o.trim, .vfio = o.vfio},
 	};
 	struct sb_state sb; /* Secure Boot: the new kernel boots once until verify passes */
 	sb_read(ctx->rootfd, !strcmp(ctx->root, "/"), &sb);
@@ -538,6 +707,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 	if ((r = plan_run(&rn)) || (r = find_self(&rn)))
 		goto out;
 	plan_privileges(&rn);
+	plan_kernel_and_mode(&rn);
 	if ((r = lock_run(&rn, &lock)))
 		goto out;
 	bool garbage = false;
@@ -553,5 +723,7 @@ out:
 	unlock_work_dir(lock);
 	strv_free(&net);
 	strv_free(&net_nomirror);
+	strv_free(&o.set);
+	strv_free(&o.keyring);
 	return r;
 }

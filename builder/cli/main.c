@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #define N CMD_NETWORK
 #define M CMD_MIRROR
 #define SU CMD_SUDO_HOME
+#define AU CMD_AS_USER
 
 /* The one command table. Order is the order of `acso --help`. */
 static const struct acso_command commands[] = {
@@ -43,16 +45,16 @@ static const struct acso_command commands[] = {
 	{"snapshot", cmd_snapshot, snapshot_options, 0, 1, 0, "[FILE]",
 	 "capture what acso reads (sysfs groups, PCI config, /proc, kernel log, GRUB files) into an archive",
 	 "Default FILE: WORK/snapshots/snapshot-<UTC>.tar.gz (--before: WORK/snapshots/before.tar.gz). The archive unpacks to a tree that --root can replay (or give the archive itself to --root)."},
-	{"resolve", cmd_resolve, resolve_options, 0, 1, N | M, "[RELEASE]",
+	{"resolve", cmd_resolve, resolve_options, 0, 1, N | M | AU, "[RELEASE]",
 	 "match the running kernel (or RELEASE) to an upstream kernel.org release", "The latest point release of the series (releases.json, or the series directory for a series no longer listed); says when the series is end of life and names the nearest longterm series."},
-	{"fetch", cmd_fetch, fetch_options, 0, 1, L | N | M, "[VERSION]",
+	{"fetch", cmd_fetch, fetch_options, 0, 1, L | N | M | AU, "[VERSION]",
 	 "download, verify (sha256sums.asc and .tar.sign) and extract a kernel source tree", "Into WORK/src/linux-VERSION, WORK/src/current pointing at it. Exit codes: 5 checksum or signature does not verify, 6 key not in the keyring."},
 	{"verify-signature", cmd_verify_signature, verify_signature_options, 1, 2, 0, "FILE [SIG]",
 	 "verify a cleartext-signed or detached-signed file against the keyring",
 	 "Exit codes: 0 good, 5 BAD or refused signature, 6 no public key, 7 malformed."},
-	{"patch", cmd_patch, patch_options, 0, 0, L, "",
+	{"patch", cmd_patch, patch_options, 0, 0, L | AU, "",
 	 "place the ACS override patch (and extra patches) in a kernel source tree", "Applies --patch/--patches in order, all or nothing, then places the override by meaning: its entry just before the { 0 } of pci_dev_acs_enabled[], its code before that table, its documentation entry in kernel-parameters.txt. A tree that already carries pcie_acs_override is left alone. --dry-run prints the unified diff. Then compiles drivers/pci/quirks.o if the tree is configured."},
-	{"config", cmd_config, config_options, 0, 0, L, "",
+	{"config", cmd_config, config_options, 0, 0, L | AU, "",
 	 "write the kernel configuration: base config, fragments, profile, trim", "Starts from the running kernel's config (or --base), applies kconfig/acso.config, vfio.config, the --profile fragment and --set, optionally trims to the modules in use (--trim), runs make olddefconfig, reports what changed from the base, checks the override's settings survived and compiles drivers/pci/quirks.o."},
 	{"build", cmd_build, build_options, 0, 0, LS | SU, "",
 	 "build the Debian packages (make bindeb-pkg) as a normal user", "Under sudo it builds as SUDO_USER; the packages, with their SHA-256, and manifest.json land in WORK/build/RELEASE/, the log in WORK/logs/. On failure: the first error lines and a diagnosis with the fix."},
@@ -75,7 +77,7 @@ static const struct acso_command commands[] = {
 	 "the whole job: resolve, fetch, patch, config, build, install, boot parameters", NULL},
 	{"status", cmd_status, status_options, 0, 1, 0, "[TARGET]",
 	 "show each step of `acso run`, its state, time and log", NULL},
-	{"clean", cmd_clean, clean_options, 0, 0, LS, "",
+	{"clean", cmd_clean, clean_options, 0, 0, LS | AU, "",
 	 "remove build trees from the work directory, keep verified downloads", NULL},
 };
 
@@ -185,6 +187,30 @@ static const char *find_data_dir(void)
 	return ACSO_DATADIR;
 }
 
+/* Under sudo the default work dir is SUDO_USER's own ~/.cache/acso (home
+ * from the password database): root's would be /root/.cache/acso, which the
+ * build, dropped to the user, cannot even enter. */
+static struct acso_user sudo_user;
+static bool sudo_default_work_dir;
+
+/* A command that writes only the work dir (CMD_AS_USER), under sudo in the
+ * user's default work dir, runs as the user: `sudo acso fetch` must not
+ * leave a root-owned tree in the user's cache. 0 or an exit code. */
+static int sudo_run_as_user(struct acso_ctx *ctx)
+{
+	if (!sudo_default_work_dir || !(ctx->cmd->flags & CMD_AS_USER))
+		return 0;
+	const struct acso_user *u = &sudo_user;
+	if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 || setuid(u->uid) < 0)
+		return fail(NULL, -errno, "become SUDO_USER '%s'", u->name);
+	if (setuid(0) == 0) /* must be impossible now */
+		return fail(NULL, -EPERM, "drop root for SUDO_USER '%s'", u->name);
+	setenv("HOME", u->home, 1);
+	setenv("USER", u->name, 1);
+	setenv("LOGNAME", u->name, 1);
+	return 0;
+}
+
 /* Config files, then the work dir and the data dir. */
 static int setup_context(struct acso_ctx *ctx)
 {
@@ -212,14 +238,17 @@ static int setup_context(struct acso_ctx *ctx)
 		ctx->work_dir = conf_get(&ctx->conf, "work_dir");
 	if (!ctx->work_dir) {
 		const char *xdg = getenv("XDG_CACHE_HOME");
-		ctx->work_dir = xdg && *xdg ? path_join(xdg, "acso") : path_join(home_dir(), ".cache/acso");
-		/* Issue 12 makes every command follow sudo: drop the flag test. */
-		struct acso_user u;
+		char *def = xdg && *xdg ? path_join(xdg, "acso") : path_join(home_dir(), ".cache/acso");
+		/* every command follows sudo (issue 12): `sudo acso run`,
+		 * `sudo acso install` and the user's own `acso build` share it */
 		struct passwd *rootpw = getpwuid(0);
-		char *mine;
-		if ((ctx->cmd->flags & CMD_SUDO_HOME) && user_invoking(&u, NULL) == 0 &&
-		    (mine = user_sudo_work_dir(&u, ctx->work_dir, rootpw ? rootpw->pw_dir : NULL)))
-			ctx->work_dir = mine;
+		char *mine = user_invoking(&sudo_user, NULL) == 0
+				     ? user_sudo_work_dir(&sudo_user, def, rootpw ? rootpw->pw_dir : NULL)
+				     : NULL;
+		sudo_default_work_dir = mine != NULL;
+		if (mine)
+			free(def);
+		ctx->work_dir = mine ? mine : def;
 	}
 	if (ctx->work_dir[0] != '/') {
 		char cwd[PATH_MAX];
@@ -316,6 +345,8 @@ int main(int argc, char **argv)
 		return out_finish(r == CMD_HELP_SHOWN ? EXIT_OK : r);
 	out_init(&ctx);
 	r = setup_context(&ctx);
+	if (!r)
+		r = sudo_run_as_user(&ctx);
 	if (r)
 		return r;
 	r = c->fn(&ctx, sub_argc, sub_argv);

@@ -167,12 +167,28 @@ void fmt_duration(double s, char *buf, size_t len)
 void progress_start(struct progress *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->on = g && g->verbose >= 0 && !g->json && isatty(2);
+	const char *lines = getenv(PROGRESS_LINES_ENV);
+	p->lines = lines && !strcmp(lines, "1");
+	p->on = g && g->verbose >= 0 && (p->lines || (!g->json && isatty(2)));
 	p->start = now_seconds();
 }
 
 static void progress_line(struct progress *p, const char *line)
 {
+	if (p->lines) {
+		/* once a second, and at once when the label (the text before
+		 * the first digit: "build: compile ") changes */
+		double t = now_seconds();
+		size_t lab = strcspn(line, "0123456789");
+		bool same = strlen(p->label) == lab && !strncmp(p->label, line, lab);
+		if (p->last_line && t - p->last_line < 1.0 && same)
+			return;
+		p->last_line = t;
+		snprintf(p->label, sizeof(p->label), "%.*s", (int)(lab < sizeof(p->label) - 1 ? lab : 0), line);
+		fprintf(stderr, "%s%s\n", PROGRESS_LINE_PREFIX, line);
+		fflush(stderr);
+		return;
+	}
 	int n = (int)strlen(line);
 	fprintf(stderr, "\r%s", line);
 	for (int i = n; i < p->width; i++)
@@ -222,7 +238,7 @@ void progress_text(struct progress *p, const char *fmt, ...)
 
 void progress_end(struct progress *p)
 {
-	if (p->on && p->width) {
+	if (p->on && !p->lines && p->width) {
 		fputc('\n', stderr);
 		p->width = 0;
 	}

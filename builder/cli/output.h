@@ -40,11 +40,19 @@ struct json_object *json_from_strv(const struct strv *s);
 /* Flush stdout and check it was written; returns code or EXIT_FAIL. */
 int out_finish(int code);
 
-/* One-line progress on a tty stderr (no-op otherwise, with -q, or with --json). */
+/* One-line progress on a tty stderr (no-op otherwise, with -q, or with --json).
+ * A step of `acso run` (ACSO_PROGRESS_LINES=1 in its environment) writes
+ * each update instead as a plain line "acso-progress: TEXT" on stderr, at
+ * most one a second, even with --json: the run shows it on its own line. */
+#define PROGRESS_LINE_PREFIX "acso-progress: "
+#define PROGRESS_LINES_ENV "ACSO_PROGRESS_LINES"
 struct progress {
 	bool on;
+	bool lines;     /* plain PROGRESS_LINE_PREFIX lines for acso run */
 	double start;
 	double last;
+	double last_line;
+	char label[48];  /* lines: the label of the last line written */
 	int width;
 };
 void progress_start(struct progress *p);

@@ -352,12 +352,17 @@ const char *kbuild_phase_name(enum kbuild_phase p)
 
 bool kbuild_line(const char *line, enum kbuild_phase *phase)
 {
+	/* Only lines that come after every object of the phase before. Not
+	 * "dpkg-buildpackage": since bindeb-pkg runs dpkg-buildpackage first
+	 * and the kernel is compiled inside it, its line opens the build (the
+	 * compile showed as "package"). Not "LD [M]" nor "MODPOST
+	 * vmlinux.symvers": multi-object modules link, and vmlinux.o is
+	 * checked, while other objects still compile; Module.symvers is
+	 * written once every module is. */
 	static const struct { const char *prefix; enum kbuild_phase phase; } starts[] = {
 		{"  LD      vmlinux", KB_LINK},
-		{"  MODPOST ", KB_MODULES},
-		{"  LD [M]  ", KB_MODULES},
+		{"  MODPOST Module.symvers", KB_MODULES},
 		{"dpkg-deb: building package", KB_PACKAGE},
-		{"dpkg-buildpackage", KB_PACKAGE},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(starts); i++)
 		if (startswith(line, starts[i].prefix) && *phase < starts[i].phase)

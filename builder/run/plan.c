@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "boot/pick.h"
+#include "machine/acssupport.h"
 #include "run/plan.h"
 
 static const struct run_step build_steps[] = {
@@ -151,6 +153,10 @@ static int tree_args(const struct run_plan_opts *o, struct json_object *st, bool
 		strv_pushf(a, "--base=%s", o->base);
 	if (!strcmp(name, "config") && o->profile)
 		strv_pushf(a, "--profile=%s", o->profile);
+	if (!strcmp(name, "config") && o->trim)
+		strv_push(a, "--trim");
+	for (size_t i = 0; !strcmp(name, "config") && o->set && i < o->set->n; i++)
+		strv_pushf(a, "--set=%s", o->set->v[i]);
 	if (!strcmp(name, "build") && o->allow_root && !drop)
 		strv_push(a, "--allow-root");
 	return 0;
@@ -160,9 +166,15 @@ static int grub_args(const struct run_plan_opts *o, struct json_object *st, stru
 {
 	if (o->acs)
 		strv_pushf(a, "--acs=%s", o->acs);
+	if (o->gpu)
+		strv_pushf(a, "--gpu=%s", o->gpu);
+	if (o->vfio)
+		strv_push(a, "--vfio");
 	if (o->iommu_pt)
 		strv_push(a, "--iommu-pt");
-	if (o->once || o->secure_boot) { /* Secure Boot: never the default before verify passes */
+	/* Secure Boot: never the default before verify passes; the running
+	 * kernel carries the override: no new kernel to boot once */
+	if ((o->once || o->secure_boot) && !o->register_only) {
 		const char *rel = run_jstr(run_outputs(st, o->prebuilt ? "prebuilt" : "install"), "release");
 		if (!rel) {
 			*why = "the install step reported no release for --once";
@@ -206,6 +218,8 @@ int run_step_args(const struct run_plan_opts *o, struct json_object *st, bool dr
 			return -1;
 		}
 		push_all(a, o->net);
+		for (size_t i = 0; o->keyring && i < o->keyring->n; i++)
+			strv_pushf(a, "--keyring=%s", o->keyring->v[i]);
 		strv_push(a, target);
 	} else if (!strcmp(name, "patch") || !strcmp(name, "config") || !strcmp(name, "build")) {
 		return tree_args(o, st, drop, name, a, why);
@@ -240,10 +254,23 @@ char *run_inputs(const struct strv *args, const char *prev_outputs)
 	return s;
 }
 
-void run_decide(const struct run_step *s, size_t i, int from, bool have_from, int only, struct json_object *st,
-		const char *inputs, struct run_decision *d)
+bool run_step_makes_kernel(const char *name)
+{
+	static const char *const makers[] = {"resolve", "fetch", "patch", "config", "build", "install", "prebuilt"};
+	for (size_t i = 0; i < ARRAY_SIZE(makers); i++)
+		if (!strcmp(makers[i], name))
+			return true;
+	return false;
+}
+
+void run_decide(const struct run_step *s, size_t i, int from, bool have_from, int only, bool register_only,
+		struct json_object *st, const char *inputs, struct run_decision *d)
 {
 	memset(d, 0, sizeof(*d));
+	if (register_only && run_step_makes_kernel(s->name)) {
+		d->action = RA_NOT_NEEDED;
+		return;
+	}
 	if (only >= 0 && (int)i != only) {
 		d->action = (int)i < only && !run_step_done(st, s->name) ? RA_BLOCKED : RA_NOT_ONLY;
 		return;
@@ -254,6 +281,57 @@ void run_decide(const struct run_step *s, size_t i, int from, bool have_from, in
 	d->forced = (have_from && (int)i >= from) || only == (int)i;
 	d->key = s->keyed ? run_attempt_key(rec, inputs, d->forced) : NULL;
 	d->action = done && !d->forced ? RA_SKIP : RA_RUN;
+}
+
+bool run_register_only(const struct acs_support *sup, bool force_build, char *why, size_t whylen)
+{
+	if (force_build || sup->supported != TRI_YES)
+		return false;
+	switch (sup->evidence) {
+	case ACS_EV_KALLSYMS:
+	case ACS_EV_SYSTEM_MAP:
+		snprintf(why, whylen, "%s names the patch's symbol %s", sup->source, sup->symbol);
+		break;
+	default:
+		snprintf(why, whylen, "the %s says \"PCIe ACS overrides enabled\"", sup->source);
+		break;
+	}
+	return true;
+}
+
+const char *run_default_acs(int rootfd, const char *gpu, char **resolved, char *why, size_t whylen)
+{
+	static const char *const refusals[] = {
+		[PICK_IOMMU_OFF] = "no IOMMU groups are visible",
+		[PICK_NO_SUCH_GPU] = "the --gpu address is no GPU",
+		[PICK_NO_GPU] = "the machine shows no GPU",
+		[PICK_AMBIGUOUS] = "several GPUs and nothing says which one (give --gpu)",
+		[PICK_NO_COMMON] = "several GPUs share their groups and no one override fits all (give --gpu)",
+		[PICK_GPU_NO_GROUP] = "the GPU is in no IOMMU group",
+		[PICK_NO_SPLIT] = "no override splits the GPU's group",
+	};
+	struct boot_request rq = {.acs = "auto", .intel_iommu = 0, .gpu = gpu};
+	struct strv params = {0};
+	struct gpu_pick pick = {0};
+	struct acso_err e = {0};
+	int r = boot_params_decide(rootfd, &rq, &params, &pick, &e);
+	strv_free(&params);
+	*resolved = NULL;
+	const char *mode = "downstream";
+	if (r == 0 && pick.acs && *pick.acs) {
+		mode = "auto";
+		*resolved = xstrdup(pick.acs);
+		snprintf(why, whylen, "GPU %s shares its IOMMU group; %s is the least invasive override that splits it",
+			 pick.gpu[0] ? pick.gpu : "of this machine", pick.acs);
+	} else if (r == 0) {
+		snprintf(why, whylen, "no GPU shares its IOMMU group: the default");
+	} else if (r == -ACSO_E_STATE && pick.status < ARRAY_SIZE(refusals) && refusals[pick.status]) {
+		snprintf(why, whylen, "the groups cannot choose (%s): the default", refusals[pick.status]);
+	} else {
+		snprintf(why, whylen, "the groups could not be read (%s): the default", e.msg[0] ? e.msg : "error");
+	}
+	gpu_pick_free(&pick);
+	return mode;
 }
 
 /* ---- who runs the steps --------------------------------------------------- */

@@ -33,7 +33,11 @@ struct run_plan_opts {
 	/* the network options given to acso run, passed on to the steps that
 	 * contact a server: with --mirror (resolve, fetch), without (prebuilt) */
 	const struct strv *net, *net_nomirror;
-	bool prebuilt, iommu_pt, allow_root, once;
+	const char *gpu;         /* --gpu ADDR: the boot step's GPU */
+	const struct strv *set;  /* --set CONFIG_X=V, for the config step */
+	const struct strv *keyring; /* --keyring, for the fetch step */
+	bool prebuilt, iommu_pt, allow_root, once, trim, vfio;
+	bool register_only;      /* the running kernel carries the override: no build */
 	bool secure_boot;        /* on in the root: the new kernel boots once (grub-reboot) until verify */
 };
 
@@ -76,15 +80,37 @@ enum run_action {
 	RA_SKIP,       /* done with the same inputs, outputs intact */
 	RA_NOT_ONLY,   /* --only names another step */
 	RA_BLOCKED,    /* --only: this step before it is not done */
+	RA_NOT_NEEDED, /* the running kernel carries the override: no kernel to make */
 };
 struct run_decision {
 	enum run_action action;
 	bool forced;   /* --from / --only names it: runs even if done */
 	char *key;     /* keyed steps: the attempt key */
 };
-/* from: index of --from (0 without), only: index of --only (-1 without). */
-void run_decide(const struct run_step *s, size_t i, int from, bool have_from, int only, struct json_object *st,
-		const char *inputs, struct run_decision *d);
+/* from: index of --from (0 without), only: index of --only (-1 without).
+ * register_only: the running kernel carries the override, the steps that
+ * make and install a kernel are RA_NOT_NEEDED. */
+void run_decide(const struct run_step *s, size_t i, int from, bool have_from, int only, bool register_only,
+		struct json_object *st, const char *inputs, struct run_decision *d);
+/* Is the step one that makes or installs a kernel (skipped when the running
+ * kernel already carries the override)? */
+bool run_step_makes_kernel(const char *name);
+
+/* ---- does the run build at all ---- */
+struct acs_support;
+/* The run registers the parameters only when the running kernel (of the
+ * root) carries the override, unless force_build (--build). why: the
+ * evidence in words ("/proc/kallsyms names pcie_acs_overrides"), for the
+ * run to say, when it returns true. */
+bool run_register_only(const struct acs_support *sup, bool force_build, char *why, size_t whylen);
+
+/* The override the boot step registers when --acs is not given (what
+ * `acso check` recommends): "auto" when the chosen GPU (gpu, or NULL: see
+ * gpu_pick) shares its group, the least invasive override `acso groups`
+ * computes, with that override in *resolved; otherwise "downstream"
+ * (*resolved NULL). why: the reason in words. Reads the IOMMU groups below
+ * rootfd; never fails. */
+const char *run_default_acs(int rootfd, const char *gpu, char **resolved, char *why, size_t whylen);
 
 /* ---- who runs the steps ---- */
 struct run_privs {

@@ -15,7 +15,10 @@
 #      in the guest exits 1;
 #   4. the same with grub.cfg as acso left it: the boot log has the override
 #      line, every group the stock kernel merged is split except the PCI
-#      bridge's, and `acso verify --json` exits 0 for the GPU stand-in.
+#      bridge's, and `acso verify --json` exits 0 for the GPU stand-in;
+#   5. vendor kernel (tests/e2e/lib/vendor.sh): the same kernel booted without
+#      the parameter, `acso run` in the guest builds nothing, registers it,
+#      and the next boot splits the groups.
 # Prints both group listings and the timings. Needs root, QEMU, debootstrap,
 # the host's apt source for its own release, and about 10 GB under $TMPDIR.
 . "$(dirname "$0")/../lib.sh"
@@ -131,6 +134,25 @@ if e2e_time boot-override e2e_boot_image override "$IMG" "$MNT" "$after_log"; th
 	t_pass "the image boots with the override (${E2E_BOOT_SECONDS}s)"
 else
 	t_fail "the image boots with the override"
+fi
+
+# --- 5. vendor kernel (issue 12): it carries the override, run registers only ---
+. "$(dirname "$0")/lib/vendor.sh"
+if e2e_vendor_prepare "$MNT"; then
+	vendor_log=$T/boot-vendor-run.log
+	e2e_time boot-vendor-run e2e_boot_image vendor-run "$IMG" "$MNT" "$vendor_log" ||
+		t_fail "vendor kernel: the image boots without the parameter and reports"
+	tr -d '\r' <"$vendor_log" | sed -n '/^=== acso-e2e vendor begin/,/^=== acso-e2e vendor end/s/^/# guest: /p'
+	e2e_vendor_check_run "$vendor_log" "$MNT"
+	rm -f "$MNT$E2E_HOOK"
+	vendor_after=$T/boot-vendor-after.log
+	e2e_time boot-vendor-after e2e_boot_image vendor-after "$IMG" "$MNT" "$vendor_after" ||
+		t_fail "vendor kernel: the next boot reports"
+	[ "$(e2e_result_field "$vendor_after" verify-exit)" = 0 ] &&
+		t_pass "vendor kernel: the next boot splits the groups (acso verify exits 0)" ||
+		t_fail "vendor kernel: the next boot splits the groups" "$(e2e_result_section "$vendor_after" verify | tail -20)"
+else
+	t_fail "vendor kernel: the image prepared (parameter out, hook in)"
 fi
 
 # --- what the two boots showed ---------------------------------------------

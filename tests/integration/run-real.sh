@@ -195,7 +195,7 @@ cut() {
 	[ "$(jq -r ".steps.$step.state" "$KW/state/auto.json" 2>/dev/null)" = running ] || bad="$bad not-inside-$step($(states "$KW/state/auto.json" 2>/dev/null | tr '\n' ' '))"
 
 	"${KRUN[@]}" >"$T/cut.out" 2>"$T/cut.err" || bad="$bad rerun-failed($(grep -v '^==>' "$T/cut.err" | head -3))"
-	[ "$(sed -n '1s/^==> //p' "$T/cut.err")" = "$step" ] || bad="$bad did-not-resume-at-$step($(sed -n 's/^==> //p' "$T/cut.err" | tr '\n' ' '))"
+	[ "$(sed -n 's/^==> //p' "$T/cut.err" | head -1)" = "$step" ] || bad="$bad did-not-resume-at-$step($(sed -n 's/^==> //p' "$T/cut.err" | tr '\n' ' '))"
 	# every step done, the same packages, kernel files, drop-in, reports,
 	# tree, and no other name in the work dir or the root
 	fingerprint "$KW" "$KR" >"$T/k-print" 2>&1

@@ -260,13 +260,24 @@ static void test_estimate(void **state)
 static void test_lines(void **state)
 {
 	enum kbuild_phase ph = KB_PREPARE;
+	/* bindeb-pkg runs dpkg-buildpackage first and compiles inside it
+	 * (linux v6.1 scripts/Makefile.package, the bindeb-pkg rule): its
+	 * lines open the build, they are not the packaging */
+	kbuild_line("dpkg-buildpackage -r\"fakeroot -u\" -a$(cat debian/arch)  -b -nc -uc", &ph);
+	kbuild_line("dpkg-buildpackage: info: source package linux-upstream", &ph);
+	assert_int_equal(ph, KB_PREPARE);
 	assert_false(kbuild_line("  HOSTCC  scripts/basic/fixdep", &ph));
 	assert_int_equal(ph, KB_PREPARE);
 	assert_true(kbuild_line("  CC      mm/swap.o", &ph));
 	assert_int_equal(ph, KB_COMPILE);
+	/* a multi-object module links while the rest still compiles */
+	kbuild_line("  LD [M]  fs/fat/fat.o", &ph);
+	assert_int_equal(ph, KB_COMPILE);
 	assert_true(kbuild_line("  CC [M]  drivers/vfio/vfio.o", &ph));
 	assert_false(kbuild_line("  CC      kernel/bounds.s", &ph));
 	assert_false(kbuild_line("  LD      vmlinux", &ph));
+	assert_int_equal(ph, KB_LINK);
+	kbuild_line("  MODPOST vmlinux.symvers", &ph);
 	assert_int_equal(ph, KB_LINK);
 	kbuild_line("  MODPOST Module.symvers", &ph);
 	assert_int_equal(ph, KB_MODULES);

@@ -14,6 +14,7 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "machine/acssupport.h"
 #include "run/plan.h"
 #include "run/state.h"
 #include "base/util.h"
@@ -216,9 +217,38 @@ static void test_plan_args(void **state)
 	assert_true(strv_has(&a, "--once=6.1.192-acso"));
 	assert_true(strv_has(&a, "--set-default-saved"));
 	strv_free(&a);
+	/* the running kernel carries the override: no new kernel, no --once */
+	o.register_only = true;
+	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), 0);
+	assert_false(strv_has(&a, "--once=6.1.192-acso"));
+	strv_free(&a);
+	o.register_only = false;
 	o.prebuilt = true; /* --once then needs the prebuilt step's release */
 	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), -1);
 	strv_free(&a);
+	o.prebuilt = o.once = false;
+	/* run's own options reach their steps: --gpu --vfio (grub), --trim
+	 * --set (config), --keyring (fetch) */
+	struct strv set = {0}, kr = {0};
+	strv_push(&set, "CONFIG_X=y");
+	strv_push(&kr, "/k.asc");
+	o.gpu = "01:00.0";
+	o.vfio = o.trim = true;
+	o.set = &set;
+	o.keyring = &kr;
+	assert_int_equal(run_step_args(&o, st, false, "grub", &a, &why), 0);
+	assert_true(strv_has(&a, "--gpu=01:00.0"));
+	assert_true(strv_has(&a, "--vfio"));
+	strv_free(&a);
+	assert_int_equal(run_step_args(&o, st, false, "config", &a, &why), 0);
+	assert_true(strv_has(&a, "--trim"));
+	assert_true(strv_has(&a, "--set=CONFIG_X=y"));
+	strv_free(&a);
+	assert_int_equal(run_step_args(&o, st, false, "fetch", &a, &why), 0);
+	assert_true(strv_has(&a, "--keyring=/k.asc"));
+	strv_free(&a);
+	strv_free(&set);
+	strv_free(&kr);
 	json_object_put(st);
 	/* the install step's MOK: the run stops before the reboot unless enrolled */
 	static const char *const inst[] = {"install"};
@@ -253,34 +283,66 @@ static void test_plan_decide(void **state)
 	json_object_object_add(run_step_rec(st, "build"), "inputs", json_object_new_string("IN"));
 	struct run_decision d;
 	/* done, same inputs, its tree still there: skipped */
-	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, st, "IN", &d);
+	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, false, st, "IN", &d);
 	assert_int_equal(d.action, RA_SKIP);
 	assert_null(d.key);
 	/* changed inputs, or --from at or before it: run again */
-	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, st, "OTHER", &d);
+	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, false, st, "OTHER", &d);
 	assert_int_equal(d.action, RA_RUN);
-	run_decide(&s[fetch], (size_t)fetch, fetch, true, -1, st, "IN", &d);
+	run_decide(&s[fetch], (size_t)fetch, fetch, true, -1, false, st, "IN", &d);
 	assert_int_equal(d.action, RA_RUN);
 	assert_true(d.forced);
-	run_decide(&s[fetch], (size_t)fetch, fetch + 1, true, -1, st, "IN", &d);
+	run_decide(&s[fetch], (size_t)fetch, fetch + 1, true, -1, false, st, "IN", &d);
 	assert_int_equal(d.action, RA_SKIP);
 	/* the tree is gone: run again */
 	rmdir(w);
-	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, st, "IN", &d);
+	run_decide(&s[fetch], (size_t)fetch, 0, false, -1, false, st, "IN", &d);
 	assert_int_equal(d.action, RA_RUN);
 	/* build's packages are not there: run again, with a key */
-	run_decide(&s[build], (size_t)build, 0, false, -1, st, "IN", &d);
+	run_decide(&s[build], (size_t)build, 0, false, -1, false, st, "IN", &d);
 	assert_int_equal(d.action, RA_RUN);
 	assert_non_null(d.key);
 	free(d.key);
 	/* --only build: the steps before it must be done, the others are left */
-	run_decide(&s[0], 0, 0, false, build, st, "IN", &d);
+	run_decide(&s[0], 0, 0, false, build, false, st, "IN", &d);
 	assert_int_equal(d.action, RA_BLOCKED);
-	run_decide(&s[fetch], (size_t)fetch, 0, false, build, st, "IN", &d);
+	run_decide(&s[fetch], (size_t)fetch, 0, false, build, false, st, "IN", &d);
 	assert_int_equal(d.action, RA_NOT_ONLY);
-	run_decide(&s[build + 1], (size_t)build + 1, 0, false, build, st, "IN", &d);
+	run_decide(&s[build + 1], (size_t)build + 1, 0, false, build, false, st, "IN", &d);
 	assert_int_equal(d.action, RA_NOT_ONLY);
+	/* the running kernel carries the override: every step that makes or
+	 * installs a kernel is not needed, the snapshot and boot steps run */
+	for (size_t i = 0; i < n; i++) {
+		run_decide(&s[i], i, 0, false, -1, true, st, "NEW", &d);
+		bool maker = strcmp(s[i].name, "snapshot") && strcmp(s[i].name, "grub");
+		assert_int_equal(d.action, maker ? RA_NOT_NEEDED : RA_RUN);
+		free(d.key);
+	}
 	json_object_put(st);
+}
+
+static void test_plan_register_only(void **state)
+{
+	struct acs_support sup = {.supported = TRI_YES, .evidence = ACS_EV_KALLSYMS};
+	snprintf(sup.source, sizeof(sup.source), "/proc/kallsyms");
+	snprintf(sup.symbol, sizeof(sup.symbol), "pcie_acs_overrides");
+	char why[256] = "";
+	assert_true(run_register_only(&sup, false, why, sizeof(why)));
+	assert_non_null(strstr(why, "/proc/kallsyms"));
+	assert_non_null(strstr(why, "pcie_acs_overrides"));
+	/* --build forces the build */
+	assert_false(run_register_only(&sup, true, why, sizeof(why)));
+	/* unknown or no: build (the flavour alone is never proof) */
+	sup.supported = TRI_UNKNOWN;
+	snprintf(sup.flavour, sizeof(sup.flavour), "pve");
+	assert_false(run_register_only(&sup, false, why, sizeof(why)));
+	sup.supported = TRI_NO;
+	assert_false(run_register_only(&sup, false, why, sizeof(why)));
+	sup.supported = TRI_YES;
+	sup.evidence = ACS_EV_BOOT_LOG;
+	snprintf(sup.source, sizeof(sup.source), "kernel log");
+	assert_true(run_register_only(&sup, false, why, sizeof(why)));
+	assert_non_null(strstr(why, "PCIe ACS overrides enabled"));
 }
 
 static void test_plan_key(void **state)
@@ -389,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_plan_args),
 		cmocka_unit_test_teardown(test_plan_decide, rm_tmp),
 		cmocka_unit_test(test_plan_key),
+		cmocka_unit_test(test_plan_register_only),
 		cmocka_unit_test(test_plan_privileges),
 		cmocka_unit_test(test_plan_record),
 	};
