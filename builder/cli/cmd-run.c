@@ -57,7 +57,7 @@ static int opt_list_steps(void *opts, const char *arg)
 const struct acso_option run_options[] = {
 	OPT_STRING(0, "from", from, "STEP", "run again from STEP on, even if done"),
 	OPT_STRING(0, "only", only, "STEP", "run only STEP (the steps before it must be done)"),
-	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed index instead of building"),
+	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed APT channel instead of building"),
 	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value for the boot step (default downstream)"),
 	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
 	OPT_BOOL(0, "once", once, "boot the new kernel only once (grub-reboot); make it the default with 'acso verify --make-default'"),
