@@ -174,7 +174,7 @@ void prebuilt_packages_releases(const char *text, size_t len, const char *arch, 
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		if (n == 0 || p == end) { /* the end of a stanza */
 			char rel[128];
-			enum deb_kind k = *pkg && !strcmp(parch, arch) ? prebuilt_kind(pkg, rel, sizeof(rel)) : DEB_OTHER;
+			enum deb_kind k = *pkg && (!arch || !strcmp(parch, arch)) ? prebuilt_kind(pkg, rel, sizeof(rel)) : DEB_OTHER;
 			struct strv *to = k == DEB_IMAGE ? images : k == DEB_HEADERS ? headers : NULL;
 			if (to && !strv_has(to, rel))
 				strv_push(to, rel);
@@ -439,5 +439,60 @@ int prebuilt_installed(const struct prebuilt_apt *pa, struct strv *names, struct
 	buf_free(&out);
 	strv_free(names);
 	*names = keep;
+	return 0;
+}
+
+/* apt's name of the channel's Packages list ("127.0.0.1:8080_repo_._Packages"
+ * for http://127.0.0.1:8080/repo/): the URI without its scheme, '/' as '_'.
+ * NULL for a URI apt would quote (acso writes none such). */
+static char *list_name(const char *uri)
+{
+	const char *rest = startswith(uri, "https://") ? uri + 8 : startswith(uri, "http://") ? uri + 7 : NULL;
+	if (!rest || !*rest || rest[strspn(rest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-/")])
+		return NULL;
+	char *n = xasprintf("/var/lib/apt/lists/%s%s._Packages", rest, endswith(rest, "/") ? "" : "/");
+	for (char *p = n + strlen("/var/lib/apt/lists/"); *p; p++)
+		if (*p == '/')
+			*p = '_';
+	return n;
+}
+
+int prebuilt_newer(int rootfd, struct strv *newer, struct acso_err *e)
+{
+	_cleanup_free_ char *src = NULL, *packages = NULL, *status = NULL;
+	size_t plen = 0, slen = 0;
+	int r = root_read_file(rootfd, PREBUILT_SOURCE, 64 << 10, &src, NULL);
+	if (r < 0)
+		return r == -ENOENT ? r : err_set(e, r, "'%s': %s", PREBUILT_SOURCE, acso_strerror(r));
+	const char *u = strstr(src, "\nURIs: ");
+	_cleanup_free_ char *uri = u ? xstrndup(u + 7, strcspn(u + 7, " \n")) : NULL;
+	_cleanup_free_ char *list = uri ? list_name(uri) : NULL;
+	if (!list || root_read_file(rootfd, list, PREBUILT_LIST_MAX, &packages, &plen) < 0)
+		return -ENOENT;
+	if ((r = root_read_file(rootfd, "/var/lib/dpkg/status", PREBUILT_LIST_MAX * 4, &status, &slen)) < 0)
+		return err_set(e, r, "'/var/lib/dpkg/status': %s", acso_strerror(r));
+	struct strv chan = {0}, inst = {0}, hd = {0}, series = {0};
+	prebuilt_packages_releases(packages, plen, NULL, &chan, &hd);
+	prebuilt_packages_releases(status, slen, NULL, &inst, &hd);
+	/* the installed kernels that are the channel's, by series */
+	for (size_t i = 0; i < inst.n; i++) {
+		_cleanup_free_ char *s = prebuilt_series_of(inst.v[i]);
+		if (s && strv_has(&chan, inst.v[i]) && !strv_has(&series, s))
+			strv_push(&series, s);
+	}
+	for (size_t i = 0; i < series.n; i++) {
+		struct strv mine = {0};
+		for (size_t j = 0; j < inst.n; j++)
+			if (strv_has(&chan, inst.v[j]))
+				strv_push(&mine, inst.v[j]);
+		const char *have = prebuilt_pick(&mine, series.v[i]), *best = prebuilt_pick(&chan, series.v[i]);
+		if (have && best && prebuilt_release_cmp(best, have) > 0)
+			strv_pushf(newer, "%s %s %s", series.v[i], have, best);
+		strv_free(&mine);
+	}
+	strv_free(&chan);
+	strv_free(&inst);
+	strv_free(&hd);
+	strv_free(&series);
 	return 0;
 }

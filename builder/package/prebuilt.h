@@ -45,7 +45,7 @@ void prebuilt_apt_argv(const char *root, const char *tool, bool only_channel, st
 int prebuilt_release_date(const char *text, size_t len, time_t *date, struct acso_err *e);
 
 /* The releases of the kernel images and of the headers a Packages text
- * lists for arch. */
+ * lists for arch (NULL: any). */
 void prebuilt_packages_releases(const char *text, size_t len, const char *arch, struct strv *images,
 				struct strv *headers);
 
@@ -71,6 +71,13 @@ int prebuilt_update(const struct prebuilt_apt *pa, struct strv *images, struct s
 
 /* apt-get install of names. */
 int prebuilt_apt_run(const struct prebuilt_apt *pa, const char *verb, const struct strv *names, struct acso_err *e);
+
+/* What the channel configured in the root offers beyond what is installed
+ * from it, from apt's lists of the last update (no network): for each
+ * series of an installed channel kernel whose newest release in the
+ * channel is newer, "SERIES INSTALLED NEWEST" in newer. -ENOENT when no
+ * channel is configured or apt has no lists of it. */
+int prebuilt_newer(int rootfd, struct strv *newer, struct acso_err *e);
 
 /* Add names to the ledger / read it (names that are not a kernel's
  * image or headers are dropped). */
