@@ -13,7 +13,7 @@
 /* Every key a config file may set. Keep in sync with README "Configuration". */
 static const char *const known_keys[] = {
 	"mirror", "work_dir", "color", "keyring", "jobs",
-	"localversion", "profile", "acs", "prebuilt_index", "prebuilt_key",
+	"localversion", "profile", "acs", "prebuilt_index", "prebuilt_key", "prebuilt_repo",
 	"allow_http", "ccache", "distcc", "download_deadline", "download_min_rate",
 	"fetch_max_download", "fetch_max_tree", NULL,
 };

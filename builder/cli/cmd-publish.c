@@ -1,111 +1,92 @@
-/* cmd-publish.c — `acso publish DIR`: write index.json over the kernel
- * packages in DIR (and its subdirectories, one level) and sign it with gpg
- * into index.json.asc. DIR can then be served by any static web server as a
- * prebuilt channel (docs/prebuilt-index.md). */
-#include <errno.h>
-#include <fcntl.h>
+/* cmd-publish.c — `acso publish DIR`: make DIR, a directory of built kernel
+ * packages (and its subdirectories, one level), a flat signed APT
+ * repository that any static web server can host: Packages (+ .gz, .xz),
+ * Release with a Date and a Valid-Until, InRelease and Release.gpg signed
+ * with the publisher's gpg key, and that key exported for users to pin.
+ * Publishing again after adding a build's packages adds the new release and
+ * keeps the old ones; --keep N prunes to the newest N per architecture. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "cli/commands.h"
 #include "base/err.h"
-#include "base/fileio.h"
-#include "package/index.h"
+#include "base/util.h"
+#include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/report.h"
 #include "package/publish.h"
-#include "base/util.h"
-
 
 struct publish_args {
-	const char *key, *gpg_home, *distro, *acs_patch;
-	bool no_sign;
+	const char *key, *gpg_home;
+	uint32_t valid_days, keep;
 };
 
 #define OPTS struct publish_args
 const struct acso_option publish_options[] = {
-	OPT_STRING(0, "key", key, "ID", "sign with this gpg key (default: gpg's default key)"),
-	OPT_STRING(0, "gpg-home", gpg_home, "DIR", "gpg home directory holding the signing key"),
-	OPT_STRING(0, "distro", distro, "NAME", "distribution the kernels were built for (default: ID-VERSION_ID of /etc/os-release)"),
-	OPT_STRING(0, "acs-patch", acs_patch, "VERSION", "ACS override patch version (default: acso-<acso version>)"),
-	OPT_BOOL(0, "no-sign", no_sign, "write index.json only (sign it yourself: gpg --armor --detach-sign)"),
+	OPT_STRING(0, "key", key, "ID", "sign with this gpg key (default: the first secret key)"),
+	OPT_STRING(0, "gpg-home", gpg_home, "DIR", "gpg home directory holding the signing key (default: $GNUPGHOME)"),
+	OPT_UINT(0, "valid-days", valid_days, "N", 1, 3650, "Release is valid for N days (default 30)"),
+	OPT_UINT(0, "keep", keep, "N", 1, 1000, "keep only the newest N releases per architecture"),
 	OPT_END,
 };
 
-static int write_and_sign(const char *dir, const struct publish_args *a, const char *text)
+static void render(const struct acso_ctx *ctx, const char *dir, const struct publish_result *res)
 {
-	struct acso_err e = {0};
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = dfd < 0 ? -errno : write_file_atomic(dfd, "index.json", text, strlen(text), 0644, 0);
-	if (r < 0) {
-		msg_error("write '%s/index.json': %s", dir, acso_strerror(r));
-		return EXIT_FAIL;
-	}
-	if (!a->no_sign && (r = publish_sign_index(dir, a->gpg_home, a->key, &e)) < 0) {
-		fail(&e, r, "sign '%s/index.json'", dir);
-		msg_hint("create a signing key (gpg --quick-gen-key), or pass --key ID / --gpg-home DIR");
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
-/* --dry-run: the index itself; else what was written. */
-static void render(const struct acso_ctx *ctx, const char *dir, const struct index *ix, const struct publish_args *a,
-		   const char *text)
-{
-	if (ctx->dry_run) {
-		fputs(text, stdout);
-		return;
-	}
-	size_t npkg = 0;
-	for (size_t i = 0; i < ix->n; i++)
-		npkg += ix->k[i].n;
 	report_begin(ctx);
-	rp_string(RP_JSON, "index", NULL, dir);
-	rp_int(RP_JSON, "kernels", NULL, (int64_t)ix->n);
-	rp_int(RP_JSON, "packages", NULL, (int64_t)npkg);
-	rp_bool(RP_JSON, "signed", NULL, !a->no_sign);
-	rp_text("wrote %s/index.json: %zu kernel%s, %zu packages%s\n", dir, ix->n, ix->n == 1 ? "" : "s", npkg,
-		a->no_sign ? " (not signed)" : "");
-	for (size_t i = 0; i < ix->n; i++)
-		rp_text("  %s %s (%s, ACS patch %s)\n", ix->k[i].release, ix->k[i].architecture, ix->k[i].distro,
-			ix->k[i].acs_patch);
-	if (!a->no_sign)
-		rp_text("signature: %s/index.json.asc\n", dir);
+	rp_string(RP_JSON, "repo", NULL, dir);
+	rp_bool(RP_JSON, "dry_run", NULL, ctx->dry_run);
+	rp_text("%s %s: a flat APT repository of %zu kernel%s\n", ctx->dry_run ? "would publish" : "published", dir,
+		res->releases.n, res->releases.n == 1 ? "" : "s");
+	rp_open_array("releases");
+	for (size_t i = 0; i < res->releases.n; i++)
+		rp_string(RP_ANY, NULL, "  %s\n", res->releases.v[i]);
+	rp_close_array();
+	rp_open_array("pruned");
+	for (size_t i = 0; i < res->pruned.n; i++)
+		rp_string(RP_ANY, NULL, "  removed %s\n", res->pruned.v[i]);
+	rp_close_array();
+	if (ctx->dry_run)
+		return;
+	rp_string(RP_ANY, "date", "Date:        %s\n", res->date);
+	rp_string(RP_ANY, "valid_until", "Valid-Until: %s\n", res->valid_until);
+	rp_string(RP_ANY, "key", "signed by:   %s\n", res->key);
+	_cleanup_free_ char *kf = xasprintf("%s/%s", dir, PUBLISH_KEY_FILE);
+	rp_string(RP_ANY, "key_file", "public key:  %s (users pin it: acso prebuilt --key)\n", kf);
 }
 
 int cmd_publish(struct acso_ctx *ctx, int argc, char **argv)
 {
-	struct publish_args a = {0};
+	struct publish_args a = {.valid_days = PUBLISH_VALID_DAYS};
 	int first;
 	int r = cmd_options(ctx, argc, argv, &a, &first);
 	if (r)
 		return r;
 	const char *dir = argv[first];
 	struct acso_err e = {0};
-	_cleanup_free_ char *distro = a.distro ? xstrdup(a.distro) : publish_default_distro(ctx->rootfd);
-	if (!distro)
-		distro = xstrdup("unknown");
-	_cleanup_free_ char *acs = a.acs_patch ? xstrdup(a.acs_patch) : xstrdup("acso-" ACSO_VERSION);
-	struct index ix;
-	struct strv skipped = {0};
-	r = publish_build_index(dir, distro, acs, &ix, &skipped, &e);
-	for (size_t i = 0; i < skipped.n; i++)
-		msg_warn("%s (skipped)", skipped.v[i]);
-	strv_free(&skipped);
-	_cleanup_free_ char *text = NULL;
+	struct publish_result res = {0};
+	/* acso's children get an allow-listed environment: gpg's home is passed on */
+	struct publish_opts o = {.gpg_home = a.gpg_home ? a.gpg_home : getenv("GNUPGHOME"), .key = a.key, .valid_days = a.valid_days, .keep = a.keep};
+	if (ctx->dry_run) {
+		/* what would be published (and pruned), nothing written */
+		struct strv files = {0};
+		r = publish_scan(dir, &res.releases, &files, &res.skipped, &e);
+		for (size_t i = a.keep; r == 0 && a.keep && i < res.releases.n; i++)
+			strv_pushf(&res.pruned, "%s (with --keep)", res.releases.v[i]);
+		strv_free(&files);
+	} else {
+		r = publish_repo(dir, &o, &res, &e);
+	}
+	for (size_t i = 0; i < res.skipped.n; i++)
+		msg_warn("%s", res.skipped.v[i]);
 	if (r < 0) {
-		index_free(&ix);
-		return fail(&e, r, "publish '%s'", dir);
+		fail(&e, r, "publish '%s'", dir);
+		if (r == -ACSO_E_NOKEY || r == -ACSO_E_CHILD)
+			msg_hint("create a signing key (gpg --quick-gen-key), or pass --key ID / --gpg-home DIR; "
+				 "apt-ftparchive comes with apt-utils");
+		publish_result_free(&res);
+		return EXIT_FAIL;
 	}
-	/* The writer must produce what the reader accepts (plain strings...). */
-	if ((r = publish_index_text(&ix, &text, &e)) < 0) {
-		index_free(&ix);
-		return fail(&e, r, "publish '%s': --distro or --acs-patch", dir);
-	}
-	r = ctx->dry_run ? 0 : write_and_sign(dir, &a, text);
-	if (r == 0)
-		render(ctx, dir, &ix, &a, text);
-	index_free(&ix);
-	return r ? r : report_end(EXIT_OK);
+	render(ctx, dir, &res);
+	publish_result_free(&res);
+	return report_end(EXIT_OK);
 }

@@ -62,7 +62,7 @@ static int opt_list_steps(void *opts, const char *arg)
 const struct acso_option run_options[] = {
 	OPT_STRING(0, "from", from, "STEP", "run again from STEP on, even if done"),
 	OPT_STRING(0, "only", only, "STEP", "run only STEP (the steps before it must be done)"),
-	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed index instead of building"),
+	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed APT channel instead of building"),
 	OPT_BOOL(0, "build", build, "build even when the running kernel already carries the override"),
 	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value for the boot step (default: auto when the GPU shares its group, else downstream)"),
 	OPT_STRING(0, "gpu", gpu, "ADDR", "boot step: the GPU for --acs auto and --vfio"),

@@ -1,27 +1,49 @@
-/* publish.h — the writer side of a prebuilt channel (docs/prebuilt-index.md):
- * the index over a directory of kernel packages, its text (checked against
- * the reader), and its detached gpg signature. `acso publish` renders. */
+/* publish.h — the writer side of the prebuilt channel: a flat, signed APT
+ * repository over a directory of kernel packages (docs/guide.md, "Prebuilt
+ * kernels"). The formats are apt's own and written by apt's own tools:
+ * apt-ftparchive writes Packages and Release, gzip and xz compress, gpg
+ * signs InRelease and Release.gpg and exports the public key users pin.
+ * `acso publish` renders. Core: never prints. */
 #pragma once
+#include <stdbool.h>
+
 #include "base/err.h"
 #include "base/util.h"
-#include "package/index.h"
 
-/* "debian-12" (ID-VERSION_ID) from the root's os-release; NULL when none. */
-char *publish_default_distro(int rootfd);
+#define PUBLISH_KEY_FILE "acso-prebuilt.gpg"
+#define PUBLISH_VALID_DAYS 30
+/* the metapackages' folder in the repository (made by publish) */
+#define PUBLISH_META_DIR "acso-meta"
 
-/* The index of the .deb files in dir and its subdirectories (one level),
- * sorted by path: one kernel per (release, architecture), linux-libc-dev
- * joined to the kernel of the same Debian version. Files left out are
- * described in skipped ("'x.deb': 'foo' is not a kernel package"). Fails
- * with -ACSO_E_NOTFOUND when no kernel package is found. Free ix with
- * index_free (also on failure). */
-int publish_build_index(const char *dir, const char *distro, const char *acs, struct index *ix, struct strv *skipped,
-			struct acso_err *e);
+struct publish_opts {
+	const char *gpg_home;  /* NULL: gpg's default */
+	const char *key;       /* NULL: the first secret key of gpg_home */
+	unsigned valid_days;   /* Valid-Until = Date + this many days (> 0) */
+	unsigned keep;         /* > 0: keep only the newest N releases per architecture */
+};
 
-/* index.json's text; fails (-ACSO_E_PARSE...) when the reader would not
- * accept it (a --distro or --acs-patch it cannot carry). */
-int publish_index_text(const struct index *ix, char **text, struct acso_err *e);
+struct publish_result {
+	struct strv releases;  /* "6.1.192-acso amd64", newest first */
+	struct strv pruned;    /* files --keep removed, relative to dir */
+	struct strv skipped;   /* "'x.deb': 'foo' is not a kernel package" */
+	char *date, *valid_until; /* the Release's fields */
+	char *key;             /* the key that signed (as given, or its fingerprint) */
+};
+void publish_result_free(struct publish_result *res);
 
-/* dir/index.json.asc: gpg --armor --detach-sign of dir/index.json, written
- * to .part and renamed. gpg_home and key may be NULL (gpg's defaults). */
-int publish_sign_index(const char *dir, const char *gpg_home, const char *key, struct acso_err *e);
+/* The kernel releases in dir and its subdirectories (one level) as
+ * "RELEASE ARCH", newest first, and the files of each in files[i] (joined
+ * by '\n'). Non-kernel packages are described in skipped. Fails with
+ * -ACSO_E_NOTFOUND when there is none. */
+int publish_scan(const char *dir, struct strv *releases, struct strv *files, struct strv *skipped,
+		 struct acso_err *e);
+
+/* Make dir a flat APT repository: prune (o->keep), the metapackages
+ * linux-image-acso-SERIES and linux-headers-acso-SERIES (depending on the
+ * newest release of each series and architecture), Packages, Packages.gz,
+ * Packages.xz, Release (Date, Valid-Until, hashes), InRelease,
+ * Release.gpg and PUBLISH_KEY_FILE. Everything is made in a private
+ * directory inside dir and renamed into place only when all of it,
+ * signatures included, was made: a failed publish leaves the repository
+ * as it was (files --keep removed stay removed). */
+int publish_repo(const char *dir, const struct publish_opts *o, struct publish_result *res, struct acso_err *e);

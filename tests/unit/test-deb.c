@@ -267,77 +267,41 @@ static void chan_deb(const char *rel, const char *pkg, const char *version, cons
 	assert_int_equal(rename(built, to), 0);
 }
 
-static void test_publish_index(void **state)
+static void test_publish_scan(void **state)
 {
 	_cleanup_free_ char *chan = path_join(dir, "chan");
-	struct index ix;
-	struct strv skipped = {0};
+	struct strv rel = {0}, files = {0}, skipped = {0};
 	struct acso_err e = {0};
 	/* nothing to publish */
 	assert_int_equal(mkdir_p_at(AT_FDCWD, chan, 0755), 0);
-	assert_int_equal(publish_build_index(chan, "debian-12", "acso-0.1.0", &ix, &skipped, &e), -ACSO_E_NOTFOUND);
-	index_free(&ix);
+	assert_int_equal(publish_scan(chan, &rel, &files, &skipped, &e), -ACSO_E_NOTFOUND);
 
 	chan_deb("b/linux-headers-6.1.192-acso_6.1.192-acso-1_amd64.deb", "linux-headers-6.1.192-acso", "6.1.192-acso-1", "amd64");
 	chan_deb("a/linux-image-6.1.192-acso_6.1.192-acso-1_amd64.deb", "linux-image-6.1.192-acso", "6.1.192-acso-1", "amd64");
+	chan_deb("linux-image-6.1.9-acso_6.1.9-acso-1_amd64.deb", "linux-image-6.1.9-acso", "6.1.9-acso-1", "amd64");
 	chan_deb("linux-libc-dev_6.1.192-acso-1_amd64.deb", "linux-libc-dev", "6.1.192-acso-1", "amd64");
 	chan_deb("linux-libc-dev_6.2.1-1_amd64.deb", "linux-libc-dev", "6.2.1-1", "amd64");
 	chan_deb("linux-image-7.0.0-rc2-acso_7.0.0~rc2-1_arm64.deb", "linux-image-7.0.0-rc2-acso", "7.0.0~rc2-1", "arm64");
 	chan_deb("hello_1.0_amd64.deb", "hello", "1.0", "amd64");
 	chan_deb("a/deep/er/linux-image-9.9.9_9.9.9-1_amd64.deb", "linux-image-9.9.9", "9.9.9-1", "amd64");
-	chan_deb("bad name.deb", "linux-image-8.8.8", "8.8.8-1", "amd64");
 
-	assert_int_equal(publish_build_index(chan, "debian-12", "acso-0.1.0", &ix, &skipped, &e), 0);
-	/* one kernel per release and architecture; sorted by path, so the
-	 * image (a/) comes before the headers (b/) */
-	assert_int_equal(ix.n, 2);
-	assert_string_equal(ix.k[0].release, "6.1.192-acso");
-	assert_string_equal(ix.k[0].version, "6.1.192");
-	assert_string_equal(ix.k[0].distro, "debian-12");
-	assert_string_equal(ix.k[0].acs_patch, "acso-0.1.0");
-	assert_int_equal(ix.k[0].n, 3);
-	assert_string_equal(ix.k[0].pkgs[0].package, "linux-image-6.1.192-acso");
-	assert_string_equal(ix.k[0].pkgs[1].file, "b/linux-headers-6.1.192-acso_6.1.192-acso-1_amd64.deb");
-	/* linux-libc-dev joins the kernel of its Debian version, the other is left out */
-	assert_string_equal(ix.k[0].pkgs[2].package, "linux-libc-dev");
-	assert_string_equal(ix.k[0].pkgs[2].version, "6.1.192-acso-1");
-	assert_int_equal(strlen(ix.k[0].pkgs[2].sha256), 64);
-	/* "~rc" in the Debian version is "-rc" upstream */
-	assert_string_equal(ix.k[1].version, "7.0.0-rc2");
-	assert_string_equal(ix.k[1].architecture, "arm64");
-	/* too deep: not seen; not a kernel, an unsafe name: skipped and said */
-	assert_int_equal(skipped.n, 2);
-	assert_string_equal(skipped.v[0], "'bad name.deb': a name the index cannot carry");
-	assert_string_equal(skipped.v[1], "'hello_1.0_amd64.deb': 'hello' is not a kernel package");
-	assert_non_null(ix.generated);
-
-	/* the text is what the reader accepts; a distro it cannot carry fails */
-	char *text = NULL;
-	assert_int_equal(publish_index_text(&ix, &text, &e), 0);
-	assert_non_null(strstr(text, "\"6.1.192-acso\""));
-	free(text);
-	free(ix.k[0].distro);
-	ix.k[0].distro = xstrdup("debian\n12");
-	assert_true(publish_index_text(&ix, &text, &e) < 0);
-	assert_null(text);
-	index_free(&ix);
+	assert_int_equal(publish_scan(chan, &rel, &files, &skipped, &e), 0);
+	/* one entry per release and architecture, newest first (6.1.192 > 6.1.9) */
+	assert_int_equal(rel.n, 3);
+	assert_string_equal(rel.v[0], "7.0.0-rc2-acso arm64");
+	assert_string_equal(rel.v[1], "6.1.192-acso amd64");
+	assert_string_equal(rel.v[2], "6.1.9-acso amd64");
+	/* image, headers and the linux-libc-dev of the same Debian version */
+	assert_non_null(strstr(files.v[1], "a/linux-image-6.1.192-acso_6.1.192-acso-1_amd64.deb"));
+	assert_non_null(strstr(files.v[1], "b/linux-headers-6.1.192-acso_6.1.192-acso-1_amd64.deb"));
+	assert_non_null(strstr(files.v[1], "linux-libc-dev_6.1.192-acso-1_amd64.deb"));
+	assert_null(strstr(files.v[1], "6.2.1"));
+	/* too deep: not seen; not a kernel: said */
+	assert_int_equal(skipped.n, 1);
+	assert_string_equal(skipped.v[0], "'hello_1.0_amd64.deb': 'hello' is not a kernel package (published as it is)");
+	strv_free(&rel);
+	strv_free(&files);
 	strv_free(&skipped);
-}
-
-static void test_publish_distro(void **state)
-{
-	_cleanup_free_ char *root = path_join(dir, "root");
-	put("root/etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12\"\nID=debian\nVERSION_ID=\"12\"\n");
-	int fd = root_open_dir(root);
-	assert_true(fd >= 0);
-	_cleanup_free_ char *d = publish_default_distro(fd);
-	assert_string_equal(d, "debian-12");
-	close(fd);
-	put("root/etc/os-release", "ID=arch\n");
-	fd = root_open_dir(root);
-	_cleanup_free_ char *d2 = publish_default_distro(fd);
-	assert_string_equal(d2, "arch");
-	close(fd);
 }
 
 static void test_uninstall_check(void **state)
@@ -431,8 +395,7 @@ int main(void)
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_kind),
 		cmocka_unit_test(test_manifest),
-		cmocka_unit_test(test_publish_index),
-		cmocka_unit_test(test_publish_distro),
+		cmocka_unit_test(test_publish_scan),
 		cmocka_unit_test(test_uninstall_check),
 		cmocka_unit_test(test_installed_ledger),
 	};

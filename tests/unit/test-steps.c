@@ -229,13 +229,78 @@ static void test_prebuilt_helpers(void **state)
 	free(s);
 	assert_null(prebuilt_series_of("6"));
 	assert_null(prebuilt_series_of("6.x"));
-	struct index_pkg img = {.package = "linux-image-6.1.192-acso"}, hdr = {.package = "linux-headers-6.1.192-acso"},
-			 libc = {.package = "linux-libc-dev"}, dbg = {.package = "linux-image-6.1.192-acso-dbg"};
-	assert_true(prebuilt_wanted(&img));
-	assert_true(prebuilt_wanted(&hdr));
-	assert_false(prebuilt_wanted(&libc));
-	assert_false(prebuilt_wanted(&dbg));
-	assert_non_null(prebuilt_debian_arch());
+	assert_true(prebuilt_release_cmp("6.1.192-acso", "6.1.9-acso") > 0);
+	assert_true(prebuilt_release_cmp("6.10.1-acso", "6.9.99-acso") > 0);
+	assert_int_equal(prebuilt_release_cmp("6.1.2-acso", "6.1.2-acso"), 0);
+
+	/* the newest of a series, a version, a release; a major alone is no series */
+	struct strv rels = {0};
+	strv_push(&rels, "6.1.9-acso");
+	strv_push(&rels, "6.1.192-acso");
+	strv_push(&rels, "6.10.3-acso");
+	strv_push(&rels, "6.12.1-acso");
+	assert_string_equal(prebuilt_pick(&rels, "6.1"), "6.1.192-acso");
+	assert_string_equal(prebuilt_pick(&rels, "6.1.9"), "6.1.9-acso");
+	assert_string_equal(prebuilt_pick(&rels, "6.10.3-acso"), "6.10.3-acso");
+	assert_null(prebuilt_pick(&rels, "6.1.19"));
+	assert_null(prebuilt_pick(&rels, "6.6"));
+	assert_null(prebuilt_pick(&rels, "6"));
+	strv_free(&rels);
+
+	/* Signed-By's file: armored or binary */
+	assert_string_equal(prebuilt_keyring_path("\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n", 38), "/etc/apt/keyrings/acso-prebuilt.asc");
+	assert_string_equal(prebuilt_keyring_path("\x99\x01", 2), "/etc/apt/keyrings/acso-prebuilt.gpg");
+	_cleanup_free_ char *src = prebuilt_source_text("http://h/repo", "/etc/apt/keyrings/k.asc");
+	assert_non_null(strstr(src, "\nTypes: deb\nURIs: http://h/repo/\nSuites: ./\nSigned-By: /etc/apt/keyrings/k.asc\n"));
+
+	/* apt in a chroot for an image, limited to the channel for update */
+	struct strv a = {0};
+	prebuilt_apt_argv("/img", "apt-get", true, &a);
+	assert_string_equal(a.v[0], "chroot");
+	assert_string_equal(a.v[1], "/img");
+	assert_string_equal(a.v[2], "apt-get");
+	assert_true(strv_has(&a, "Dir::Etc::sourcelist=/etc/apt/sources.list.d/acso-prebuilt.sources"));
+	assert_true(strv_has(&a, "Dir::Etc::sourceparts=-"));
+	assert_true(strv_has(&a, "APT::Get::List-Cleanup=0"));
+	strv_free(&a);
+	prebuilt_apt_argv("/", "apt-get", false, &a);
+	assert_int_equal(a.n, 1);
+	strv_free(&a);
+
+	/* the Date of the signed part only */
+	time_t d = 0;
+	struct acso_err e = {0};
+	const char *inrel = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nOrigin: acso\n"
+			    "Date: Sat, 05 Dec 2026 20:41:12 +0000\nValid-Until: Mon, 04 Jan 2027 20:41:12 +0000\n"
+			    "-----BEGIN PGP SIGNATURE-----\nDate: Sun, 06 Dec 2099 00:00:00 UTC\n";
+	assert_int_equal(prebuilt_release_date(inrel, strlen(inrel), &d, &e), 0);
+	assert_int_equal((long long)d, 1796503272LL);
+	const char *plain = "Date: Sun, 06 Dec 2026 00:00:00 UTC\n";
+	assert_int_equal(prebuilt_release_date(plain, strlen(plain), &d, &e), 0);
+	const char *local = "Date: Sun, 06 Dec 2026 00:00:00 +0100\n", *none = "Origin: x\n";
+	assert_int_equal(prebuilt_release_date(local, strlen(local), &d, &e), -ACSO_E_PARSE);
+	assert_int_equal(prebuilt_release_date(none, strlen(none), &d, &e), -ACSO_E_PARSE);
+	const char *after = "-----BEGIN PGP SIGNED MESSAGE-----\n\nOrigin: x\n-----BEGIN PGP SIGNATURE-----\nDate: Sun, 06 Dec 2026 00:00:00 UTC\n";
+	assert_int_equal(prebuilt_release_date(after, strlen(after), &d, &e), -ACSO_E_PARSE);
+
+	/* images and headers of the architecture asked */
+	const char *pk = "Package: linux-image-6.1.5-acso\nArchitecture: amd64\n\n"
+			 "Package: linux-headers-6.1.5-acso\nArchitecture: amd64\n\n"
+			 "Package: linux-image-6.1.6-acso\nArchitecture: arm64\n\n"
+			 "Package: linux-image-6.1.5-acso-dbg\nArchitecture: amd64\n\n"
+			 "Package: linux-libc-dev\nArchitecture: amd64\n\n"
+			 "Package: linux-image-acso-6.1\nArchitecture: amd64\n\n"
+			 "Architecture: amd64\nPackage: linux-image-6.1.7-acso";
+	struct strv im = {0}, hd = {0};
+	prebuilt_packages_releases(pk, strlen(pk), "amd64", &im, &hd);
+	assert_int_equal(im.n, 3);
+	assert_string_equal(im.v[0], "6.1.5-acso");
+	assert_string_equal(im.v[1], "acso-6.1"); /* the series' metapackage */
+	assert_string_equal(im.v[2], "6.1.7-acso");
+	assert_int_equal(hd.n, 1);
+	assert_string_equal(hd.v[0], "6.1.5-acso");
+	strv_free(&im);
+	strv_free(&hd);
 }
 
 int main(void)
