@@ -40,6 +40,7 @@
 struct run_opts {
 	const char *from, *only, *acs, *target, *base, *profile;
 	bool prebuilt, iommu_pt, allow_root, once;
+	bool vfio; const char *gpu;
 };
 
 /* --list-steps (hidden, for the bash completion of --from and --only). */
@@ -50,6 +51,7 @@ static int opt_list_steps(void *opts, const char *arg)
 	for (size_t i = 0; i < n; i++)
 		printf("%s\n", steps[i].name);
 	printf("%s\n", "prebuilt");
+	printf("%s\n", "vfio");
 	return CMD_HELP_SHOWN;
 }
 
@@ -60,6 +62,8 @@ const struct acso_option run_options[] = {
 	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed index instead of building"),
 	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value for the boot step (default downstream)"),
 	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
+	OPT_BOOL(0, "vfio", vfio, "last: hold the GPU with vfio-pci from boot (acso vfio, for the new kernel)"),
+	OPT_STRING(0, "gpu", gpu, "ADDR", "the GPU for --vfio (default: the one 'acso groups' would choose)"),
 	OPT_BOOL(0, "once", once, "boot the new kernel only once (grub-reboot); make it the default with 'acso verify --make-default'"),
 	OPT_STRING(0, "base", base, "BASE", "config step: base configuration (running, defconfig, tinyconfig or a FILE)"),
 	OPT_STRING(0, "profile", profile, "NAME", "config step: also apply kconfig/NAME.config (e.g. qemu)"),
@@ -451,7 +455,7 @@ static int render(struct runner *rn, int rc)
 static int plan_run(struct runner *rn)
 {
 	struct run_opts *o = rn->o;
-	rn->steps = run_steps(o->prebuilt, &rn->nsteps);
+	rn->steps = o->vfio ? run_steps_vfio(o->prebuilt, &rn->nsteps) : run_steps(o->prebuilt, &rn->nsteps);
 	rn->from = 0;
 	rn->only = -1;
 	if (o->from && (rn->from = run_find_step(rn->steps, rn->nsteps, o->from)) < 0) {
@@ -514,7 +518,7 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		.ctx = ctx, .o = &o, .argc = argc, .argv = argv,
 		.po = {.version = first < argc ? argv[first] : NULL, .net = &net, .net_nomirror = &net_nomirror, .acs = o.acs, .base = o.base,
 		       .profile = o.profile, .prebuilt = o.prebuilt, .iommu_pt = o.iommu_pt,
-		       .allow_root = o.allow_root, .once = o.once},
+		       .allow_root = o.allow_root, .once = o.once, .vfio = o.vfio, .gpu = o.gpu},
 	};
 	int lock = -1;
 	if ((r = plan_run(&rn)) || (r = find_self(&rn)))

@@ -32,7 +32,7 @@ static int refused(const struct vfio_plan *p, const char *gpu)
 {
 	switch (p->status) {
 	case VFIO_IOMMU_OFF:
-		msg_error("vfio: no IOMMU groups: the IOMMU is off");
+		msg_error("no IOMMU groups: the IOMMU is off");
 		msg_hint("turn it on first ('acso grub'), reboot, then run 'acso vfio' again");
 		return EXIT_FAIL;
 	case VFIO_NO_DEVICE:
@@ -44,10 +44,10 @@ static int refused(const struct vfio_plan *p, const char *gpu)
 		msg_hint("give the GPU's function 0 ('acso groups' lists the GPUs)");
 		return EXIT_USAGE;
 	case VFIO_NO_GPU:
-		msg_error("vfio: no GPU found");
+		msg_error("no GPU found");
 		return EXIT_FAIL;
 	case VFIO_AMBIGUOUS:
-		msg_error("vfio: %zu GPUs: name the one to bind", p->count);
+		msg_error("%zu GPUs: name the one to bind", p->count);
 		msg_hint("'acso vfio ADDR' ('acso groups' lists them)");
 		return EXIT_USAGE;
 	case VFIO_NO_GROUP:
@@ -67,7 +67,7 @@ static int refused(const struct vfio_plan *p, const char *gpu)
 		msg_hint("the host would boot without a screen; give --force if it has another way in (ssh, serial)");
 		return EXIT_FAIL;
 	case VFIO_NOT_BOUND:
-		msg_error("vfio --remove: nothing to remove: no record in '%s'", VFIO_STATE_DIR);
+		msg_error("--remove: nothing to remove: no record in '%s'", VFIO_STATE_DIR);
 		return EXIT_FAIL;
 	case VFIO_OK:
 		break;
@@ -126,17 +126,20 @@ static void render_plan(const struct acso_ctx *ctx, const struct vfio_plan *p, b
 static void warnings(const struct vfio_plan *p)
 {
 	if (p->boot_console)
-		msg_warn("vfio: %s is the boot console's display: the host boots without a screen (--force)", p->holder);
+		msg_warn("%s is the boot console's display: the host boots without a screen (--force)", p->holder);
 	if (p->user_lines)
 		msg_info("vfio: kept your own %zu line(s) in %s; acso's lines are between its begin/end marks",
 			 p->user_lines, VFIO_MODPROBE);
 	if (p->vfio_options_of_user)
-		msg_warn("vfio: your own lines in %s also set vfio-pci options: check they agree", VFIO_MODPROBE);
+		msg_warn("your own lines in %s also set vfio-pci options: check they agree", VFIO_MODPROBE);
+	if (p->override)
+		msg_info("vfio: GPU %s shares its group now: bound as the override %s splits it (acso grub, acso run)",
+			 p->gpu, p->override);
 	if (p->builtin)
-		msg_warn("vfio: vfio-pci is built into %s: modprobe.d cannot reach it; add vfio-pci.ids= ('acso grub --vfio')",
+		msg_warn("vfio-pci is built into %s: modprobe.d cannot reach it; add vfio-pci.ids= ('acso grub --vfio')",
 			 p->release);
 	if (p->tool == INITRAMFS_NONE)
-		msg_warn("vfio: neither initramfs-tools nor dracut found: the initramfs is not updated");
+		msg_warn("neither initramfs-tools nor dracut found: the initramfs is not updated");
 }
 
 int cmd_vfio(struct acso_ctx *ctx, int argc, char **argv)
@@ -148,7 +151,7 @@ int cmd_vfio(struct acso_ctx *ctx, int argc, char **argv)
 		return r;
 	const char *gpu = first < argc ? argv[first] : NULL;
 	if (o.remove && (gpu || o.force)) {
-		msg_error("vfio --remove takes no GPU and no --force: it takes back what acso vfio did");
+		msg_error("--remove takes no GPU and no --force: it takes back what acso vfio did");
 		return EXIT_USAGE;
 	}
 	struct vfio_request rq = {.root = ctx->root, .gpu = gpu, .release = o.kernel, .force = o.force,

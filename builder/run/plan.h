@@ -23,6 +23,8 @@ struct run_step {
 
 /* The steps of a run: building, or installing a prebuilt kernel. */
 const struct run_step *run_steps(bool prebuilt, size_t *n);
+/* The same, then vfio (acso vfio) last: a run with --vfio. */
+const struct run_step *run_steps_vfio(bool prebuilt, size_t *n);
 /* Index of the step called name, -1 when the run has none. */
 int run_find_step(const struct run_step *steps, size_t n, const char *name);
 
@@ -34,6 +36,7 @@ struct run_plan_opts {
 	 * contact a server: with --mirror (resolve, fetch), without (prebuilt) */
 	const struct strv *net, *net_nomirror;
 	bool prebuilt, iommu_pt, allow_root, once;
+	bool vfio; const char *gpu; /* --vfio [--gpu ADDR]: acso vfio last */
 };
 
 /* ---- the state record of a step ---- */

@@ -37,6 +37,7 @@ void vfio_plan_free(struct vfio_plan *p)
 		free(p->files[i].text);
 	}
 	free(p->ids);
+	free(p->override);
 	free(p->release);
 	strv_free(&p->softdeps);
 	strv_free(&p->update_argv);
@@ -136,22 +137,49 @@ static void check_shared_ids(const struct iommu_report *r, struct vfio_plan *p)
 
 int vfio_decide(int rootfd, const struct iommu_report *r, const char *gpu, bool force, struct vfio_plan *p)
 {
-	/* boot/pick's rule without an override still to come: every device in
-	 * the group now stays in it. */
+	/* boot/pick's rule on the group after the override: the least
+	 * invasive override's prediction when the GPU still shares its group
+	 * (acso run binds before the reboot into the ACS kernel), the group as
+	 * it is when it is already isolated. */
 	struct gpu_pick pk;
-	int q = gpu_pick(r, gpu, false, true, &pk);
+	int q = gpu_pick(r, gpu, true, true, &pk);
 	snprintf(p->gpu, sizeof(p->gpu), "%s", pk.gpu);
 	snprintf(p->holder, sizeof(p->holder), "%s", pk.holder);
 	p->holder_root_fs = pk.holder_root_fs;
 	p->count = pk.count;
 	enum gpu_pick_status ps = pk.status;
+	if (q == 0 && pk.acs && *pk.acs)
+		p->override = xstrdup(pk.acs);
 	gpu_pick_free(&pk);
-	if (q < 0)
-		return refuse(p, from_pick(r, gpu, ps));
-	const struct gpu_verdict *g = &r->gpus[iommu_find_gpu(r, p->gpu)];
-	if (g->nblockers || g->nunknown) {
-		int d = g->nblockers ? g->blockers[0].dev : g->unknown[0];
-		snprintf(p->holder, sizeof(p->holder), "%s", pci_short_addr(&r->pci.v[d]));
+	if (ps == PICK_NO_SPLIT) {
+		/* No override splits the group: all of it stays, and a device
+		 * the host needs is the reason to name. */
+		q = gpu_pick(r, gpu, false, true, &pk);
+		snprintf(p->holder, sizeof(p->holder), "%s", pk.holder);
+		p->holder_root_fs = pk.holder_root_fs;
+		ps = q < 0 ? pk.status : PICK_NO_SPLIT;
+		gpu_pick_free(&pk);
+		q = -ACSO_E_STATE;
+	}
+	int gi = p->gpu[0] ? iommu_find_gpu(r, p->gpu) : -1;
+	if (q < 0) {
+		enum vfio_status vs = from_pick(r, gpu, ps);
+		if (vs == VFIO_SHARED && !p->holder[0] && gi >= 0 && r->gpus[gi].nblockers)
+			snprintf(p->holder, sizeof(p->holder), "%s", pci_short_addr(&r->pci.v[r->gpus[gi].blockers[0].dev]));
+		return refuse(p, vs);
+	}
+	const struct gpu_verdict *g = &r->gpus[gi];
+	/* Still in the way: with an override, what its prediction leaves;
+	 * else every other device (a broad override predicts nothing). */
+	int in_way = -1;
+	if (g->nunknown)
+		in_way = g->unknown[0];
+	else if (g->verdict == VERDICT_SHARED && g->override)
+		in_way = g->nremaining ? g->remaining[0] : -1;
+	else if (g->nblockers)
+		in_way = g->blockers[0].dev;
+	if (in_way >= 0) {
+		snprintf(p->holder, sizeof(p->holder), "%s", pci_short_addr(&r->pci.v[in_way]));
 		return refuse(p, VFIO_SHARED);
 	}
 	add_fn(rootfd, p, &r->pci.v[g->dev]);

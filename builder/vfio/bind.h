@@ -4,8 +4,10 @@
  * nouveau, amdgpu, snd_hda_intel, xhci_pci) loads from the initramfs.
  *
  * Which functions: the chosen GPU and its own functions (same bus and slot,
- * machine/iommu's reading). Refused when the GPU's group as it is now
- * (after the override) holds anything else but bridges, always when it
+ * machine/iommu's reading). Refused when the GPU's group after the
+ * override (as it is when the GPU is isolated already; else as the least
+ * invasive override predicts it, since acso run binds before the reboot
+ * into the ACS kernel) holds anything else but bridges, always when it
  * holds the root file system's disk or the default-route NIC (boot/pick's
  * rule), and when a function is the boot console's display (boot_vga) unless
  * forced.
@@ -91,6 +93,8 @@ struct vfio_plan {
 	bool holder_root_fs;         /* HOST_CRITICAL: root disk (else default-route NIC) */
 	struct vfio_fn fns[VFIO_MAX_FNS];
 	size_t nfns;
+	char *override;              /* the override the decision assumed (the GPU
+				      * still shares its group now), NULL: none */
 	bool by_address;             /* another device shares an ID */
 	char shared_id_with[16];     /* ... that device */
 	char *ids;                   /* "10de:1e04,...", NULL with by_address */

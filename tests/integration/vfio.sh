@@ -37,9 +37,12 @@ t_grep "... and says to name one" "2 GPUs: name the one to bind" "$T/.err"
 t_exit 2 "an address with no device: usage" "$ACSO" --root "$R" vfio --dry-run 0000:0a:00.0
 t_grep "... said as such" "vfio '0000:0a:00.0': no PCI device at that address" "$T/.err"
 t_exit 2 "a device that is not a display controller: usage" "$ACSO" --root "$R" vfio --dry-run 00:17.0
-t_exit 1 "the seed before the override: refused (the 2060 shares the group)" \
-	"$ACSO" --root "$TOP/tests/fixtures/seed" vfio --dry-run 01:00.0
-t_grep "... naming what is in the way" "refused: its IOMMU group also holds" "$T/.err"
+t_exit 0 "the seed before the override: bound as the override will split it" \
+	"$ACSO" --root "$TOP/tests/fixtures/seed" vfio --dry-run --no-update 01:00.0
+t_grep "... and says so" "shares its group now: bound as the override id:8086:1901 splits it" "$T/.err"
+t_exit 1 "the root file system's disk in the group: refused" \
+	"$ACSO" --root "$TOP/tests/fixtures/port-has-acs" vfio --dry-run --no-update
+t_grep "... naming the disk" "vfio '01:00.0': refused: its IOMMU group holds 02:00.0 \(the root file system's disk\)" "$T/.err"
 t_exit 2 "--remove takes no GPU" "$ACSO" --root "$R" vfio --remove 01:00.0
 
 # A failing update puts every file back.

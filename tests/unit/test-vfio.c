@@ -21,6 +21,8 @@
 #include "base/fileio.h"
 #include "base/spawn.h"
 #include "machine/iommu.h"
+#include "run/plan.h"
+#include <json-c/json.h>
 #include "vfio/bind.h"
 
 #include "unit-tmp.h"
@@ -180,11 +182,22 @@ static void test_identical_gpus(void **state)
 static void test_refusals(void **state)
 {
 	struct vfio_plan p;
-	/* the seed before the override: the 2060 shares the 2080 Ti's group */
-	assert_int_equal(decide_on("tests/fixtures/seed", "01:00.0", false, &p), -ACSO_E_STATE);
-	assert_int_equal(p.status, VFIO_SHARED);
-	assert_true(p.holder[0]);
+	/* the seed before the override: the 2060 shares the 2080 Ti's group,
+	 * and the least invasive override is predicted to split it */
+	assert_int_equal(decide_on("tests/fixtures/seed", "01:00.0", false, &p), 0);
+	assert_string_equal(p.override, "id:8086:1901");
+	assert_string_equal(p.ids, "10de:1e04,10de:10f7,10de:1ad6,10de:1ad7");
 	vfio_plan_free(&p);
+	/* no override splits the NVMe disk off (the port has ACS): with the
+	 * root file system elsewhere, the group is merely shared */
+	char *shared = unit_copy_fixture("port-has-acs");
+	put(shared, "proc/mounts", "/dev/sdz1 / ext4 rw,relatime 0 0\n");
+	assert_int_equal(decide_on(shared, NULL, false, &p), -ACSO_E_STATE);
+	assert_int_equal(p.status, VFIO_SHARED);
+	assert_string_equal(p.holder, "02:00.0");
+	vfio_plan_free(&p);
+	free(shared);
+	rm_tmp(NULL);
 	/* the root file system's NVMe disk in the GPU's group */
 	assert_int_equal(decide_on("tests/fixtures/port-has-acs", NULL, false, &p), -ACSO_E_STATE);
 	assert_int_equal(p.status, VFIO_HOST_CRITICAL);
@@ -397,6 +410,30 @@ static void test_virqfd(void **state)
 	assert_false(vfio_needs_virqfd(NULL));
 }
 
+/* acso run --vfio: acso vfio is the last step, for the new kernel. */
+static void test_run_step(void **state)
+{
+	size_t n = 0, nv = 0;
+	const struct run_step *s = run_steps(false, &n), *sv = run_steps_vfio(false, &nv);
+	assert_int_equal(run_find_step(s, n, "vfio"), -1);
+	assert_int_equal(nv, n + 1);
+	assert_string_equal(sv[nv - 1].name, "vfio");
+	assert_true(sv[nv - 1].privileged);
+	sv = run_steps_vfio(true, &nv);
+	assert_string_equal(sv[nv - 1].name, "vfio");
+	assert_string_equal(sv[nv - 2].name, "grub");
+	struct json_object *st = json_tokener_parse("{\"steps\":{\"install\":{\"outputs\":{\"release\":\"6.1.192-acso\"}}}}");
+	struct run_plan_opts o = {.vfio = true, .gpu = "01:00.0"};
+	struct strv a = {0};
+	const char *why = NULL;
+	assert_int_equal(run_step_args(&o, st, false, "vfio", &a, &why), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.v[0], "--kernel=6.1.192-acso");
+	assert_string_equal(a.v[1], "01:00.0");
+	strv_free(&a);
+	json_object_put(st);
+}
+
 int main(void)
 {
 	g_path = xstrdup(getenv("PATH"));
@@ -409,6 +446,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_dracut, teardown),
 		cmocka_unit_test_teardown(test_status_after_reboot, teardown),
 		cmocka_unit_test_teardown(test_virqfd, teardown),
+		cmocka_unit_test_teardown(test_run_step, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
