@@ -263,16 +263,9 @@ static void record_free(struct record *rc)
 	*rc = (struct record){0};
 }
 
-static int record_read(int rootfd, struct record *rc, struct acso_err *e)
+/* The record's text (modified in place). */
+static int record_parse(char *text, struct record *rc, struct acso_err *e)
 {
-	*rc = (struct record){0};
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = root_read_file(rootfd, VFIO_STATE_DIR "/record", 64 * 1024, &text, &len);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return err_set(e, r, "%s/record: %s", VFIO_STATE_DIR, acso_strerror(r));
 	rc->present = true;
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -313,6 +306,29 @@ static int record_read(int rootfd, struct record *rc, struct acso_err *e)
 	if (!rc->gpu[0])
 		return err_set(e, -ACSO_E_PARSE, "%s/record: no gpu line", VFIO_STATE_DIR);
 	return 0;
+}
+
+static int record_read(int rootfd, struct record *rc, struct acso_err *e)
+{
+	*rc = (struct record){0};
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = root_read_file(rootfd, VFIO_STATE_DIR "/record", 64 * 1024, &text, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return err_set(e, r, "%s/record: %s", VFIO_STATE_DIR, acso_strerror(r));
+	return record_parse(text, rc, e);
+}
+
+int vfio_record_check(const char *text, size_t len, struct acso_err *e)
+{
+	struct record rc = {0};
+	char *t = xstrndup(text, len);
+	int r = record_parse(t, &rc, e);
+	free(t);
+	record_free(&rc);
+	return r;
 }
 
 /* The content of known file i before acso vfio: the kept original when the
@@ -367,7 +383,7 @@ static void user_part(const char *base, size_t len, struct buf *out, size_t *lin
 	}
 }
 
-static char *modprobe_text(struct vfio_plan *p, const char *base, size_t blen, size_t *len)
+char *vfio_modprobe_merge(struct vfio_plan *p, const char *base, size_t blen, size_t *len)
 {
 	struct buf b = {0};
 	user_part(base, blen, &b, &p->user_lines, &p->vfio_options_of_user);
@@ -391,20 +407,27 @@ static char *modprobe_text(struct vfio_plan *p, const char *base, size_t blen, s
 
 static const char *const vfio_modules[] = {"vfio_pci", "vfio", "vfio_iommu_type1", "vfio_virqfd"};
 
-static bool has_line(const char *text, const char *word)
+/* Is word a line of text[0..len) (leading blanks allowed, anything after a
+ * blank ignored)? Bounded by len: a file may hold NUL bytes. */
+static bool has_line(const char *text, size_t len, const char *word)
 {
 	size_t n = strlen(word);
-	for (const char *s = text; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL) {
-		while (*s == ' ' || *s == '\t')
+	const char *end = text + len;
+	for (const char *s = text; s && s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *eol = nl ? nl : end;
+		while (s < eol && (*s == ' ' || *s == '\t'))
 			s++;
-		if (!strncmp(s, word, n) && (s[n] == '\n' || s[n] == '\0' || s[n] == ' ' || s[n] == '\t'))
+		if ((size_t)(eol - s) >= n && !memcmp(s, word, n) &&
+		    (s + n == eol || s[n] == ' ' || s[n] == '\t'))
 			return true;
+		s = nl ? nl + 1 : NULL;
 	}
 	return false;
 }
 
 /* /etc/initramfs-tools/modules: the missing vfio modules appended. */
-static char *modules_text(const struct vfio_plan *p, const char *base, size_t blen, size_t *len)
+char *vfio_modules_merge(const struct vfio_plan *p, const char *base, size_t blen, size_t *len)
 {
 	struct buf b = {0};
 	if (base)
@@ -413,7 +436,7 @@ static char *modules_text(const struct vfio_plan *p, const char *base, size_t bl
 		buf_append(&b, "\n", 1);
 	bool header = false;
 	for (size_t i = 0; i < ARRAY_SIZE(vfio_modules) - !p->virqfd; i++) {
-		if (has_line(buf_str(&b), vfio_modules[i]))
+		if (has_line(b.data, b.len, vfio_modules[i]))
 			continue;
 		if (!header)
 			buf_printf(&b, "# acso vfio (GPU %s): vfio-pci before the GPU's drivers\n", p->gpu);
@@ -552,9 +575,9 @@ int vfio_plan_build(int rootfd, const struct vfio_request *rq, struct vfio_plan 
 			if (rc.kept[i])
 				f->old_mode = rc.mode[i];
 		} else if (i == 0) {
-			f->text = modprobe_text(p, base ? base : "", blen, &f->text_len);
+			f->text = vfio_modprobe_merge(p, base ? base : "", blen, &f->text_len);
 		} else if (i == 1) {
-			f->text = modules_text(p, base, blen, &f->text_len);
+			f->text = vfio_modules_merge(p, base, blen, &f->text_len);
 		} else {
 			f->text = dracut_text(p, &f->text_len);
 		}

@@ -149,5 +149,14 @@ struct vfio_status_now {
 int vfio_status_read(int rootfd, struct vfio_status_now *s, struct acso_err *e);
 void vfio_status_free(struct vfio_status_now *s);
 
+/* The parsers of what acso reads back, exposed for the fuzz target:
+ * acso-vfio.conf as base (the user's lines kept, acso's block replaced,
+ * p->user_lines counted) merged with p's binding; the initramfs modules
+ * file with the missing vfio modules appended; a record's text checked
+ * (0 or -ACSO_E_PARSE). The merges return malloc'ed text. */
+char *vfio_modprobe_merge(struct vfio_plan *p, const char *base, size_t len, size_t *out_len);
+char *vfio_modules_merge(const struct vfio_plan *p, const char *base, size_t len, size_t *out_len);
+int vfio_record_check(const char *text, size_t len, struct acso_err *e);
+
 /* For the unit tests: the kernel before 6.2 needs vfio_virqfd. */
 bool vfio_needs_virqfd(const char *release);
