@@ -6,7 +6,7 @@
 
 struct acso_ctx;
 
-/* Render the "vfio" field (JSON null and no text when acso vfio was not
- * used). Returns false only when acso vfio was used and a function is not
- * held by vfio-pci (or its record cannot be read). */
+/* Render the "vfio" field (nothing at all when acso vfio was not used).
+ * Returns false only when acso vfio was used and a function is not held by
+ * vfio-pci (or its record cannot be read). */
 bool report_vfio(const struct acso_ctx *ctx);
