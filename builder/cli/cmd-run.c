@@ -55,6 +55,7 @@ static int opt_list_steps(void *opts, const char *arg)
 	for (size_t i = 0; i < n; i++)
 		printf("%s\n", steps[i].name);
 	printf("%s\n", "prebuilt");
+	printf("%s\n", "vfio");
 	return CMD_HELP_SHOWN;
 }
 
@@ -65,9 +66,9 @@ const struct acso_option run_options[] = {
 	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed APT channel instead of building"),
 	OPT_BOOL(0, "build", build, "build even when the running kernel already carries the override"),
 	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value for the boot step (default: auto when the GPU shares its group, else downstream)"),
-	OPT_STRING(0, "gpu", gpu, "ADDR", "boot step: the GPU for --acs auto and --vfio"),
-	OPT_BOOL(0, "vfio", vfio, "boot step: also add vfio-pci.ids= of the GPU's own functions"),
+	OPT_STRING(0, "gpu", gpu, "ADDR", "the GPU for --acs auto and --vfio (default: the one 'acso groups' would choose)"),
 	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
+	OPT_BOOL(0, "vfio", vfio, "hold the GPU with vfio-pci from boot: vfio-pci.ids= at boot, acso vfio last"),
 	OPT_BOOL(0, "once", once, "boot the new kernel only once (grub-reboot); make it the default with 'acso verify --make-default'"),
 	OPT_STRING(0, "base", base, "BASE", "config step: base configuration (running, defconfig, tinyconfig or a FILE)"),
 	OPT_STRING(0, "profile", profile, "NAME", "config step: also apply kconfig/NAME.config (e.g. qemu)"),
@@ -608,7 +609,7 @@ static int render(struct runner *rn, int rc)
 static int plan_run(struct runner *rn)
 {
 	struct run_opts *o = rn->o;
-	rn->steps = run_steps(o->prebuilt, &rn->nsteps);
+	rn->steps = o->vfio ? run_steps_vfio(o->prebuilt, &rn->nsteps) : run_steps(o->prebuilt, &rn->nsteps);
 	rn->from = 0;
 	rn->only = -1;
 	if (o->from && (rn->from = run_find_step(rn->steps, rn->nsteps, o->from)) < 0) {

@@ -20,13 +20,14 @@
 
 struct setup_opts {
 	const char *user;
-	bool no_packages, no_group, no_iommu, iommu_pt, no_update;
+	bool no_packages, no_group, no_iommu, iommu_pt, no_update, vm_tools;
 };
 
 #define OPTS struct setup_opts
 const struct acso_option setup_options[] = {
 	OPT_STRING(0, "user", user, "NAME", "add NAME to the libvirt group (default: SUDO_USER)"),
 	OPT_BOOL(0, "no-packages", no_packages, "do not install packages"),
+	OPT_BOOL(0, "vm-tools", vm_tools, "also install ovmf (the VM's UEFI firmware) and virt-manager"),
 	OPT_BOOL(0, "no-group", no_group, "do not change group membership"),
 	OPT_BOOL(0, "no-iommu", no_iommu, "do not add intel_iommu=on"),
 	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
@@ -128,7 +129,7 @@ int cmd_setup(struct acso_ctx *ctx, int argc, char **argv)
 	int r = cmd_options(ctx, argc, argv, &o, &first);
 	if (r)
 		return r;
-	struct setup_plan p = {0};
+	struct setup_plan p = {.vm_tools = o.vm_tools};
 	int rc = EXIT_OK;
 	report_begin(ctx);
 	if (!o.no_packages)

@@ -17,6 +17,7 @@
 #include "boot/bootmgr.h"
 #include "boot/grub.h"
 #include "cli/report-groups.h"
+#include "cli/report-vfio.h"
 #include "cli/output.h"
 #include "cli/report.h"
 #include "machine/snapshot.h"
@@ -242,6 +243,7 @@ int cmd_verify(struct acso_ctx *ctx, int argc, char **argv)
 	report_begin(ctx);
 	render_kernel(&s, acs_kernel_name);
 	render_gpus(&rep, only, have_before ? &before : NULL);
+	ok &= report_vfio(ctx); /* after acso vfio: each function held by vfio-pci */
 	rp_string(RP_JSON, "before_snapshot", NULL, bpath);
 	rp_bool(RP_JSON, "isolated", NULL, ok);
 	if (!rep.ngpus)

@@ -34,6 +34,10 @@ int setup_plan_packages(const char *root, int rootfd, struct setup_plan *p, stru
 		return err_set(e, r, "read '/etc/os-release': %s", acso_strerror(r));
 	if ((r = virt_packages(osr, &p->pkgs, &p->distro)) < 0)
 		return err_set(e, r, "'%s' is not a Debian or Ubuntu system", p->distro);
+	if (p->vm_tools) { /* the same names on every Debian and Ubuntu release */
+		strv_push(&p->pkgs, "ovmf");
+		strv_push(&p->pkgs, "virt-manager");
+	}
 	(void)root_read_file(rootfd, "/var/lib/dpkg/status", (size_t)64 << 20, &status, NULL);
 	for (size_t i = 0; i < p->pkgs.n; i++)
 		if (!status || !dpkg_installed(status, p->pkgs.v[i]))

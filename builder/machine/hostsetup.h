@@ -12,6 +12,7 @@
 struct setup_plan {
 	/* packages */
 	char *distro;             /* os-release's name for the system */
+	bool vm_tools;            /* in: also ovmf and virt-manager (the VM's UEFI firmware, a GUI) */
 	struct strv pkgs;         /* what this release calls for */
 	struct strv missing;      /* ... and dpkg does not list as installed */
 	struct strv apt;          /* apt-get install -y MISSING; empty: nothing to install */

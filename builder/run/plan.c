@@ -17,15 +17,24 @@
 static const struct run_step build_steps[] = {
 	{"resolve", false, false}, {"fetch", false, false}, {"patch", false, false}, {"config", false, false},
 	{"build", false, true}, {"snapshot", true, false}, {"install", true, false}, {"grub", true, false},
+	{"vfio", true, false}, /* --vfio only: the last */
 };
 static const struct run_step prebuilt_steps[] = {
 	{"snapshot", true, false}, {"prebuilt", true, false}, {"grub", true, false},
+	{"vfio", true, false},
 };
 
 const struct run_step *run_steps(bool prebuilt, size_t *n)
 {
-	*n = prebuilt ? ARRAY_SIZE(prebuilt_steps) : ARRAY_SIZE(build_steps);
+	*n = (prebuilt ? ARRAY_SIZE(prebuilt_steps) : ARRAY_SIZE(build_steps)) - 1;
 	return prebuilt ? prebuilt_steps : build_steps;
+}
+
+const struct run_step *run_steps_vfio(bool prebuilt, size_t *n)
+{
+	const struct run_step *s = run_steps(prebuilt, n);
+	(*n)++;
+	return s;
 }
 
 int run_find_step(const struct run_step *steps, size_t n, const char *name)
@@ -231,6 +240,13 @@ int run_step_args(const struct run_plan_opts *o, struct json_object *st, bool dr
 			strv_push(a, o->version);
 	} else if (!strcmp(name, "grub")) {
 		return grub_args(o, st, a, why);
+	} else if (!strcmp(name, "vfio")) {
+		/* the new kernel's initramfs: the one booted next */
+		const char *rel = run_jstr(run_outputs(st, o->prebuilt ? "prebuilt" : "install"), "release");
+		if (rel)
+			strv_pushf(a, "--kernel=%s", rel);
+		if (o->gpu)
+			strv_push(a, o->gpu);
 	}
 	return 0;
 }

@@ -23,6 +23,8 @@ struct run_step {
 
 /* The steps of a run: building, or installing a prebuilt kernel. */
 const struct run_step *run_steps(bool prebuilt, size_t *n);
+/* The same, then vfio (acso vfio) last: a run with --vfio. */
+const struct run_step *run_steps_vfio(bool prebuilt, size_t *n);
 /* Index of the step called name, -1 when the run has none. */
 int run_find_step(const struct run_step *steps, size_t n, const char *name);
 
@@ -36,7 +38,8 @@ struct run_plan_opts {
 	const char *gpu;         /* --gpu ADDR: the boot step's GPU */
 	const struct strv *set;  /* --set CONFIG_X=V, for the config step */
 	const struct strv *keyring; /* --keyring, for the fetch step */
-	bool prebuilt, iommu_pt, allow_root, once, trim, vfio;
+	bool prebuilt, iommu_pt, allow_root, once, trim;
+	bool vfio;               /* --vfio: vfio-pci.ids= at boot, and acso vfio last */
 	bool register_only;      /* the running kernel carries the override: no build */
 	bool secure_boot;        /* on in the root: the new kernel boots once (grub-reboot) until verify */
 };

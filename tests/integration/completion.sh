@@ -36,6 +36,7 @@ expect "--acs modes" "auto downstream downstream,multifunction id: multifunction
 expect "--acs after a prefix" "downstream downstream,multifunction" acso run --acs d
 expect "GPU addresses below --root after --gpu" "0000:01:00.0" acso --root "$FIX" groups --gpu ""
 expect "GPU addresses with --root=DIR" "0000:01:00.0" acso groups --root="$FIX" --gpu 0000
+expect "vfio GPU addresses below --root" "0000:01:00.0" acso --root "$FIX" vfio ""
 expect "steps after --from" "build" acso run --from bu
 expect "steps after --only" "config" acso run --only co
 expect "no command names after --root" "" acso --root chec

@@ -53,6 +53,8 @@ SUDO_USER=alice t_exit 0 "Debian 12 --dry-run exits 0" "$ACSO" setup --root "$R"
 t_grep "Debian 12: the apt-get line with Debian's names" "^Would run: chroot $R apt-get install -y qemu-system-x86 libvirt-daemon-system libvirt-clients bridge-utils\$" "$T/.out"
 t_grep "--dry-run: the group command" "^Would run: chroot $R usermod -a -G libvirt alice\$" "$T/.out"
 t_grep "--dry-run: intel_iommu=on shown" 'intel_iommu=on' "$T/.out"
+SUDO_USER=alice t_exit 0 "--vm-tools --dry-run" "$ACSO" setup --root "$R" --dry-run --vm-tools --no-group --no-iommu
+t_grep "--vm-tools: ovmf and virt-manager too" "^Would run: chroot $R apt-get install -y qemu-system-x86 libvirt-daemon-system libvirt-clients bridge-utils ovmf virt-manager\$" "$T/.out"
 [ ! -s "$T/calls" ] && [ ! -e "$R/etc/default/grub.d/99-acso.cfg" ] && t_pass "--dry-run runs nothing" || t_fail "--dry-run runs nothing"
 
 for rel in U1804 MINT19; do
