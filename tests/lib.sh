@@ -134,6 +134,21 @@ t_golden() {
 	fi
 }
 
+# t_stub_chroot — a chroot first on PATH that records its argv in $T/calls
+# and fails (exit 100) while $T/fail exists: boot-loader and initramfs
+# commands acso runs in a --root are checked without running them.
+t_stub_chroot() {
+	mkdir -p "$T/bin"
+	cat >"$T/bin/chroot" <<EOF2
+#!/bin/sh
+echo "\$*" >>"$T/calls"
+[ -e "$T/fail" ] && exit 100
+exit 0
+EOF2
+	chmod +x "$T/bin/chroot"
+	export PATH=$T/bin:$PATH
+}
+
 # A free TCP port on 127.0.0.1.
 t_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 

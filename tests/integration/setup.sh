@@ -6,15 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 CORPUS=$TOP/tests/grub-corpus
-mkdir -p "$T/bin"
-cat >"$T/bin/chroot" <<EOF2
-#!/bin/sh
-echo "\$*" >>"$T/calls"
-[ -e "$T/fail" ] && exit 100
-exit 0
-EOF2
-chmod +x "$T/bin/chroot"
-export PATH=$T/bin:$PATH
+t_stub_chroot
 
 # mkroot DIR OS-RELEASE-TEXT VENDOR
 mkroot() {

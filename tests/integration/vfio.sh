@@ -8,15 +8,7 @@
 # function is held by vfio-pci.
 . "$(dirname "$0")/../lib.sh"
 
-mkdir -p "$T/bin"
-cat >"$T/bin/chroot" <<EOF2
-#!/bin/sh
-echo "\$*" >>"$T/calls"
-[ -e "$T/fail" ] && exit 100
-exit 0
-EOF2
-chmod +x "$T/bin/chroot"
-export PATH=$T/bin:$PATH
+t_stub_chroot
 
 R=$T/root
 cp -a "$TOP/tests/fixtures/seed-after-override/." "$R/"
@@ -29,7 +21,7 @@ cp -a "$R/etc" "$T/etc.before"
 
 t_exit 0 "--dry-run exits 0" "$ACSO" --root "$R" vfio --dry-run 01:00.0
 t_grep "--dry-run names the update it would run" "update-initramfs -u -k 6.1.0-13-amd64" "$T/.out"
-if diff -r "$R/etc" "$T/etc.before" >/dev/null && [ ! -e "$R/var/lib/acso/vfio" ] && [ ! -e "$T/calls" ]; then
+if diff -r --no-dereference "$R/etc" "$T/etc.before" >/dev/null && [ ! -e "$R/var/lib/acso/vfio" ] && [ ! -e "$T/calls" ]; then
 	t_pass "--dry-run changes nothing"; else t_fail "--dry-run changes nothing"; fi
 
 t_exit 2 "no GPU named on a two-GPU machine: usage" "$ACSO" --root "$R" vfio --dry-run
@@ -49,8 +41,8 @@ t_exit 2 "--remove takes no GPU" "$ACSO" --root "$R" vfio --remove 01:00.0
 touch "$T/fail"
 t_exit 1 "a failing update-initramfs fails" "$ACSO" --root "$R" vfio 01:00.0
 t_grep "... and says every file was put back" "every file was put back" "$T/.err"
-if diff -r "$R/etc" "$T/etc.before" >/dev/null && [ ! -e "$R/var/lib/acso/vfio" ]; then
-	t_pass "... and every file is as it was"; else t_fail "... and every file is as it was" "$(diff -r "$R/etc" "$T/etc.before")"; fi
+if diff -r --no-dereference "$R/etc" "$T/etc.before" >/dev/null && [ ! -e "$R/var/lib/acso/vfio" ]; then
+	t_pass "... and every file is as it was"; else t_fail "... and every file is as it was" "$(diff -r --no-dereference "$R/etc" "$T/etc.before")"; fi
 rm -f "$T/fail" "$T/calls"
 
 t_exit 0 "acso vfio 01:00.0 --json" "$ACSO" --root "$R" vfio --json 01:00.0
@@ -79,8 +71,8 @@ rm "$R/usr/sbin/qm"
 
 rm -f "$T/calls"
 t_exit 0 "--remove" "$ACSO" --root "$R" vfio --remove
-if diff -r "$R/etc" "$T/etc.before" >/dev/null; then t_pass "--remove restores every file byte for byte"; else
-	t_fail "--remove restores every file byte for byte" "$(diff -r "$R/etc" "$T/etc.before")"; fi
+if diff -r --no-dereference "$R/etc" "$T/etc.before" >/dev/null; then t_pass "--remove restores every file byte for byte"; else
+	t_fail "--remove restores every file byte for byte" "$(diff -r --no-dereference "$R/etc" "$T/etc.before")"; fi
 t_grep "--remove updates the initramfs again" "^$R update-initramfs -u -k 6.1.0-13-amd64$" "$T/calls"
 [ ! -e "$R/var/lib/acso" ] && t_pass "--remove leaves no record" || t_fail "--remove leaves no record"
 t_exit 1 "a second --remove: nothing to remove" "$ACSO" --root "$R" vfio --remove
