@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/err.h"
@@ -167,6 +168,30 @@ static char *make_stage(const char *src_dir, const char *name, struct acso_err *
 	return t;
 }
 
+/* Remove path in a detached grandchild: an old kernel tree (1.2 GB) takes
+ * minutes to delete, and the fetch has nothing to wait for. What the child
+ * does not finish (a reboot), the next fetch removes (remove_dead_temps).
+ * Without a child, it is removed here. */
+static void remove_detached(const char *path)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (fork() == 0) {
+			/* no pipe of the caller's stays open behind it */
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			for (int fd = 0; fd < 3 && null >= 0; fd++)
+				dup2(null, fd);
+			for (int fd = 3; fd < 1024; fd++) /* close_range: glibc 2.34 */
+				close(fd);
+			setsid();
+			rm_rf_at(AT_FDCWD, path);
+		}
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, NULL, 0) < 0)
+		rm_rf_at(AT_FDCWD, path);
+}
+
 /* Move stage to src_dir/name (replacing an older tree) and point
  * src_dir/current at it, atomically. */
 static int commit_tree(const char *src_dir, const char *stage, const char *name, struct acso_err *e)
@@ -194,8 +219,6 @@ static int commit_tree(const char *src_dir, const char *stage, const char *name,
 			rename(old, final);
 		return err_set(e, r, "rename '%s' to '%s': %s", stage, final, strerror(-r));
 	}
-	if (had_old)
-		rm_rf_at(AT_FDCWD, old);
 	_cleanup_free_ char *tmp = xasprintf("%s/.current.%ld", src_dir, (long)getpid());
 	_cleanup_free_ char *cur = path_join(src_dir, "current");
 	unlink(tmp);
@@ -206,6 +229,8 @@ static int commit_tree(const char *src_dir, const char *stage, const char *name,
 	}
 	if (dfd >= 0)
 		fsync(dfd);
+	if (had_old)
+		remove_detached(old);
 	return 0;
 }
 
