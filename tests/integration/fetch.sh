@@ -25,10 +25,21 @@ t_ok "JSON from_cache is false for a download" jq -e '.from_cache == false' "$T/
 t_ok "the verified tarball is kept" test -f "$W/downloads/linux-6.6.5.tar.xz"
 t_nogrep "no staging directory left" 'stage' <(ls -a "$W/src")
 
-# The cache: no download (the server is told to fail every request).
+# The cache: no download (the server is told to fail every request). The
+# tree it replaces is made big (100,000 files, as a built kernel tree has):
+# it is deleted in the background, so right after the fetch returns it is
+# still there, moved aside, and a moment later it is gone.
+python3 -c 'import os, sys
+d = sys.argv[1]; os.mkdir(d)
+for i in range(100000): open(os.path.join(d, str(i)), "w").close()' "$W/src/linux-6.6.5/many"
 t_exit 0 "a cached tarball is re-extracted" "${F[@]}" --mirror "$H/status/500" --json 6.6.5
 t_jq "... from the cache" '.from_cache == true' "$T/.out"
 t_jq "... and verified again (signers reported)" '.signers | length == 2' "$T/.out"
+t_ok "the replaced tree is deleted after the fetch returns, not before" \
+	test -n "$(find "$W/src" -maxdepth 1 -name '.linux-6.6.5.old-*')"
+t_ok "the new tree is in place at once" test ! -e "$W/src/linux-6.6.5/many"
+for _ in $(seq 120); do [ -z "$(find "$W/src" -maxdepth 1 -name '.linux-6.6.5.old-*')" ] && break; sleep 0.5; done
+t_ok "... and the replaced tree is gone a moment later" test -z "$(find "$W/src" -maxdepth 1 -name '.linux-6.6.5.old-*')"
 printf 'x' >>"$W/downloads/linux-6.6.5.tar.xz"
 t_exit 5 "a cached tarball that changed is refused" "${F[@]}" --mirror "$H/status/500" 6.6.5
 t_grep "... by the SHA-256 check" 'SHA-256 check failed' "$T/.err"
