@@ -193,6 +193,14 @@ void strv_push(struct strv *s, const char *str)
 	s->v[s->n] = NULL;
 }
 
+void strv_push_chroot(struct strv *s, const char *root)
+{
+	if (strcmp(root, "/")) {
+		strv_push(s, "chroot");
+		strv_push(s, root);
+	}
+}
+
 void strv_pushf(struct strv *s, const char *fmt, ...)
 {
 	va_list ap;

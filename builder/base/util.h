@@ -63,6 +63,8 @@ struct strv {
 	size_t n, cap;
 };
 void strv_push(struct strv *s, const char *str);   /* copies */
+/* "chroot ROOT" in front of a command that runs inside ROOT; nothing for "/". */
+void strv_push_chroot(struct strv *s, const char *root);
 void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strv_free(struct strv *s);
 bool strv_has(const struct strv *s, const char *str); /* an entry equal to str */

@@ -21,17 +21,9 @@ static bool have_prog(const char *root, int rootfd, const char *name)
 	return p != NULL;
 }
 
-static void push_prefix(struct strv *argv, const char *root)
-{
-	if (strcmp(root, "/")) {
-		strv_push(argv, "chroot");
-		strv_push(argv, root);
-	}
-}
-
 int grub_regen_argv(const char *root, int rootfd, struct strv *argv, struct acso_err *e)
 {
-	push_prefix(argv, root);
+	strv_push_chroot(argv, root);
 	if (have_prog(root, rootfd, "update-grub")) {
 		strv_push(argv, "update-grub");
 	} else if (have_prog(root, rootfd, "grub-mkconfig")) {
@@ -102,7 +94,7 @@ int grub_entry_for(int rootfd, const char *release, char **out, struct acso_err 
 int grub_set_default(const char *root, const char *entry, struct acso_err *e)
 {
 	struct strv argv = {0};
-	push_prefix(&argv, root);
+	strv_push_chroot(&argv, root);
 	strv_push(&argv, "grub-set-default");
 	strv_push(&argv, entry);
 	struct spawn_opts o = {.log_fd = -1, .quiet = true};

@@ -15,10 +15,7 @@ bool proxmox_boot_managed(int rootfd)
 void proxmox_refresh_argv(const char *root, struct strv *argv)
 {
 	/* Like the other boot-loader programs, it runs inside an image root. */
-	if (strcmp(root, "/")) {
-		strv_push(argv, "chroot");
-		strv_push(argv, root);
-	}
+	strv_push_chroot(argv, root);
 	strv_push(argv, "proxmox-boot-tool");
 	strv_push(argv, "refresh");
 }

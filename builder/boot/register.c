@@ -38,14 +38,6 @@ static int stop(struct boot_register *b, enum bootreg_stage s, int r)
 	return r;
 }
 
-static void push_chroot(struct strv *argv, const char *root)
-{
-	if (strcmp(root, "/")) {
-		strv_push(argv, "chroot");
-		strv_push(argv, root);
-	}
-}
-
 static int run_tool(const struct boot_register *b, const struct strv *argv, struct acso_err *e)
 {
 	struct spawn_opts o = {.log_fd = b->log_fd};
@@ -105,7 +97,7 @@ static int grub_once(const char *root, int rootfd, struct boot_register *b, stru
 	if (r < 0)
 		return stop(b, BR_ONCE_ENTRY, r);
 	struct strv argv = {0};
-	push_chroot(&argv, root);
+	strv_push_chroot(&argv, root);
 	strv_push(&argv, "grub-reboot");
 	strv_push(&argv, b->once_entry);
 	r = run_tool(b, &argv, e);
@@ -141,7 +133,7 @@ static int tool_plan(const char *root, int rootfd, struct boot_register *b, stru
 	if (b->remove && !list->n)
 		return 0; /* nothing to take back */
 	_cleanup_free_ char *line = strv_join(list);
-	push_chroot(&b->tool_argv, root);
+	strv_push_chroot(&b->tool_argv, root);
 	if (b->bm == BOOT_KERNELSTUB) { /* -a/-d edit; never -o, which replaces every option */
 		strv_push(&b->tool_argv, "kernelstub");
 		strv_push(&b->tool_argv, b->remove ? "-d" : "-a");

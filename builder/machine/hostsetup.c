@@ -16,14 +16,6 @@ void setup_plan_free(struct setup_plan *p)
 	strv_free(&p->usermod);
 }
 
-static void push_chroot(struct strv *argv, const char *root)
-{
-	if (strcmp(root, "/")) {
-		strv_push(argv, "chroot");
-		strv_push(argv, root);
-	}
-}
-
 int setup_plan_packages(const char *root, int rootfd, struct setup_plan *p, struct acso_err *e)
 {
 	_cleanup_free_ char *osr = NULL, *status = NULL;
@@ -44,7 +36,7 @@ int setup_plan_packages(const char *root, int rootfd, struct setup_plan *p, stru
 			strv_push(&p->missing, p->pkgs.v[i]);
 	if (!p->missing.n)
 		return 0;
-	push_chroot(&p->apt, root);
+	strv_push_chroot(&p->apt, root);
 	strv_push(&p->apt, "apt-get");
 	strv_push(&p->apt, "install");
 	strv_push(&p->apt, "-y");
@@ -80,7 +72,7 @@ void setup_plan_group(const char *root, int rootfd, const char *user, struct set
 	p->member = etc_group_has(rootfd, "libvirt", user);
 	if (p->member == 1)
 		return;
-	push_chroot(&p->usermod, root);
+	strv_push_chroot(&p->usermod, root);
 	strv_push(&p->usermod, "usermod");
 	strv_push(&p->usermod, "-a");
 	strv_push(&p->usermod, "-G");

@@ -94,10 +94,7 @@ char *prebuilt_source_text(const char *url, const char *keyring)
 
 void prebuilt_apt_argv(const char *root, const char *tool, bool only_channel, struct strv *a)
 {
-	if (strcmp(root, "/")) {
-		strv_push(a, "chroot");
-		strv_push(a, root);
-	}
+	strv_push_chroot(a, root);
 	strv_push(a, tool);
 	if (only_channel) {
 		strv_push(a, "-o");
@@ -325,10 +322,7 @@ int prebuilt_update(const struct prebuilt_apt *pa, struct strv *images, struct s
 	r = apt_run(pa, &a, &out, e);
 	strv_free(&a);
 	if (r == 0) {
-		if (strcmp(pa->root, "/")) {
-			strv_push(&a, "chroot");
-			strv_push(&a, pa->root);
-		}
+		strv_push_chroot(&a, pa->root);
 		strv_push(&a, "dpkg");
 		strv_push(&a, "--print-architecture");
 		r = apt_run(pa, &a, &ar, e);
@@ -409,10 +403,7 @@ int prebuilt_ledger_add(int rootfd, const struct strv *names, struct acso_err *e
 int prebuilt_installed(const struct prebuilt_apt *pa, struct strv *names, struct acso_err *e)
 {
 	struct strv a = {0}, keep = {0};
-	if (strcmp(pa->root, "/")) {
-		strv_push(&a, "chroot");
-		strv_push(&a, pa->root);
-	}
+	strv_push_chroot(&a, pa->root);
 	strv_push(&a, "dpkg-query");
 	strv_push(&a, "--show");
 	strv_push(&a, "--showformat=${db:Status-Abbrev} ${Package}\\n");

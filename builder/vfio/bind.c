@@ -483,10 +483,7 @@ static void update_argv(const struct vfio_request *rq, struct vfio_plan *p)
 {
 	if (rq->no_update || p->tool == INITRAMFS_NONE)
 		return;
-	if (strcmp(rq->root, "/")) {
-		strv_push(&p->update_argv, "chroot");
-		strv_push(&p->update_argv, rq->root);
-	}
+	strv_push_chroot(&p->update_argv, rq->root);
 	if (p->tool == INITRAMFS_TOOLS) {
 		strv_push(&p->update_argv, "update-initramfs");
 		strv_push(&p->update_argv, "-u");
