@@ -43,8 +43,9 @@ enum bootmgr bootmgr_detect(int rootfd)
 	if (root_has_prog(rootfd, "grubby"))
 		return BOOT_GRUBBY;
 	/* before GRUB: a Proxmox or systemd-boot machine often keeps
-	 * /etc/default/grub from the installer without booting GRUB */
-	if (proxmox_boot_managed(rootfd))
+	 * /etc/default/grub from the installer without booting GRUB; a
+	 * proxmox-boot-tool machine that boots GRUB from its ESPs is GRUB's */
+	if (proxmox_boot_managed(rootfd) && !proxmox_boot_grub(rootfd))
 		return BOOT_PROXMOX;
 	if (bootmgr_sdboot_on_esp(rootfd))
 		return BOOT_SYSTEMD_BOOT;

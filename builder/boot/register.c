@@ -183,6 +183,8 @@ int boot_register_plan(const char *root, int rootfd, struct boot_register *b, st
 		return stop(b, BR_ONCE_NEEDS_GRUB, err_set(e, -ACSO_E_UNSUPPORTED, "--once needs GRUB"));
 	switch (b->bm) {
 	case BOOT_GRUB:
+		/* update-grub refreshes those ESPs itself (Proxmox's grub.d header) */
+		b->pve_grub = proxmox_boot_managed(rootfd);
 		return grub_plan_all(root, rootfd, b, e);
 	case BOOT_SYSTEMD_BOOT:
 	case BOOT_PROXMOX: {

@@ -42,6 +42,7 @@ struct boot_register {
 	int log_fd;               /* the tools' output */
 	/* found, planned, done */
 	enum bootmgr bm;
+	bool pve_grub;            /* GRUB's: proxmox-boot-tool keeps GRUB on the ESPs */
 	enum bootreg_stage stage;
 	/* GRUB */
 	struct grub_plan grub;

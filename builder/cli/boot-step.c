@@ -91,6 +91,10 @@ static void report_grub(const struct acso_ctx *ctx, const struct boot_register *
 	_cleanup_free_ char *params = strv_join(&p->params);
 	_cleanup_free_ char *regen = strv_join(&b->regen);
 	rp_string(RP_JSON, "boot_manager", NULL, "grub");
+	rp_bool(RP_JSON, "proxmox_boot_grub", NULL, b->pve_grub);
+	if (b->pve_grub)
+		rp_text("Proxmox VE: proxmox-boot-tool keeps GRUB on the ESPs (legacy BIOS or Secure Boot); "
+			"update-grub refreshes them\n");
 	rp_json("parameters", json_from_strv(&p->params));
 	if (b->remove)
 		rp_text("Removing the boot parameters acso added\n");

@@ -4,7 +4,8 @@
 # /etc/kernel/cmdline, one line, then `proxmox-boot-tool refresh` runs in
 # the root, recorded by a stub chroot), Proxmox on GRUB, systemd-boot found
 # by what is on the ESP (not by kernel-install), and a "--" in the command
-# line (the parameters go before it).
+# line (the parameters go before it); proxmox-boot-tool on GRUB (legacy BIOS,
+# Secure Boot).
 #
 # Real Proxmox VE inputs: /etc/kernel/cmdline of a ZFS install is
 # "root=ZFS=rpool/ROOT/pve-1 boot=zfs" (Proxmox VE Administration Guide,
@@ -32,7 +33,7 @@ intel() { mkdir -p "$1/proc"; printf 'vendor_id\t: GenuineIntel\n' >"$1/proc/cpu
 # and the installer's /etc/default/grub, which does not boot it.
 pve() {
 	rm -rf "$1"
-	mkdir -p "$1/etc/kernel" "$1/etc/default" "$1/etc/pve" "$1/var/lib"
+	mkdir -p "$1/etc/kernel" "$1/etc/default" "$1/etc/pve" "$1/var/lib" "$1/sys/firmware/efi/efivars"
 	intel "$1"
 	echo 'root=ZFS=rpool/ROOT/pve-1 boot=zfs' >"$1/etc/kernel/cmdline"
 	printf '936E-9A3F\n936F-0211\n' >"$1/etc/kernel/proxmox-boot-uuids"
@@ -78,6 +79,32 @@ pve "$R"
 rm "$R/etc/kernel/proxmox-boot-uuids" "$R/etc/kernel/cmdline"
 t_exit 0 "proxmox on GRUB: --dry-run" "${G[@]}" --root "$R" --dry-run --no-update
 t_grep "proxmox on GRUB: the drop-in" '^Method: drop-in /etc/default/grub.d/99-acso.cfg' "$T/.out"
+
+# proxmox-boot-tool with GRUB on its ESPs (pve-docs system-booting.adoc:
+# "For legacy BIOS systems, and EFI systems with Secure Boot enabled, GRUB is
+# used"): the GRUB drop-in, /etc/kernel/cmdline left alone, and update-grub
+# (which refreshes the ESPs on Proxmox) as the regeneration.
+pbt_grub() { # LABEL — $R as pve() made it, changed by the caller
+	"${G[@]}" --root "$R" --dry-run --acs downstream --json >"$T/j" 2>"$T/e"
+	t_jq "$1: GRUB's, said in the JSON" '.boot_manager == "grub" and .proxmox_boot_grub == true and .method == "drop-in"' "$T/j"
+	t_exit 0 "$1: add exits 0" "${G[@]}" --root "$R" --acs downstream --no-update
+	t_grep "$1: says why GRUB" '^Proxmox VE: proxmox-boot-tool keeps GRUB on the ESPs' "$T/.out"
+	t_grep "$1: the drop-in has the parameter" 'pcie_acs_override=downstream' "$R/etc/default/grub.d/99-acso.cfg"
+	t_ok "$1: /etc/kernel/cmdline untouched" cmp "$T/orig" "$R/etc/kernel/cmdline"
+}
+pve "$R"
+rm -r "$R/sys/firmware/efi"
+pbt_grub "proxmox-boot-tool, legacy BIOS"
+pve "$R"
+printf '\x06\x00\x00\x00\x01' >"$R/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+pbt_grub "proxmox-boot-tool, Secure Boot on"
+# EFI with Secure Boot off stays systemd-boot's; so does an image without /sys/firmware.
+printf '\x06\x00\x00\x00\x00' >"$R/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+"${G[@]}" --root "$R" --dry-run --acs downstream --json >"$T/j" 2>/dev/null
+t_jq "proxmox-boot-tool, Secure Boot off: proxmox-boot-tool" '.boot_manager == "proxmox-boot-tool"' "$T/j"
+rm -r "$R/sys"
+"${G[@]}" --root "$R" --dry-run --acs downstream --json >"$T/j" 2>/dev/null
+t_jq "proxmox-boot-tool, no /sys/firmware: proxmox-boot-tool" '.boot_manager == "proxmox-boot-tool"' "$T/j"
 
 # systemd-boot by the ESP, not by kernel-install.
 S=$T/sd
