@@ -11,8 +11,12 @@
 #include "base/util.h"
 #include "source/distro.h"
 
-static bool os_is_debian_like(int rootfd, char *id, size_t idn)
+/* Debian, Ubuntu or one of their derivatives (ID_LIKE); *ubuntu: Ubuntu or
+ * a derivative of it (Linux Mint, Pop!_OS, Zorin: ID_LIKE="ubuntu debian"),
+ * which ship Ubuntu's linux-source packages. */
+static bool os_is_debian_like(int rootfd, char *id, size_t idn, bool *ubuntu)
 {
+	*ubuntu = false;
 	_cleanup_free_ char *t = NULL;
 	size_t len;
 	if (root_read_file(rootfd, "/etc/os-release", 65536, &t, &len) < 0 &&
@@ -31,8 +35,12 @@ static bool os_is_debian_like(int rootfd, char *id, size_t idn)
 			snprintf(id, idn, "%s", v);
 			if (!strcmp(v, "debian") || !strcmp(v, "ubuntu"))
 				like = true;
+			if (!strcmp(v, "ubuntu"))
+				*ubuntu = true;
 		} else if (!strcmp(line, "ID_LIKE") && (strstr(v, "debian") || strstr(v, "ubuntu"))) {
 			like = true;
+			if (strstr(v, "ubuntu"))
+				*ubuntu = true;
 		}
 	}
 	return like;
@@ -41,7 +49,8 @@ static bool os_is_debian_like(int rootfd, char *id, size_t idn)
 int distro_find(int rootfd, const struct kver *want, struct distro_src *d, struct acso_err *e)
 {
 	memset(d, 0, sizeof(*d));
-	if (!os_is_debian_like(rootfd, d->id, sizeof(d->id)))
+	bool ubuntu;
+	if (!os_is_debian_like(rootfd, d->id, sizeof(d->id), &ubuntu))
 		return err_set(e, -ACSO_E_UNSUPPORTED, "--source distro knows Debian and Ubuntu, not '%s'", d->id);
 	struct kver series;
 	if (want) {
@@ -64,7 +73,6 @@ int distro_find(int rootfd, const struct kver *want, struct distro_src *d, struc
 	_cleanup_free_ char *deb_file = xasprintf("/usr/src/linux-source-%s.tar.xz", s);
 	_cleanup_free_ char *ubu_pkg = xasprintf("linux-source-%s.0", s);
 	_cleanup_free_ char *ubu_file = xasprintf("/usr/src/linux-source-%s.0/linux-source-%s.0.tar.bz2", s, s);
-	bool ubuntu = !strcmp(d->id, "ubuntu");
 	if (root_exists(rootfd, deb_file) == 0)
 		ubuntu = false, d->installed = true;
 	else if (root_exists(rootfd, ubu_file) == 0)
