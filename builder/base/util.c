@@ -219,6 +219,16 @@ bool strv_has(const struct strv *s, const char *str)
 	return false;
 }
 
+char *strv_join(const struct strv *s)
+{
+	struct buf b = {0};
+	for (size_t i = 0; i < s->n; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", s->v[i]);
+	char *r = xstrdup(buf_str(&b));
+	buf_free(&b);
+	return r;
+}
+
 void strv_free(struct strv *s)
 {
 	for (size_t i = 0; i < s->n; i++)

@@ -68,6 +68,7 @@ void strv_push_chroot(struct strv *s, const char *root);
 void strv_pushf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strv_free(struct strv *s);
 bool strv_has(const struct strv *s, const char *str); /* an entry equal to str */
+char *strv_join(const struct strv *s);                 /* "a b c" */
 
 /* t (seconds since the epoch) as ISO-8601 UTC, "2026-12-05T17:49:40Z", the
  * form of every timestamp acso writes into its state and reports. */

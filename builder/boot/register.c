@@ -22,16 +22,6 @@ void boot_register_free(struct boot_register *b)
 	strv_free(&b->tool_argv);
 }
 
-char *strv_join(const struct strv *s)
-{
-	struct buf b = {0};
-	for (size_t i = 0; i < s->n; i++)
-		buf_printf(&b, "%s%s", i ? " " : "", s->v[i]);
-	char *r = xstrdup(buf_str(&b));
-	buf_free(&b);
-	return r;
-}
-
 static int stop(struct boot_register *b, enum bootreg_stage s, int r)
 {
 	b->stage = s;

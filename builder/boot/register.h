@@ -62,9 +62,6 @@ struct boot_register {
 };
 void boot_register_free(struct boot_register *b);
 
-/* "a b c" */
-char *strv_join(const struct strv *s);
-
 /* Find the boot manager (b->bm) and plan the change; nothing is written.
  * With --remove and no boot manager at all, bm is BOOT_UNKNOWN and the plan
  * is empty (0). Returns 0 or a negative code with b->stage and e set. */

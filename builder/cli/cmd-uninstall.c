@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "base/fileio.h"
 #include "package/install.h"
+#include "package/prebuilt.h"
 #include "base/lock.h"
 #include "cli/output.h"
 #include "cli/report.h"
@@ -79,6 +80,14 @@ static int refused(const struct acso_ctx *ctx, enum uninstall_verdict v, const c
 		else
 			msg_error("acso installed no kernel into '%s'", ctx->root);
 		msg_hint("acso removes only what it installed (/var/lib/acso/installed.json); other kernels: apt purge PACKAGE");
+		struct strv chan = {0};
+		prebuilt_ledger_read(ctx->rootfd, &chan);
+		if (chan.n) {
+			_cleanup_free_ char *names = strv_join(&chan);
+			msg_hint("the kernels from acso's APT channel (%s) are apt's: 'acso prebuilt --remove --purge' "
+				 "takes them and the channel away", names);
+		}
+		strv_free(&chan);
 	} else if (v == UNINSTALL_RUNNING) {
 		msg_error("'%s' is the running kernel", en->release);
 		msg_hint("reboot into another kernel first, then run 'acso uninstall %s'", en->release);

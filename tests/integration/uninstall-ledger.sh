@@ -4,7 +4,8 @@
 # every name in it must be a package acso installs. A hostile
 # WORK/state/installed.json (the user's, writable by the user) or a ledger
 # naming an option or another package passes nothing to dpkg: stubs of
-# dpkg and chroot on PATH record any argv they get.
+# dpkg and chroot on PATH record any argv they get. Kernels from acso's APT
+# channel are apt's: uninstall points to `acso prebuilt --remove --purge`.
 . "$(dirname "$0")/../lib.sh"
 mkdir -p "$T/bin"
 for p in dpkg chroot; do
@@ -49,4 +50,10 @@ t_exit 0 "root's ledger of acso's packages: uninstall goes on" "${U[@]}" uninsta
 t_grep "dpkg --purge gets exactly acso's packages" "--purge linux-image-6.1.192-acso linux-headers-6.1.192-acso$" "$T/dpkg.argv"
 jq -e '.installed == []' "$R/var/lib/acso/installed.json" >/dev/null && t_pass "the ledger forgets the release" ||
 	t_fail "the ledger forgets the release" "$(cat "$R/var/lib/acso/installed.json")"
+
+# a kernel from acso's APT channel is apt's: uninstall names the way out
+printf 'linux-image-6.6.66-acso\nlinux-headers-6.6.66-acso\n' >"$R/var/lib/acso/prebuilt-installed"
+t_exit 1 "a channel kernel: not uninstall's" "${U[@]}" uninstall 6.6.66-acso
+t_grep "a channel kernel: the hint names it and acso prebuilt --remove --purge" \
+	"hint: the kernels from acso's APT channel \(linux-image-6.6.66-acso linux-headers-6.6.66-acso\) are apt's: 'acso prebuilt --remove --purge'" "$T/.err"
 t_done
