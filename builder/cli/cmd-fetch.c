@@ -80,9 +80,8 @@ static void render_text(const struct fetch_result *r)
 	char sz[32];
 	fmt_size(r->bytes, sz, sizeof(sz));
 	bool git = !strcmp(r->source, "git");
-	bool unsigned_tag = git && !r->tar_signed;
-	rp_text("%s%s%s linux %s (%s%s)\n", sty(unsigned_tag ? ST_WARN : ST_PASS), unsigned_tag ? "Fetched" : "Verified",
-		sty(ST_RESET), r->version, r->source, r->from_cache ? ", cached tarball" : unsigned_tag ? ", unsigned tag" : "");
+	rp_text("%sVerified%s linux %s (%s%s)\n", sty(ST_PASS), sty(ST_RESET), r->version, r->source,
+		r->from_cache ? ", cached tarball" : "");
 	rp_text("  %-12s %s\n", "tree:", r->source_dir);
 	if (git) {
 		rp_text("  %-12s %s at %s\n", "repository:", r->url, r->top);
@@ -190,8 +189,6 @@ static int from_git(const struct acso_ctx *ctx, const char *src, struct fetch_op
 	int r = fetch_git(src + 4, fo, res, &e);
 	if (r < 0)
 		return fetch_failed(&e, r, src);
-	if (!res->tar_signed)
-		msg_warn("the tag is not signed: the tree is what the repository says, unverified");
 	return 0;
 }
 

@@ -671,11 +671,8 @@ int fetch_git(const char *spec, const struct fetch_opts *o, struct fetch_result 
 		}
 		res->tar_signed = true;
 		res->tar_signer = who;
-	} else if (r == -ACSO_E_NOTFOUND) {
-		err_clear(e);
-		r = 0; /* an unsigned tag: reported as such (no signer) */
 	} else {
-		goto out;
+		goto out; /* an unsigned tag too: nothing unverified is used */
 	}
 	/* A signed tag: the commit its verified object names, not the ref again. */
 	r = git_tree(g, commit[0] ? commit : tag, tag, o, res, e);

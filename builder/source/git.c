@@ -242,7 +242,8 @@ int acso_git_tag_signature(struct acso_git *g, const char *tag, struct buf *sig,
 		return r;
 	if (git_object_type(obj) != GIT_OBJECT_TAG) {
 		git_object_free(obj);
-		return err_set(e, -ACSO_E_NOTFOUND, "'%s' is not an annotated tag", tag);
+		return err_set(e, -ACSO_E_UNSAFE, "'%s' is not an annotated tag, so it carries no signature: acso uses "
+			       "only a tree it verified (a signed tag, or your own signed with the key you give as --keyring)", tag);
 	}
 	/* The signature covers the tag object's own name, not the ref that
 	 * points at it: a ref v6.6.5 at the genuinely signed v6.6.4 tag would
@@ -289,7 +290,8 @@ int acso_git_tag_signature(struct acso_git *g, const char *tag, struct buf *sig,
 		}
 	}
 	if (!best) {
-		r = err_set(e, -ACSO_E_NOTFOUND, "tag '%s' is not signed", tag);
+		r = err_set(e, -ACSO_E_UNSAFE, "tag '%s' is not signed: acso uses only a tree it verified (sign the "
+			    "tag and give your key as --keyring)", tag);
 		goto out;
 	}
 	buf_append(payload, data, best - data);

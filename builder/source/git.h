@@ -48,9 +48,9 @@ int acso_git_resolve(struct acso_git *g, const char *ref, char oid[41], struct a
 /* For an annotated tag: the ASCII-armored signature (sig), the exact bytes
  * it signs (payload: the tag object up to the signature) and the commit the
  * tag object names (commit, 40 hex + NUL; may be NULL): check that commit
- * out, not the ref again. -ACSO_E_NOTFOUND if tag is not an annotated tag or
- * carries no signature; -ACSO_E_UNSAFE when the tag object's own name (the
- * one its signature covers) is not tag (a "refs/tags/" prefix aside). */
+ * out, not the ref again. -ACSO_E_UNSAFE if tag is not an annotated tag,
+ * carries no signature, or when the tag object's own name (the one its
+ * signature covers) is not tag (a "refs/tags/" prefix aside). */
 int acso_git_tag_signature(struct acso_git *g, const char *tag, struct buf *sig,
 			   struct buf *payload, char commit[41], struct acso_err *e);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # acso fetch --source git:PATH@TAG: a signed tag verified with the keyring,
-# an unsigned tag used with a warning, a tag by an unknown key refused, a
+# an unsigned or lightweight tag refused, a tag by an unknown key refused, a
 # ref that points at another signed tag refused, and
 # a bad spec or missing tag refused, each leaving no tree.
 . "$(dirname "$0")/../lib.sh"
@@ -30,9 +30,13 @@ t_ok "the bare cache is under WORK/git" test -n "$(ls -A "$T/w/git")"
 t_exit 6 "a tag by a key not in the keyring is refused" "$ACSO" --work-dir "$T/w2" fetch --keyring "$T/other.asc" --source "git:$T/repo@v6.6.7"
 t_grep "... saying so" "tag signature check failed: signed by key" "$T/.err"
 t_ok "... leaving no tree" test -z "$(ls -A "$T/w2/src" 2>/dev/null)"
-t_exit 0 "an unsigned tag is used" "$ACSO" --work-dir "$T/w3" fetch --keyring "$T/other.asc" --source "git:$T/repo@v6.6.7-unsigned"
-t_grep "... with a warning" "the tag is not signed" "$T/.err"
-t_grep "... and not called verified" "^Fetched linux 6.6.7" "$T/.out"
+t_exit 1 "an unsigned tag is refused" "$ACSO" --work-dir "$T/w3" fetch --keyring "$T/other.asc" --source "git:$T/repo@v6.6.7-unsigned"
+t_grep "... saying so and what to do" "tag 'v6.6.7-unsigned' is not signed: acso uses only a tree it verified" "$T/.err"
+t_ok "... leaving no tree" test -z "$(ls -A "$T/w3/src" 2>/dev/null)"
+g tag v6.6.7-light
+t_exit 1 "a lightweight tag is refused" "$ACSO" --work-dir "$T/w3" fetch --keyring "$T/tag.asc" --source "git:$T/repo@v6.6.7-light"
+t_grep "... saying so" "'v6.6.7-light' is not an annotated tag, so it carries no signature" "$T/.err"
+t_ok "... leaving no tree" test -z "$(ls -A "$T/w3/src" 2>/dev/null)"
 t_exit 1 "a missing tag is an error" "$ACSO" --work-dir "$T/w4" fetch --keyring "$T/tag.asc" --source "git:$T/repo@v9.9"
 t_ok "... leaving no tree" test -z "$(ls -A "$T/w4/src" 2>/dev/null)"
 t_exit 1 "a spec without @TAG is an error" "$ACSO" --work-dir "$T/w5" fetch --keyring "$T/tag.asc" --source "git:$T/repo"

@@ -130,9 +130,9 @@ static void test_clone_fetch_read(void **state)
 	assert_int_equal(acso_git_tag_signature(g, "refs/tags/v1", &sig, &payload, NULL, &e), 0);
 	buf_free(&sig);
 	buf_free(&payload);
-	assert_int_equal(acso_git_tag_signature(g, "v1-plain", &sig, &payload, NULL, &e), -ACSO_E_NOTFOUND);
+	assert_int_equal(acso_git_tag_signature(g, "v1-plain", &sig, &payload, NULL, &e), -ACSO_E_UNSAFE);
 	assert_non_null(strstr(e.msg, "not signed"));
-	assert_int_equal(acso_git_tag_signature(g, "light", &sig, &payload, NULL, &e), -ACSO_E_NOTFOUND);
+	assert_int_equal(acso_git_tag_signature(g, "light", &sig, &payload, NULL, &e), -ACSO_E_UNSAFE);
 	assert_non_null(strstr(e.msg, "not an annotated tag"));
 
 	struct strv names = {0};
