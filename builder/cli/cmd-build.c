@@ -210,6 +210,10 @@ static int report(const struct acso_ctx *ctx, const struct manifest *m, const ch
 	if (text)
 		rp_text("log: %s\n", m->log);
 	rp_bool(RP_JSON, "reused", NULL, reused);
+	if (res)
+		rp_bool(RP_JSON, "ccache", NULL, res->ccache);
+	if (res && res->ccache)
+		rp_text("compiled through ccache (CCACHE_BASEDIR: the trees' directory, so the next point release hits)\n");
 	if (res && res->distcc) {
 		rp_uint(RP_ANY, "distcc_jobs", "distcc: %llu jobs compiled on the hosts, ", res->distcc_jobs);
 		rp_uint(RP_ANY, "distcc_local", "%llu locally\n", res->distcc_local);
