@@ -335,6 +335,33 @@ bool run_step_makes_kernel(const char *name)
 	return false;
 }
 
+/* The packages install reported (by SHA-256) are ones the build made.
+ * Install's inputs are the snapshot's report, and a snapshot taken before
+ * a rebuild's install can come out byte for byte as the last one: the
+ * packages, new, must still be installed. A report without hashes tells
+ * nothing. */
+static bool install_is_build(struct json_object *st)
+{
+	struct json_object *ip = NULL, *bp = NULL;
+	if (!json_object_object_get_ex(run_outputs(st, "install"), "packages", &ip) ||
+	    !json_object_is_type(ip, json_type_array))
+		return true;
+	if (!json_object_object_get_ex(run_outputs(st, "build"), "packages", &bp) ||
+	    !json_object_is_type(bp, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(ip); i++) {
+		const char *sha = run_jstr(json_object_array_get_idx(ip, i), "sha256");
+		bool found = !sha;
+		for (size_t k = 0; !found && k < json_object_array_length(bp); k++) {
+			const char *b = run_jstr(json_object_array_get_idx(bp, k), "sha256");
+			found = b && !strcmp(b, sha);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 void run_decide(const struct run_step *s, size_t i, int from, bool have_from, int only, bool register_only,
 		struct json_object *st, const char *inputs, struct run_decision *d)
 {
@@ -354,7 +381,8 @@ void run_decide(const struct run_step *s, size_t i, int from, bool have_from, in
 	const char *to = run_jstr(update_rec(st), "to"), *was = run_jstr(run_outputs(st, "resolve"), "target");
 	bool stale = !strcmp(s->name, "resolve") && to && (!was || strcmp(was, to));
 	bool done = !stale && run_step_done(st, s->name) && run_jstr(rec, "inputs") &&
-		    !strcmp(run_jstr(rec, "inputs"), inputs) && run_outputs_intact(s->name, run_outputs(st, s->name));
+		    !strcmp(run_jstr(rec, "inputs"), inputs) && run_outputs_intact(s->name, run_outputs(st, s->name)) &&
+		    (strcmp(s->name, "install") || install_is_build(st));
 	d->forced = (have_from && (int)i >= from) || only == (int)i;
 	d->key = s->keyed ? run_attempt_key(rec, inputs, d->forced) : NULL;
 	d->action = done && !d->forced ? RA_SKIP : RA_RUN;

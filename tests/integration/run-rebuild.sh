@@ -101,7 +101,7 @@ t_grep "... finds 6.1.192 the newest" '^6\.1\.192 is the newest 6\.1 release: no
 t_ok "... the state file is unchanged" cmp "$T/state-192" "$W/state/auto.json"
 
 t_exit 0 "--no-ccache" "${RUN[@]}" --no-ccache
-[ "$(ran)" = "build snapshot install grub " ] && t_pass "... the build runs again (its arguments changed)" || t_fail "... the build runs again" "$(ran)"
+[ "$(ran)" = "build snapshot install grub " ] && t_pass "... the build runs again (its arguments changed)" || t_fail "... the build runs again" "$(ran)" "$(cat "$T/.err")"
 t_nogrep "... make compiles without ccache" 'ccache' "$T/bin/make.argv"
 "${RUN[@]}" --no-ccache --dry-run --json >"$T/nocc.json" 2>/dev/null
 t_jq "... the report says so" '.ccache == false and .ccache_why == "--no-ccache"' "$T/nocc.json"

@@ -564,6 +564,32 @@ static void test_plan_update(void **state)
 	json_object_put(st);
 }
 
+/* install is not done when the packages it installed are not the build's
+ * (a rebuild whose snapshot report came out unchanged) */
+static void test_plan_install_is_build(void **state)
+{
+	const char *names[] = {"build", "install"};
+	const char *outs[] = {"{\"packages\":[{\"file\":\"a.deb\",\"sha256\":\"aa\"},{\"sha256\":\"dbg\"}]}",
+			      "{\"packages\":[{\"sha256\":\"aa\"}]}"};
+	struct json_object *st = state_with(names, outs, 2);
+	json_object_object_add(run_step_rec(st, "install"), "inputs", json_object_new_string("IN"));
+	size_t n;
+	const struct run_step *s = run_steps(false, &n);
+	int install = run_find_step(s, n, "install");
+	struct run_decision d;
+	run_decide(&s[install], (size_t)install, 0, false, -1, false, st, "IN", &d);
+	assert_int_equal(d.action, RA_SKIP);
+	json_object_object_add(run_step_rec(st, "build"), "outputs",
+			       json_tokener_parse("{\"packages\":[{\"file\":\"a.deb\",\"sha256\":\"bb\"}]}"));
+	run_decide(&s[install], (size_t)install, 0, false, -1, false, st, "IN", &d);
+	assert_int_equal(d.action, RA_RUN);
+	/* a report without hashes tells nothing */
+	json_object_object_add(run_step_rec(st, "install"), "outputs", json_tokener_parse("{\"packages\":[{\"package\":\"p\"}]}"));
+	run_decide(&s[install], (size_t)install, 0, false, -1, false, st, "IN", &d);
+	assert_int_equal(d.action, RA_SKIP);
+	json_object_put(st);
+}
+
 static void test_plan_ccache(void **state)
 {
 	const char *why = NULL;
@@ -601,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_plan_privileges),
 		cmocka_unit_test(test_plan_record),
 		cmocka_unit_test_teardown(test_plan_update, rm_tmp),
+		cmocka_unit_test(test_plan_install_is_build),
 		cmocka_unit_test(test_plan_ccache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
