@@ -135,7 +135,6 @@ static int plan_command(const struct kbplan_in *in, struct kbplan *p, struct acs
 		.distcc_hosts = in->distcc, .icecc = in->icecc, .nokerneldbg = kbuild_knows_nokerneldbg(p->src),
 		.distcc_log = p->distcc_log,
 	};
-	p->ccache = in->ccache;
 	p->jobs = kbuild_command(&ko, &p->argv, &p->env, e);
 	if (p->jobs < 0) {
 		p->stop = KBP_BAD_COMMAND;
@@ -163,6 +162,7 @@ static int plan_command(const struct kbplan_in *in, struct kbplan *p, struct acs
 int kbplan_make(const struct kbplan_in *in, struct kbplan *p, struct acso_err *e)
 {
 	memset(p, 0, sizeof(*p));
+	p->ccache = in->ccache;
 	_cleanup_free_ char *config = NULL;
 	int r = plan_tree(in, p, &config, e);
 	if (r < 0)
@@ -274,7 +274,6 @@ int kbplan_run(const struct kbplan *p, const struct kbplan_user *u, int log_fd, 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	res->objects = ls.objects;
-	res->ccache = p->ccache;
 	dprintf(log_fd, "acso: make finished after %.1f s, %llu objects compiled\n", res->seconds,
 		(unsigned long long)res->objects);
 	if (p->distcc_log)

@@ -64,7 +64,7 @@ struct kbplan {
 	struct strv missing;
 	uint64_t estimate, disk_needed, disk_free;
 	const char *wrapper;
-	bool ccache;              /* make compiles through ccache */
+	bool ccache;              /* make compiles (or compiled, KBP_REUSE) through ccache */
 	struct strv argv, env;    /* make and its extra environment */
 	int jobs;
 	char *cmdline;            /* env and argv, as the log and --dry-run show it */
@@ -90,7 +90,6 @@ struct kbplan_result {
 	int status;               /* make's wait status */
 	double seconds;
 	uint64_t objects;
-	bool ccache;              /* compiled through ccache */
 	bool distcc;              /* distcc_jobs/distcc_local are counted */
 	uint64_t distcc_jobs, distcc_local;
 };
