@@ -199,7 +199,7 @@ static void rp_manifest(const struct manifest *m, bool reused)
 
 /* The report of a build (or of the one reused), as text or JSON. */
 static int report(const struct acso_ctx *ctx, const struct manifest *m, const char *out_dir, bool reused,
-		  const struct kbplan_result *res)
+		  const struct kbplan_result *res, bool ccache)
 {
 	_cleanup_free_ char *manifest_path = path_join(out_dir, MANIFEST_NAME);
 	bool text = m->n > 0; /* a manifest without packages has no text */
@@ -210,6 +210,9 @@ static int report(const struct acso_ctx *ctx, const struct manifest *m, const ch
 	if (text)
 		rp_text("log: %s\n", m->log);
 	rp_bool(RP_JSON, "reused", NULL, reused);
+	rp_bool(RP_JSON, "ccache", NULL, ccache);
+	if (res && ccache)
+		rp_text("compiled through ccache (CCACHE_BASEDIR: the trees' directory, so the next point release hits)\n");
 	if (res && res->distcc) {
 		rp_uint(RP_ANY, "distcc_jobs", "distcc: %llu jobs compiled on the hosts, ", res->distcc_jobs);
 		rp_uint(RP_ANY, "distcc_local", "%llu locally\n", res->distcc_local);
@@ -270,7 +273,7 @@ static int report_reused(struct acso_ctx *ctx, const struct kbplan *p)
 	}
 	msg_info("build: %s (Debian version %s) was built with this key and is intact: not building it again",
 		 p->reused.release, p->reused.debian_version);
-	return report(ctx, &p->reused, p->out_dir, true, NULL);
+	return report(ctx, &p->reused, p->out_dir, true, NULL, p->ccache);
 }
 
 static int report_dry_run(const struct acso_ctx *ctx, const struct kbplan *p, const struct builder_user *u)
@@ -344,7 +347,7 @@ static int execute(struct acso_ctx *ctx, struct kbplan *p, const struct kbplan_i
 	unlock_work_dir(lock);
 	if (r == 0) {
 		dprintf(log_fd, "acso: %zu packages in %s\n", m.n, p->out_dir);
-		r = report(ctx, &m, p->out_dir, false, &res);
+		r = report(ctx, &m, p->out_dir, false, &res, p->ccache);
 	}
 	manifest_free(&m);
 	return r;

@@ -44,7 +44,7 @@
 struct run_opts {
 	const char *from, *only, *acs, *target, *base, *profile, *gpu;
 	struct strv set, keyring;
-	bool prebuilt, iommu_pt, allow_root, once, build, trim, vfio;
+	bool prebuilt, iommu_pt, allow_root, once, build, trim, vfio, update, no_ccache;
 };
 
 /* --list-steps (hidden, for the bash completion of --from and --only). */
@@ -65,6 +65,8 @@ const struct acso_option run_options[] = {
 	OPT_STRING(0, "only", only, "STEP", "run only STEP (the steps before it must be done)"),
 	OPT_BOOL(0, "prebuilt", prebuilt, "install a prebuilt ACS kernel from a signed APT channel instead of building"),
 	OPT_BOOL(0, "build", build, "build even when the running kernel already carries the override"),
+	OPT_BOOL(0, "update", update, "if the last build's series has a newer point release, rebuild it with that build's .config"),
+	OPT_BOOL(0, "no-ccache", no_ccache, "build without ccache (default: through ccache when installed; config: ccache)"),
 	OPT_STRING(0, "acs", acs, "MODE", "pcie_acs_override= value for the boot step (default: auto when the GPU shares its group, else downstream)"),
 	OPT_STRING(0, "gpu", gpu, "ADDR", "the GPU for --acs auto and --vfio (default: the one 'acso groups' would choose)"),
 	OPT_BOOL(0, "iommu-pt", iommu_pt, "also add iommu=pt"),
@@ -111,6 +113,11 @@ struct runner {
 	char support_why[256];   /* register_only: the evidence */
 	char acs_why[256];       /* why the boot step registers the mode it does */
 	char *acs_resolved;      /* --acs auto: the override the groups chose */
+	const char *ccache_why;  /* why the build does or does not use ccache */
+	struct run_update up;    /* --update: the build it starts from */
+	const char *up_state;    /* --update: "rebuilding", "resuming", "current" */
+	char *up_to;             /* ... the release it rebuilds (or the newest, when current) */
+	bool dry_stale;          /* --dry-run of an update: a step before would run */
 };
 
 static void full_argv(struct runner *rn, const char *name, const struct strv *args, struct strv *argv)
@@ -487,7 +494,7 @@ static int one_step(struct runner *rn, size_t i, const char *prev_outputs, int *
 		record(rn, s->name, "not-only", "--only names another step", NULL);
 		return STEP_NEXT;
 	}
-	if (run_step_args(&rn->po, rn->st, rn->pv.drop, s->name, &args, &why) < 0) {
+	if (rn->dry_stale || run_step_args(&rn->po, rn->st, rn->pv.drop, s->name, &args, &why) < 0) {
 		strv_free(&args);
 		if (rn->ctx->dry_run) {
 			rp_text("%-9s would run once the steps before it are done\n", s->name);
@@ -514,6 +521,8 @@ static int one_step(struct runner *rn, size_t i, const char *prev_outputs, int *
 		rn->skipped++;
 	} else if (rn->ctx->dry_run) {
 		would_run(rn, s, &full);
+		/* the steps after an update's resolve take the release it finds */
+		rn->dry_stale = rn->up_state && !strcmp(rn->up_state, "rebuilding");
 	} else if (s->privileged && !rn->pv.can_priv) {
 		stop_for_root(rn, s);
 		*rc = EXIT_NEED_ROOT;
@@ -521,6 +530,8 @@ static int one_step(struct runner *rn, size_t i, const char *prev_outputs, int *
 	} else {
 		int r = run_step(rn, s, &full, inputs, d.key);
 		record(rn, s->name, r ? "failed" : "ran", NULL, NULL);
+		if (!r && !strcmp(s->name, "resolve"))
+			run_update_resolved(rn->st);
 		if (r) {
 			*rc = r;
 			ret = STEP_STOP;
@@ -546,6 +557,27 @@ static int run_all(struct runner *rn)
 	return rc;
 }
 
+/* --update: what it found, and the configuration it starts from. */
+static void render_update(struct runner *rn)
+{
+	if (!rn->up_state)
+		return;
+	const struct run_update *u = &rn->up;
+	rp_open_object("update");
+	rp_string(RP_JSON, "state", NULL, rn->up_state);
+	rp_string(RP_JSON, "series", NULL, u->series);
+	rp_string(RP_JSON, "from", NULL, u->previous);
+	rp_string(RP_JSON, "to", NULL, rn->up_to);
+	if (strcmp(rn->up_state, "current")) {
+		rp_text("%s %s with the configuration of %s\n", rn->up_state, rn->up_to, u->previous);
+		rp_string(RP_ANY, "config", "  config: %s", u->config);
+		rp_string(RP_ANY, "config_from", " (%s)\n", u->config_from);
+	} else {
+		rp_text("%s is the newest %s release: nothing to rebuild\n", u->previous, u->series);
+	}
+	rp_close_object();
+}
+
 static int render(struct runner *rn, int rc)
 {
 	rp_string(RP_JSON, "target", NULL, rn->target);
@@ -557,6 +589,9 @@ static int render(struct runner *rn, int rc)
 		rp_string(RP_JSON, "acs_override", NULL, rn->acs_resolved);
 	if (rn->acs_why[0])
 		rp_string(RP_JSON, "acs_why", NULL, rn->acs_why);
+	render_update(rn);
+	rp_bool(RP_JSON, "ccache", NULL, rn->po.ccache);
+	rp_string(RP_JSON, "ccache_why", NULL, rn->ccache_why);
 	if (!rn->needs_root) {
 		_cleanup_free_ char *sp = state_path(rn->ctx->work_dir, rn->target);
 		rp_string(RP_JSON, "state_file", NULL, sp);
@@ -620,6 +655,12 @@ static int plan_run(struct runner *rn)
 		msg_error("--only '%s': not a step of this run", o->only);
 		return EXIT_USAGE;
 	}
+	if (o->update && (rn->po.version || o->prebuilt || o->from || o->only)) {
+		msg_error("--update rebuilds the target's last build: not with %s",
+			  rn->po.version ? "a VERSION" : o->prebuilt ? "--prebuilt" : o->from ? "--from" : "--only");
+		msg_hint("name another target with --target NAME");
+		return EXIT_USAGE;
+	}
 	rn->target = o->target ? o->target : rn->po.version ? rn->po.version : "auto";
 	if (!state_target_valid(rn->target)) {
 		msg_error("target '%s': use letters, digits and . _ + - only", rn->target);
@@ -655,9 +696,87 @@ static void runner_free(struct runner *rn)
 	free(rn->done);
 	free(rn->needs_root);
 	free(rn->acs_resolved);
+	run_update_free(&rn->up);
+	free(rn->up_to);
 	json_object_put(rn->st);
 	free(rn->self);
 	strv_free(&rn->user_env);
+}
+
+/* The build compiles through ccache when it is installed, unless
+ * --no-ccache or config ccache = no: the first build fills the cache that
+ * makes the rebuild of the next point release cheap. */
+static int plan_ccache(struct runner *rn)
+{
+	bool yes = false;
+	int conf = -1;
+	if (ctx_conf(rn->ctx, "ccache", NULL)) {
+		int r = ctx_conf_bool(rn->ctx, "ccache", &yes);
+		if (r)
+			return r;
+		conf = yes;
+	}
+	_cleanup_free_ char *have = spawn_which("ccache");
+	rn->po.ccache = !rn->po.prebuilt && run_ccache(rn->o->no_ccache, conf, have != NULL, &rn->ccache_why);
+	return 0;
+}
+
+/* --update: the resolve that says whether the build's series has a newer
+ * release runs as a step would (this binary, its JSON report), unrecorded. */
+static int probe_newest(struct runner *rn, char **newest)
+{
+	struct strv args = {0}, full = {0};
+	run_update_probe_args(&rn->po, &rn->up, &args);
+	full_argv(rn, "resolve", &args, &full);
+	strv_free(&args);
+	struct buf out = {0};
+	int status = 0;
+	struct spawn_opts so = {
+		.inherit_env = true, .env = (const char *const *)rn->user_env.v, .log_fd = -1, .quiet = true,
+		.capture = &out, .drop_privs = rn->pv.drop, .uid = rn->pv.uid, .gid = rn->pv.gid,
+	};
+	int r = spawn_run((const char *const *)full.v, &so, &status);
+	strv_free(&full);
+	struct json_object *rep = r == 0 && WIFEXITED(status) && !WEXITSTATUS(status) ? run_parse_report(out.data, out.len) : NULL;
+	buf_free(&out);
+	const char *t = run_report_target(rep);
+	*newest = t ? xstrdup(t) : NULL;
+	json_object_put(rep);
+	if (*newest)
+		return 0;
+	msg_error("--update: cannot tell the newest %s release ('acso resolve --series %s' failed)", rn->up.series, rn->up.series);
+	msg_hint("run 'acso resolve --series %s' to see why", rn->up.series);
+	return EXIT_FAIL;
+}
+
+/* --update: from which build, to which release. The update is recorded in
+ * the state (in memory; saved with the first step) when newer. */
+static int plan_update(struct runner *rn)
+{
+	const char *why = NULL;
+	if (!rn->o->update)
+		return 0;
+	if (run_update_base(rn->st, &rn->up, &why) < 0) {
+		msg_error("--update: target '%s': %s", rn->target, why);
+		msg_hint("run 'acso run' without --update to build it (again)");
+		return EXIT_FAIL;
+	}
+	if (rn->up.to) {
+		rn->up_state = "resuming";
+		rn->up_to = xstrdup(rn->up.to);
+	} else {
+		int r = probe_newest(rn, &rn->up_to);
+		if (r)
+			return r;
+		int newer = run_update_newer(&rn->up, rn->up_to);
+		rn->up_state = newer > 0 ? "rebuilding" : "current";
+		if (newer > 0)
+			run_update_record(rn->st, &rn->up, rn->up_to);
+	}
+	if (strcmp(rn->up_state, "current"))
+		msg_info("update: %s %s with the configuration of %s (%s, %s)", rn->up_state, rn->up_to,
+			 rn->up.previous, rn->up.config, rn->up.config_from);
+	return 0;
 }
 
 /* What the run makes and registers, said before it starts: the kernel
@@ -717,6 +836,8 @@ int cmd_run(struct acso_ctx *ctx, int argc, char **argv)
 		_cleanup_free_ char *sp = state_path(ctx->work_dir, rn.target);
 		msg_warn("'%s' was not a valid state record: moved aside to .bad, starting over", sp);
 	}
+	if ((r = plan_update(&rn)) || (r = plan_ccache(&rn)))
+		goto out;
 	report_begin(ctx);
 	r = render(&rn, run_all(&rn));
 out:

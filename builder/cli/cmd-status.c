@@ -51,16 +51,21 @@ static void print_target(struct json_object *st, const char *target)
 	}
 }
 
-/* One newer release: from "channel" or "kernel.org". */
-static void rp_newer(const char *from, const char *series, const char *have, const char *newer, const char *what)
+/* One newer release: from "channel" or "kernel.org"; command: what
+ * rebuilds it (NULL: apt installs it). */
+static void rp_newer(const char *from, const char *series, const char *have, const char *newer, const char *what,
+		     const char *command)
 {
 	rp_open_object(NULL);
 	rp_string(RP_JSON, "from", NULL, from);
 	rp_string(RP_JSON, "series", NULL, series);
 	rp_string(RP_JSON, "installed", NULL, have);
 	rp_string(RP_JSON, "newer", NULL, newer);
+	if (command)
+		rp_string(RP_JSON, "command", NULL, command);
 	rp_close_object();
-	rp_text("%s%s%s: %s is newer than %s %s\n", sty(ST_WARN), from, sty(ST_RESET), newer, have, what);
+	rp_text("%s%s%s: %s is newer than %s %s%s%s\n", sty(ST_WARN), from, sty(ST_RESET), newer, have, what,
+		command ? command : "", command ? " rebuilds it with the same configuration" : "");
 }
 
 /* The newer releases the channel (prebuilt) or kernel.org (a build's
@@ -82,7 +87,7 @@ static void report_updates(struct acso_ctx *ctx, const struct strv *built)
 	for (size_t i = 0; i < chan.n; i++) {
 		char s[64], have[128], best[128];
 		if (sscanf(chan.v[i], "%63s %127s %127s", s, have, best) == 3)
-			rp_newer("channel", s, have, best, "(installed): apt update && apt upgrade installs it");
+			rp_newer("channel", s, have, best, "(installed): apt update && apt upgrade installs it", NULL);
 	}
 	for (size_t i = 0; have_rel && i < built->n; i++) {
 		/* "TARGET VERSION": the version a run resolved and built */
@@ -99,9 +104,13 @@ static void report_updates(struct acso_ctx *ctx, const struct strv *built)
 		kver_str(&v, a);
 		kver_str(&latest->ver, b);
 		snprintf(sname, sizeof(sname), "%u.%u", v.major, v.minor);
-		_cleanup_free_ char *what = xasprintf("(target %.*s): acso run --from resolve rebuilds it",
-						      (int)(sp - built->v[i]), built->v[i]);
-		rp_newer("kernel.org", sname, a, b, what);
+		/* the target auto is the default of acso run */
+		int tl = (int)(sp - built->v[i]);
+		bool dflt = tl == 4 && !strncmp(built->v[i], "auto", 4);
+		_cleanup_free_ char *what = xasprintf("(target %.*s): ", tl, built->v[i]);
+		_cleanup_free_ char *cmd = xasprintf("acso run --update%s%.*s", dflt ? "" : " --target ", dflt ? 0 : tl,
+						     built->v[i]);
+		rp_newer("kernel.org", sname, a, b, what, cmd);
 	}
 	rp_close_array();
 	if (have_rel)

@@ -126,7 +126,10 @@ static int preflight(const struct kbplan_in *in, struct kbplan *p, const char *c
 /* The make command, and the compiler wrappers it needs installed. */
 static int plan_command(const struct kbplan_in *in, struct kbplan *p, struct acso_err *e)
 {
+	_cleanup_free_ char *trees = xstrdup(p->src);
+	*strrchr(trees, '/') = '\0';
 	struct kbuild_opts ko = {
+		.ccache_basedir = *trees ? trees : NULL, .ccache_dir = getenv("CCACHE_DIR"),
 		.src_dir = p->src, .localversion = in->localversion, .pkgversion = p->pkgversion,
 		.jobs = in->jobs, .cpus = in->cpus ? in->cpus : 1, .ccache = in->ccache,
 		.distcc_hosts = in->distcc, .icecc = in->icecc, .nokerneldbg = kbuild_knows_nokerneldbg(p->src),
@@ -159,6 +162,7 @@ static int plan_command(const struct kbplan_in *in, struct kbplan *p, struct acs
 int kbplan_make(const struct kbplan_in *in, struct kbplan *p, struct acso_err *e)
 {
 	memset(p, 0, sizeof(*p));
+	p->ccache = in->ccache;
 	_cleanup_free_ char *config = NULL;
 	int r = plan_tree(in, p, &config, e);
 	if (r < 0)
@@ -358,6 +362,26 @@ static void real_release(struct kbplan *p)
 	}
 }
 
+/* The .config this build compiled, kept beside its packages
+ * (KBPLAN_CONFIG_NAME): `acso run --update` configures the next point
+ * release from it, whatever becomes of the tree. */
+static int keep_config(const struct kbplan *p, const struct kbplan_user *u, struct acso_err *e)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = read_file_at(AT_FDCWD, p->config_path, CONFIG_MAX, &text, &len);
+	_cleanup_close_ int dfd = r < 0 ? -1 : open(p->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r == 0 && dfd < 0)
+		r = -errno;
+	if (r == 0)
+		r = write_file_atomic(dfd, KBPLAN_CONFIG_NAME, text, len, 0644, 0);
+	if (r < 0)
+		return err_set(e, r, "keep '%s' in '%s': %s", p->config_path, p->out_dir, acso_strerror(r));
+	if (u->drop)
+		(void)!fchownat(dfd, KBPLAN_CONFIG_NAME, u->uid, u->gid, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
 int kbplan_collect(struct kbplan *p, const struct kbplan_in *in, const struct kbplan_user *u,
 		   const struct kbplan_result *res, struct manifest *m, struct acso_err *e)
 {
@@ -385,6 +409,8 @@ int kbplan_collect(struct kbplan *p, const struct kbplan_in *in, const struct kb
 	if (r < 0)
 		return err_set(e, r, "'%s': %s", p->out_dir, acso_strerror(r));
 	r = collect_debs(parent, p->pkgversion, in->now, p->out_dir, m, e);
+	if (r == 0)
+		r = keep_config(p, u, e);
 	if (r == 0)
 		r = manifest_write(p->out_dir, m, e);
 	if (r < 0)

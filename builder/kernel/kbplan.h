@@ -64,6 +64,7 @@ struct kbplan {
 	struct strv missing;
 	uint64_t estimate, disk_needed, disk_free;
 	const char *wrapper;
+	bool ccache;              /* make compiles (or compiled, KBP_REUSE) through ccache */
 	struct strv argv, env;    /* make and its extra environment */
 	int jobs;
 	char *cmdline;            /* env and argv, as the log and --dry-run show it */
@@ -98,8 +99,12 @@ struct kbplan_result {
 int kbplan_run(const struct kbplan *p, const struct kbplan_user *u, int log_fd, kbplan_progress_fn fn,
 	       void *priv, struct kbplan_result *res);
 
+/* The name of the .config a build compiled, kept in WORK/build/<release>. */
+#define KBPLAN_CONFIG_NAME "config"
+
 /* After make succeeded: the release make really used, the packages of this
- * build moved into its directory and read back, the manifest written (owned
+ * build moved into its directory and read back, its .config kept there
+ * (KBPLAN_CONFIG_NAME), the manifest written (owned
  * by u), WORK/build/current pointed at it. m is filled (manifest_free()). */
 int kbplan_collect(struct kbplan *p, const struct kbplan_in *in, const struct kbplan_user *u,
 		   const struct kbplan_result *res, struct manifest *m, struct acso_err *e);

@@ -97,6 +97,15 @@ int kbuild_command(const struct kbuild_opts *o, struct strv *argv, struct strv *
 	} else if (o->ccache) {
 		cc = "ccache gcc";
 	}
+	if (o->ccache) {
+		/* a point release's tree is another directory: paths below the
+		 * base are hashed relative, and the cwd (hashed with -g) not at all */
+		if (o->ccache_basedir)
+			strv_pushf(env, "CCACHE_BASEDIR=%s", o->ccache_basedir);
+		strv_push(env, "CCACHE_NOHASHDIR=1");
+		if (o->ccache_dir)
+			strv_pushf(env, "CCACHE_DIR=%s", o->ccache_dir);
+	}
 	strv_push(argv, "make");
 	strv_push(argv, "-C");
 	strv_push(argv, o->src_dir);

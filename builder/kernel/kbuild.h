@@ -19,6 +19,10 @@ struct kbuild_opts {
 	unsigned jobs;             /* 0: from CPUs / distcc hosts */
 	unsigned cpus;             /* CPUs available to us */
 	bool ccache;
+	/* with ccache: the directory holding the release trees (CCACHE_BASEDIR,
+	 * so that two trees share hits) and the cache (CCACHE_DIR; NULL:
+	 * ccache's default in the building user's home) */
+	const char *ccache_basedir, *ccache_dir;
 	const char *distcc_hosts;  /* "127.0.0.1:3632/2 host2/8", NULL for none */
 	bool icecc;
 	bool nokerneldbg;          /* the tree knows pkg.linux-upstream.nokerneldbg */

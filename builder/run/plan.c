@@ -2,6 +2,7 @@
  * (which steps, done or not, the attempt key, who runs what) are reached by
  * tests/unit/test-run.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +11,12 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/hash.h"
 #include "boot/pick.h"
+#include "kernel/kbplan.h"
 #include "machine/acssupport.h"
 #include "run/plan.h"
+#include "source/version.h"
 
 static const struct run_step build_steps[] = {
 	{"resolve", false, false}, {"fetch", false, false}, {"patch", false, false}, {"config", false, false},
@@ -149,6 +153,58 @@ bool run_outputs_intact(const char *name, struct json_object *out)
 
 /* ---- a step's arguments --------------------------------------------------- */
 
+static struct json_object *update_rec(struct json_object *st)
+{
+	struct json_object *u = NULL;
+	if (st && json_object_object_get_ex(st, "update", &u) && json_object_is_type(u, json_type_object))
+		return u;
+	return NULL;
+}
+
+/* The config step's choices: the ones given (any of --base, --profile,
+ * --trim, --set replaces them all), else the ones its record was run with,
+ * so that a plain run neither reconfigures nor rebuilds a target made with
+ * them. An update's .config is the base unless --base is given. Always in
+ * the same order: recorded and new arguments compare equal. */
+static void config_choices(const struct run_plan_opts *o, struct json_object *st, struct strv *a)
+{
+	const char *base = o->base, *profile = o->profile;
+	bool trim = o->trim;
+	struct strv set = {0};
+	for (size_t i = 0; o->set && i < o->set->n; i++)
+		strv_pushf(&set, "--set=%s", o->set->v[i]);
+	struct json_object *argv = NULL;
+	if (!base && !profile && !trim && !set.n &&
+	    json_object_object_get_ex(run_step_rec(st, "config"), "argv", &argv) &&
+	    json_object_is_type(argv, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(argv); i++) {
+			const char *v = json_object_get_string(json_object_array_get_idx(argv, i));
+			if (!v)
+				continue;
+			if (startswith(v, "--base="))
+				base = v + strlen("--base=");
+			else if (startswith(v, "--profile="))
+				profile = v + strlen("--profile=");
+			else if (!strcmp(v, "--trim"))
+				trim = true;
+			else if (startswith(v, "--set="))
+				strv_push(&set, v);
+		}
+	}
+	const char *ubase = run_jstr(update_rec(st), "config");
+	if (ubase && !o->base)
+		base = ubase;
+	if (base)
+		strv_pushf(a, "--base=%s", base);
+	if (profile)
+		strv_pushf(a, "--profile=%s", profile);
+	if (trim)
+		strv_push(a, "--trim");
+	for (size_t i = 0; i < set.n; i++)
+		strv_push(a, set.v[i]);
+	strv_free(&set);
+}
+
 static int tree_args(const struct run_plan_opts *o, struct json_object *st, bool drop, const char *name,
 		     struct strv *a, const char **why)
 {
@@ -158,16 +214,12 @@ static int tree_args(const struct run_plan_opts *o, struct json_object *st, bool
 		return -1;
 	}
 	strv_pushf(a, "--source-dir=%s", src);
-	if (!strcmp(name, "config") && o->base)
-		strv_pushf(a, "--base=%s", o->base);
-	if (!strcmp(name, "config") && o->profile)
-		strv_pushf(a, "--profile=%s", o->profile);
-	if (!strcmp(name, "config") && o->trim)
-		strv_push(a, "--trim");
-	for (size_t i = 0; !strcmp(name, "config") && o->set && i < o->set->n; i++)
-		strv_pushf(a, "--set=%s", o->set->v[i]);
+	if (!strcmp(name, "config"))
+		config_choices(o, st, a);
 	if (!strcmp(name, "build") && o->allow_root && !drop)
 		strv_push(a, "--allow-root");
+	if (!strcmp(name, "build") && o->ccache)
+		strv_push(a, "--ccache");
 	return 0;
 }
 
@@ -216,9 +268,13 @@ int run_step_args(const struct run_plan_opts *o, struct json_object *st, bool dr
 {
 	const char *target = run_jstr(run_outputs(st, "resolve"), "target");
 	if (!strcmp(name, "resolve")) {
+		const char *series = run_jstr(update_rec(st), "series");
 		if (o->version) {
 			strv_push(a, "--version");
 			strv_push(a, o->version);
+		} else if (series) { /* an update follows its build's series */
+			strv_push(a, "--series");
+			strv_push(a, series);
 		}
 		push_all(a, o->net);
 	} else if (!strcmp(name, "fetch")) {
@@ -279,6 +335,33 @@ bool run_step_makes_kernel(const char *name)
 	return false;
 }
 
+/* The packages install reported (by SHA-256) are ones the build made.
+ * Install's inputs are the snapshot's report, and a snapshot taken before
+ * a rebuild's install can come out byte for byte as the last one: the
+ * packages, new, must still be installed. A report without hashes tells
+ * nothing. */
+static bool install_is_build(struct json_object *st)
+{
+	struct json_object *ip = NULL, *bp = NULL;
+	if (!json_object_object_get_ex(run_outputs(st, "install"), "packages", &ip) ||
+	    !json_object_is_type(ip, json_type_array))
+		return true;
+	if (!json_object_object_get_ex(run_outputs(st, "build"), "packages", &bp) ||
+	    !json_object_is_type(bp, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(ip); i++) {
+		const char *sha = run_jstr(json_object_array_get_idx(ip, i), "sha256");
+		bool found = !sha;
+		for (size_t k = 0; !found && k < json_object_array_length(bp); k++) {
+			const char *b = run_jstr(json_object_array_get_idx(bp, k), "sha256");
+			found = b && !strcmp(b, sha);
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 void run_decide(const struct run_step *s, size_t i, int from, bool have_from, int only, bool register_only,
 		struct json_object *st, const char *inputs, struct run_decision *d)
 {
@@ -292,8 +375,14 @@ void run_decide(const struct run_step *s, size_t i, int from, bool have_from, in
 		return;
 	}
 	struct json_object *rec = run_step_rec(st, s->name);
-	bool done = run_step_done(st, s->name) && run_jstr(rec, "inputs") && !strcmp(run_jstr(rec, "inputs"), inputs) &&
-		    run_outputs_intact(s->name, run_outputs(st, s->name));
+	/* an update recorded and not yet resolved: the resolve step, whose
+	 * inputs are the same, runs again; the new target changes the inputs
+	 * of every step after it */
+	const char *to = run_jstr(update_rec(st), "to"), *was = run_jstr(run_outputs(st, "resolve"), "target");
+	bool stale = !strcmp(s->name, "resolve") && to && (!was || strcmp(was, to));
+	bool done = !stale && run_step_done(st, s->name) && run_jstr(rec, "inputs") &&
+		    !strcmp(run_jstr(rec, "inputs"), inputs) && run_outputs_intact(s->name, run_outputs(st, s->name)) &&
+		    (strcmp(s->name, "install") || install_is_build(st));
 	d->forced = (have_from && (int)i >= from) || only == (int)i;
 	d->key = s->keyed ? run_attempt_key(rec, inputs, d->forced) : NULL;
 	d->action = done && !d->forced ? RA_SKIP : RA_RUN;
@@ -348,6 +437,138 @@ const char *run_default_acs(int rootfd, const char *gpu, char **resolved, char *
 	}
 	gpu_pick_free(&pick);
 	return mode;
+}
+
+/* ---- staying current ------------------------------------------------------ */
+
+static bool same_sha256(const char *path, const char *want)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	char hex[HASH_HEX_MAX];
+	return want && read_file_at(AT_FDCWD, path, (size_t)8 << 20, &text, &len) == 0 &&
+	       hash_buf_hex("sha256", text, len, hex) == 0 && !strcmp(hex, want);
+}
+
+/* The last finished build's .config: the copy it kept beside its packages,
+ * else its tree's .config if that is still the one it compiled. */
+static int build_config(struct json_object *out, struct run_update *u, const char **why)
+{
+	const char *manifest = run_jstr(out, "manifest"), *src = run_jstr(out, "source_dir");
+	if (manifest && manifest[0] == '/' && strrchr(manifest, '/') != manifest) {
+		_cleanup_free_ char *dir = xstrndup(manifest, (size_t)(strrchr(manifest, '/') - manifest));
+		_cleanup_free_ char *kept = path_join(dir, KBPLAN_CONFIG_NAME);
+		if (path_is(kept, S_IFREG)) {
+			u->config = TAKE_PTR(kept);
+			u->config_from = "kept by the build";
+			return 0;
+		}
+	}
+	_cleanup_free_ char *tree = src && src[0] == '/' ? path_join(src, ".config") : NULL;
+	if (tree && path_is(tree, S_IFREG) && same_sha256(tree, run_jstr(out, "config_sha256"))) {
+		u->config = TAKE_PTR(tree);
+		u->config_from = "the build's tree";
+		return 0;
+	}
+	*why = "the .config the last build compiled is gone (neither kept beside its packages nor in its tree)";
+	return -1;
+}
+
+int run_update_base(struct json_object *st, struct run_update *u, const char **why)
+{
+	memset(u, 0, sizeof(*u));
+	struct json_object *out = run_outputs(st, "build"), *up = update_rec(st);
+	const char *version = run_jstr(out, "version"), *release = run_jstr(out, "release");
+	if (!run_step_done(st, "build") || !version || !release) {
+		const char *to = run_jstr(up, "to"), *cfg = run_jstr(up, "config");
+		if (!to || !cfg || !run_jstr(up, "series") || !run_jstr(up, "from")) {
+			*why = "no build of this target has finished";
+			return -1;
+		}
+		u->to = xstrdup(to);
+		u->series = xstrdup(run_jstr(up, "series"));
+		u->previous = xstrdup(run_jstr(up, "from"));
+		u->release = xstrdup(run_jstr(up, "from_release") ? run_jstr(up, "from_release") : u->previous);
+		u->config = xstrdup(cfg);
+		u->config_from = run_jstr(up, "config_from") ? run_jstr(up, "config_from") : "recorded";
+		return 0;
+	}
+	struct kver v;
+	struct acso_err e = {0};
+	if (kver_parse(version, &v, &e) < 0 || v.kind != KVER_RELEASE) {
+		*why = "the last build's version is no stable release";
+		return -1;
+	}
+	if (build_config(out, u, why) < 0)
+		return -1;
+	u->series = xasprintf("%u.%u", v.major, v.minor);
+	u->previous = xstrdup(version);
+	u->release = xstrdup(release);
+	return 0;
+}
+
+void run_update_free(struct run_update *u)
+{
+	free(u->series);
+	free(u->previous);
+	free(u->release);
+	free(u->config);
+	free(u->to);
+	memset(u, 0, sizeof(*u));
+}
+
+void run_update_record(struct json_object *st, const struct run_update *u, const char *to)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "series", json_object_new_string(u->series));
+	json_object_object_add(o, "from", json_object_new_string(u->previous));
+	json_object_object_add(o, "from_release", json_object_new_string(u->release));
+	json_object_object_add(o, "to", json_object_new_string(to));
+	json_object_object_add(o, "config", json_object_new_string(u->config));
+	json_object_object_add(o, "config_from", json_object_new_string(u->config_from));
+	json_object_object_add(st, "update", o);
+}
+
+void run_update_resolved(struct json_object *st)
+{
+	struct json_object *up = update_rec(st);
+	const char *got = run_jstr(run_outputs(st, "resolve"), "target");
+	if (up && got)
+		json_object_object_add(up, "to", json_object_new_string(got));
+}
+
+int run_update_newer(const struct run_update *u, const char *newest)
+{
+	struct kver a, b;
+	struct acso_err e = {0};
+	if (!newest || kver_parse(newest, &b, &e) < 0 || kver_parse(u->previous, &a, &e) < 0)
+		return -1;
+	return kver_cmp(&b, &a) > 0;
+}
+
+bool run_ccache(bool no_opt, int conf, bool installed, const char **why)
+{
+	if (no_opt)
+		*why = "--no-ccache";
+	else if (conf == 0)
+		*why = "config: ccache = no";
+	else if (!installed)
+		*why = "ccache is not installed";
+	else
+		*why = conf == 1 ? "config: ccache = yes" : "installed";
+	return !no_opt && conf != 0 && installed;
+}
+
+const char *run_report_target(struct json_object *report)
+{
+	return run_jstr(report, "target");
+}
+
+void run_update_probe_args(const struct run_plan_opts *o, const struct run_update *u, struct strv *a)
+{
+	strv_push(a, "--series");
+	strv_push(a, u->series);
+	push_all(a, o->net);
 }
 
 /* ---- who runs the steps --------------------------------------------------- */

@@ -40,6 +40,7 @@ struct run_plan_opts {
 	const struct strv *keyring; /* --keyring, for the fetch step */
 	bool prebuilt, iommu_pt, allow_root, once, trim;
 	bool vfio;               /* --vfio: vfio-pci.ids= at boot, and acso vfio last */
+	bool ccache;             /* the build step compiles through ccache */
 	bool register_only;      /* the running kernel carries the override: no build */
 	bool secure_boot;        /* on in the root: the new kernel boots once (grub-reboot) until verify */
 };
@@ -114,6 +115,44 @@ bool run_register_only(const struct acs_support *sup, bool force_build, char *wh
  * (*resolved NULL). why: the reason in words. Reads the IOMMU groups below
  * rootfd; never fails. */
 const char *run_default_acs(int rootfd, const char *gpu, char **resolved, char *why, size_t whylen);
+
+/* ---- staying current: acso run --update ---- */
+/* A rebuild of the newest point release of the series the target's last
+ * finished build followed, configured from that build's own .config. Its
+ * record, st["update"], keeps the series (the resolve step's --series) and
+ * that .config (the config step's --base) for every later run of the
+ * target, so that a plain run after the rebuild resumes it, then does
+ * nothing. */
+struct run_update {
+	char *series;        /* "6.1" */
+	char *previous;      /* "6.1.191": the version the last finished build built */
+	char *release;       /* "6.1.191-acso" */
+	char *config;        /* its .config */
+	const char *config_from; /* where that was: "kept by the build" or "the build's tree" */
+	char *to;            /* the update recorded but its build not done: the version it rebuilds */
+};
+/* From the state: the last finished build (the build step done, its
+ * manifest's directory holding its .config, or its tree's .config with
+ * the manifest's SHA-256); or, while an update's build is not done, the
+ * update recorded (u->to set). -1 with *why when there is neither. */
+int run_update_base(struct json_object *st, struct run_update *u, const char **why);
+void run_update_free(struct run_update *u);
+/* st["update"]: u's series, previous version and .config, and the version to. */
+void run_update_record(struct json_object *st, const struct run_update *u, const char *to);
+/* The target of `acso resolve`'s JSON report, NULL when it has none. */
+const char *run_report_target(struct json_object *report);
+/* The resolve step ran during an update: st["update"]'s "to" becomes what
+ * it resolved (a release may have come out since the update looked). */
+void run_update_resolved(struct json_object *st);
+/* >0 when newest (a version string) is newer than u's previous build, 0
+ * when not, -1 when it is no version. */
+int run_update_newer(const struct run_update *u, const char *newest);
+/* Whether the build step compiles through ccache: not with no_opt
+ * (--no-ccache) or conf 0 (config ccache = no; -1 unset, 1 yes), else when
+ * it is installed. *why in words. */
+bool run_ccache(bool no_opt, int conf, bool installed, const char **why);
+/* The arguments of the resolve that finds the newest release of u's series. */
+void run_update_probe_args(const struct run_plan_opts *o, const struct run_update *u, struct strv *a);
 
 /* ---- who runs the steps ---- */
 struct run_privs {

@@ -38,6 +38,8 @@ expect "GPU addresses below --root after --gpu" "0000:01:00.0" acso --root "$FIX
 expect "GPU addresses with --root=DIR" "0000:01:00.0" acso groups --root="$FIX" --gpu 0000
 expect "vfio GPU addresses below --root" "0000:01:00.0" acso --root "$FIX" vfio ""
 expect "steps after --from" "build" acso run --from bu
+expect "run's --update" "--update" acso run --upd
+expect "run's --no-ccache" "--no-ccache" acso run --no-cc
 expect "steps after --only" "config" acso run --only co
 expect "no command names after --root" "" acso --root chec
 expect "no files after --timeout" "" acso fetch --timeout a

@@ -36,9 +36,14 @@ S=("$ACSO" --work-dir "$W" --root "$R" status)
 
 record t 6.1.190
 t_exit 0 "status with an older build" "${S[@]}"
-t_grep "kernel.org's newer 6.1 release is said" '^kernel.org: 6\.1\.192 is newer than 6\.1\.190 \(target t\): acso run --from resolve rebuilds it$' "$T/.out"
+t_grep "kernel.org's newer 6.1 release is said, with the command that rebuilds it" '^kernel.org: 6\.1\.192 is newer than 6\.1\.190 \(target t\): acso run --update --target t rebuilds it with the same configuration$' "$T/.out"
 t_exit 0 "status --json" "${S[@]}" --json
-t_jq "... as an update" '.updates == [{"from": "kernel.org", "series": "6.1", "installed": "6.1.190", "newer": "6.1.192"}]' "$T/.out"
+t_jq "... as an update, with its command" '.updates == [{"from": "kernel.org", "series": "6.1", "installed": "6.1.190", "newer": "6.1.192", "command": "acso run --update --target t"}]' "$T/.out"
+record auto 6.1.190
+rm "$W/state/t.json"
+t_exit 0 "status of the default target" "${S[@]}"
+t_grep "the default target's command names no target" '\(target auto\): acso run --update rebuilds it with the same configuration$' "$T/.out"
+rm "$W/state/auto.json"
 record t 6.1.192
 t_exit 0 "status with the newest build" "${S[@]}"
 t_nogrep "nothing newer: nothing said" 'newer than' "$T/.out"

@@ -107,6 +107,23 @@ static void test_command_plain(void **state)
 	o.ccache = true;
 	assert_int_equal(kbuild_command(&o, &argv, &env, NULL), 2);
 	assert_true(has(&argv, "CC=ccache gcc"));
+	/* two release trees share hits: paths relative to their parent, the
+	 * cwd not hashed; the cache is ccache's default */
+	assert_true(has(&env, "CCACHE_NOHASHDIR=1"));
+	assert_false(has(&env, "CCACHE_DIR=/c"));
+	strv_free(&argv);
+	strv_free(&env);
+	o.ccache_basedir = "/w/src";
+	o.ccache_dir = "/c";
+	assert_int_equal(kbuild_command(&o, &argv, &env, NULL), 2);
+	assert_true(has(&env, "CCACHE_BASEDIR=/w/src"));
+	assert_true(has(&env, "CCACHE_DIR=/c"));
+	strv_free(&argv);
+	strv_free(&env);
+	o.ccache = false;
+	assert_int_equal(kbuild_command(&o, &argv, &env, NULL), 2);
+	assert_false(has(&env, "CCACHE_BASEDIR=/w/src"));
+	assert_false(has(&env, "CCACHE_NOHASHDIR=1"));
 	strv_free(&argv);
 	strv_free(&env);
 }

@@ -14,6 +14,7 @@
 
 #include "base/err.h"
 #include "base/fileio.h"
+#include "base/hash.h"
 #include "machine/acssupport.h"
 #include "run/plan.h"
 #include "run/state.h"
@@ -442,6 +443,177 @@ static void test_plan_record(void **state)
 	json_object_put(st);
 }
 
+
+/* acso run --update: the build it starts from and its .config (kept beside
+ * the packages, else the tree's when its SHA-256 is the build's), the
+ * record that steers the resolve and config steps, the stale resolve. */
+static void test_plan_update(void **state)
+{
+	char tmpl[] = "/tmp/acso-unit-update.XXXXXX";
+	char *w = mkdtemp(tmpl);
+	assert_non_null(w);
+	g_tmp = xstrdup(w);
+	unit_put(w, "build/6.1.191-acso/manifest.json", "{}");
+	unit_put(w, "src/linux-6.1.191/.config", "CONFIG_A=y\n");
+	char sha[HASH_HEX_MAX];
+	hash_buf_hex("sha256", "CONFIG_A=y\n", 11, sha);
+	_cleanup_free_ char *bout = xasprintf("{\"version\":\"6.1.191\",\"release\":\"6.1.191-acso\",\"manifest\":\"%s/build/6.1.191-acso/manifest.json\","
+					      "\"source_dir\":\"%s/src/linux-6.1.191\",\"config_sha256\":\"%s\"}", w, w, sha);
+	const char *names[] = {"resolve", "build"};
+	const char *outs[] = {"{\"target\":\"6.1.191\"}", bout};
+	struct json_object *st = state_with(names, outs, 2);
+	struct run_update u;
+	const char *why = NULL;
+	/* no copy kept: the tree's .config, the one the build compiled */
+	assert_int_equal(run_update_base(st, &u, &why), 0);
+	assert_string_equal(u.series, "6.1");
+	assert_string_equal(u.previous, "6.1.191");
+	assert_string_equal(u.config_from, "the build's tree");
+	assert_null(u.to);
+	assert_int_equal(run_update_newer(&u, "6.1.192"), 1);
+	assert_int_equal(run_update_newer(&u, "6.1.191"), 0);
+	assert_int_equal(run_update_newer(&u, "garbage"), -1);
+	run_update_free(&u);
+	/* the tree reconfigured since: not the build's .config */
+	unit_put(w, "src/linux-6.1.191/.config", "CONFIG_B=y\n");
+	assert_int_equal(run_update_base(st, &u, &why), -1);
+	assert_non_null(strstr(why, ".config the last build compiled is gone"));
+	run_update_free(&u);
+	/* the copy the build kept wins */
+	unit_put(w, "build/6.1.191-acso/config", "CONFIG_A=y\n");
+	assert_int_equal(run_update_base(st, &u, &why), 0);
+	assert_string_equal(u.config_from, "kept by the build");
+	_cleanup_free_ char *kept = xasprintf("%s/build/6.1.191-acso/config", w);
+	assert_string_equal(u.config, kept);
+
+	/* recorded: resolve follows the series, config starts from the .config
+	 * with the choices its record was run with */
+	struct run_plan_opts o = {0};
+	json_object_object_add(run_step_rec(st, "build"), "inputs", json_object_new_string("IN"));
+	struct json_object *cfg = json_object_new_object(), *argv = json_object_new_array();
+	const char *was[] = {"acso", "--work-dir=/w", "config", "--json", "--source-dir=/old", "--base=running",
+			     "--profile=qemu", "--trim", "--set=CONFIG_X=y"};
+	for (size_t i = 0; i < ARRAY_SIZE(was); i++)
+		json_object_array_add(argv, json_object_new_string(was[i]));
+	json_object_object_add(cfg, "argv", argv);
+	json_object_object_add(cfg, "state", json_object_new_string("done"));
+	json_object_object_add(json_object_object_get(st, "steps"), "config", cfg);
+	unit_put(w, "src/linux-6.1.192/Makefile", "");
+	_cleanup_free_ char *fout = xasprintf("{\"source_dir\":\"%s/src/linux-6.1.192\"}", w);
+	json_object_object_add(run_step_rec(st, "resolve"), "state", json_object_new_string("done"));
+	struct json_object *fetch = json_object_new_object();
+	json_object_object_add(fetch, "outputs", json_tokener_parse(fout));
+	json_object_object_add(json_object_object_get(st, "steps"), "fetch", fetch);
+	struct strv a = {0};
+	/* no update yet: a plain run reuses the recorded choices */
+	assert_int_equal(run_step_args(&o, st, false, "config", &a, &why), 0);
+	_cleanup_free_ char *src = xasprintf("--source-dir=%s/src/linux-6.1.192", w);
+	const char *want0[] = {src, "--base=running", "--profile=qemu", "--trim", "--set=CONFIG_X=y"};
+	assert_int_equal(a.n, ARRAY_SIZE(want0));
+	for (size_t i = 0; i < a.n; i++)
+		assert_string_equal(a.v[i], want0[i]);
+	strv_free(&a);
+	run_update_record(st, &u, "6.1.192");
+	assert_int_equal(run_step_args(&o, st, false, "resolve", &a, &why), 0);
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.v[0], "--series");
+	assert_string_equal(a.v[1], "6.1");
+	strv_free(&a);
+	assert_int_equal(run_step_args(&o, st, false, "config", &a, &why), 0);
+	_cleanup_free_ char *base = xasprintf("--base=%s", kept);
+	assert_string_equal(a.v[1], base);
+	assert_string_equal(a.v[2], "--profile=qemu");
+	strv_free(&a);
+	/* an option given replaces the recorded choices; --base wins over the update */
+	o.profile = "other";
+	assert_int_equal(run_step_args(&o, st, false, "config", &a, &why), 0);
+	assert_int_equal(a.n, 3);
+	assert_string_equal(a.v[1], base);
+	assert_string_equal(a.v[2], "--profile=other");
+	strv_free(&a);
+	o.base = "defconfig";
+	assert_int_equal(run_step_args(&o, st, false, "config", &a, &why), 0);
+	assert_string_equal(a.v[1], "--base=defconfig");
+	strv_free(&a);
+	/* the resolve step, done with the same inputs, runs again until it resolves the update's release */
+	size_t n;
+	const struct run_step *s = run_steps(false, &n);
+	json_object_object_add(run_step_rec(st, "resolve"), "inputs", json_object_new_string("IN"));
+	struct run_decision d;
+	run_decide(&s[0], 0, 0, false, -1, false, st, "IN", &d);
+	assert_int_equal(d.action, RA_RUN);
+	json_object_object_add(run_step_rec(st, "resolve"), "outputs", json_tokener_parse("{\"target\":\"6.1.193\"}"));
+	run_update_resolved(st);
+	run_decide(&s[0], 0, 0, false, -1, false, st, "IN", &d);
+	assert_int_equal(d.action, RA_SKIP);
+	/* the build step not done: the update recorded is resumed */
+	json_object_object_add(run_step_rec(st, "build"), "state", json_object_new_string("failed"));
+	struct run_update r;
+	assert_int_equal(run_update_base(st, &r, &why), 0);
+	assert_string_equal(r.to, "6.1.193");
+	assert_string_equal(r.previous, "6.1.191");
+	assert_string_equal(r.config, kept);
+	run_update_free(&r);
+	run_update_free(&u);
+	json_object_put(st);
+	/* nothing built */
+	st = state_with(names, outs, 1);
+	assert_int_equal(run_update_base(st, &u, &why), -1);
+	assert_string_equal(why, "no build of this target has finished");
+	run_update_free(&u);
+	json_object_put(st);
+}
+
+/* install is not done when the packages it installed are not the build's
+ * (a rebuild whose snapshot report came out unchanged) */
+static void test_plan_install_is_build(void **state)
+{
+	const char *names[] = {"build", "install"};
+	const char *outs[] = {"{\"packages\":[{\"file\":\"a.deb\",\"sha256\":\"aa\"},{\"sha256\":\"dbg\"}]}",
+			      "{\"packages\":[{\"sha256\":\"aa\"}]}"};
+	struct json_object *st = state_with(names, outs, 2);
+	json_object_object_add(run_step_rec(st, "install"), "inputs", json_object_new_string("IN"));
+	size_t n;
+	const struct run_step *s = run_steps(false, &n);
+	int install = run_find_step(s, n, "install");
+	struct run_decision d;
+	run_decide(&s[install], (size_t)install, 0, false, -1, false, st, "IN", &d);
+	assert_int_equal(d.action, RA_SKIP);
+	json_object_object_add(run_step_rec(st, "build"), "outputs",
+			       json_tokener_parse("{\"packages\":[{\"file\":\"a.deb\",\"sha256\":\"bb\"}]}"));
+	run_decide(&s[install], (size_t)install, 0, false, -1, false, st, "IN", &d);
+	assert_int_equal(d.action, RA_RUN);
+	/* a report without hashes tells nothing */
+	json_object_object_add(run_step_rec(st, "install"), "outputs", json_tokener_parse("{\"packages\":[{\"package\":\"p\"}]}"));
+	run_decide(&s[install], (size_t)install, 0, false, -1, false, st, "IN", &d);
+	assert_int_equal(d.action, RA_SKIP);
+	json_object_put(st);
+}
+
+static void test_plan_ccache(void **state)
+{
+	const char *why = NULL;
+	assert_true(run_ccache(false, -1, true, &why));
+	assert_string_equal(why, "installed");
+	assert_true(run_ccache(false, 1, true, &why));
+	assert_false(run_ccache(true, 1, true, &why));
+	assert_string_equal(why, "--no-ccache");
+	assert_false(run_ccache(false, 0, true, &why));
+	assert_string_equal(why, "config: ccache = no");
+	assert_false(run_ccache(false, -1, false, &why));
+	assert_string_equal(why, "ccache is not installed");
+	/* the build step gets --ccache */
+	struct run_plan_opts o = {.ccache = true};
+	const char *names[] = {"fetch"};
+	const char *outs[] = {"{\"source_dir\":\"/w/src/linux-6.1.192\"}"};
+	struct json_object *st = state_with(names, outs, 1);
+	struct strv a = {0};
+	assert_int_equal(run_step_args(&o, st, false, "build", &a, &why), 0);
+	assert_string_equal(a.v[a.n - 1], "--ccache");
+	strv_free(&a);
+	json_object_put(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +626,9 @@ int main(void)
 		cmocka_unit_test(test_plan_register_only),
 		cmocka_unit_test(test_plan_privileges),
 		cmocka_unit_test(test_plan_record),
+		cmocka_unit_test_teardown(test_plan_update, rm_tmp),
+		cmocka_unit_test(test_plan_install_is_build),
+		cmocka_unit_test(test_plan_ccache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
