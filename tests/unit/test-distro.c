@@ -82,14 +82,19 @@ static void test_debian(void **state)
 
 static void test_ubuntu_series(void **state)
 {
-	put("/etc/os-release", "NAME=\"Pop!_OS\"\nID=pop\nID_LIKE=\"ubuntu debian\"\n");
+	/* Linux Mint 21's os-release: its kernels come from Ubuntu's archive */
+	put("/etc/os-release", "NAME=\"Linux Mint\"\nID=linuxmint\nID_LIKE=\"ubuntu debian\"\n");
 	struct kver want;
 	struct acso_err e = {0};
 	assert_int_equal(kver_parse("6.8", &want, &e), 0);
 	struct distro_src d;
 	assert_int_equal(distro_find(rootfd, &want, &d, &e), 0);
-	assert_string_equal(d.id, "pop");
-	assert_string_equal(d.pkg, "linux-source-6.8"); /* as before the move: only ID=ubuntu picks Ubuntu's name */
+	assert_string_equal(d.id, "linuxmint");
+	assert_string_equal(d.pkg, "linux-source-6.8.0"); /* ID_LIKE ubuntu: Ubuntu's name */
+	distro_src_free(&d);
+	put("/etc/os-release", "ID=debian\n");
+	assert_int_equal(distro_find(rootfd, &want, &d, &e), 0);
+	assert_string_equal(d.pkg, "linux-source-6.8");
 	distro_src_free(&d);
 	put("/etc/os-release", "ID=ubuntu\n");
 	assert_int_equal(distro_find(rootfd, &want, &d, &e), 0);
