@@ -71,10 +71,12 @@ e2e_mirror_hostile() {
 # installed ACS kernel with the override registered in the image's GRUB
 # configuration. This is the single place that says how the pipeline is run.
 # The throwaway keyring and the qemu profile go in through a config file
-# (keys every step reads), the rest through acso run's own options.
+# (keys every step reads), the rest through acso run's own options. No
+# ccache: a cold cache only costs time in a one-shot build, and the test
+# leaves nothing behind in the host's ~/.cache/ccache.
 e2e_acso_run_argv() {
 	local conf=$T/acso.conf
-	printf 'keyring = %s\nprofile = qemu\n' "$E2E_KEYRING" >"$conf"
+	printf 'keyring = %s\nprofile = qemu\nccache = no\n' "$E2E_KEYRING" >"$conf"
 	# VERSION last: options after a positional argument are not parsed as
 	# options everywhere (getopt in POSIX order).
 	E2E_ARGV=("$ACSO" --config "$conf" --work-dir "$2" --root "$1"
