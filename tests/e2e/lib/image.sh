@@ -82,6 +82,10 @@ e2e_loop_attach() {
 	E2E_LOOP=$(losetup -f --show "$img") || return 1
 	local mine="[ \"\$(losetup -n -O BACK-FILE $E2E_LOOP 2>/dev/null)\" = '$img' ]"
 	t_on_exit "$mine && losetup -d $E2E_LOOP"
+	# A partition the kernel still lists for this number from an earlier,
+	# detached user (a partx -d that met a busy device) makes partx -a fail
+	# with "error adding partition 1": the device was free, so it is stale.
+	partx -d "$E2E_LOOP" 2>/dev/null
 	partx -a "$E2E_LOOP" || return 1
 	t_on_exit "$mine && partx -d $E2E_LOOP"
 	local i
@@ -103,7 +107,13 @@ e2e_image_detach() {
 	local mnt=$1
 	sync
 	umount -R "$mnt" || return 1
-	partx -d "$E2E_LOOP" 2>/dev/null
+	# udev may still hold the partition just unmounted: wait, then retry
+	local i
+	for i in 1 2 3 4 5; do
+		udevadm settle 2>/dev/null
+		partx -d "$E2E_LOOP" 2>/dev/null && [ ! -b "${E2E_LOOP}p1" ] && break
+		sleep 0.5
+	done
 	losetup -d "$E2E_LOOP"
 	E2E_LOOP=
 }
