@@ -15,7 +15,7 @@ MANDIR    ?= $(PREFIX)/share/man
 COMPDIR   ?= $(PREFIX)/share/bash-completion/completions
 
 CC        ?= cc
-PKGS      := libcurl libarchive libgit2 openssl json-c libpci
+PKGS      := libcurl libarchive liblzma libgit2 openssl json-c libpci
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 

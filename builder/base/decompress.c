@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <archive.h>
+#include <lzma.h>
 
 #include "base/decompress.h"
 #include "base/util.h"
@@ -87,5 +88,81 @@ void decomp_close(struct decomp *d)
 	if (!d)
 		return;
 	archive_read_free(d->a);
+	free(d);
+}
+
+/* ---- xz on liblzma ------------------------------------------------------ */
+
+struct xzdec {
+	lzma_stream s;
+};
+
+int xzdec_magic(const void *buf, size_t n)
+{
+	static const unsigned char magic[6] = {0xFD, '7', 'z', 'X', 'Z', 0x00};
+	return n >= sizeof(magic) && !memcmp(buf, magic, sizeof(magic));
+}
+
+int xzdec_new(unsigned threads, struct xzdec **out, struct acso_err *e)
+{
+	struct xzdec *d = xcalloc(1, sizeof(*d));
+	d->s = (lzma_stream)LZMA_STREAM_INIT;
+	/* Like xz -dc: concatenated streams; LZMA_FAIL_FAST reports a broken
+	 * block as soon as a thread finds it, not after the blocks before it. */
+	lzma_mt mt = {
+		.flags = LZMA_CONCATENATED | LZMA_FAIL_FAST,
+		.threads = threads ? threads : 1,
+		.timeout = 0,
+		.memlimit_threading = XZDEC_MEMLIMIT,
+		.memlimit_stop = XZDEC_MEMLIMIT,
+	};
+	lzma_ret r = lzma_stream_decoder_mt(&d->s, &mt);
+	if (r != LZMA_OK) {
+		free(d);
+		return err_set(e, r == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL, "decompress: cannot start the xz decoder (liblzma %d)", (int)r);
+	}
+	*out = d;
+	return 0;
+}
+
+static const char *lzma_why(lzma_ret r)
+{
+	switch (r) {
+	case LZMA_FORMAT_ERROR: return "not in the .xz format";
+	case LZMA_OPTIONS_ERROR: return "unsupported .xz options";
+	case LZMA_DATA_ERROR: return "compressed data is corrupt";
+	case LZMA_BUF_ERROR: return "compressed data is truncated";
+	case LZMA_MEMLIMIT_ERROR: return "needs more memory than the limit";
+	case LZMA_MEM_ERROR: return "out of memory";
+	case LZMA_UNSUPPORTED_CHECK: return "unsupported integrity check";
+	default: return "liblzma error";
+	}
+}
+
+int xzdec_run(struct xzdec *d, const unsigned char **in, size_t *in_len, unsigned char **out,
+	      size_t *out_len, int finish, struct acso_err *e)
+{
+	d->s.next_in = *in;
+	d->s.avail_in = *in_len;
+	d->s.next_out = *out;
+	d->s.avail_out = *out_len;
+	lzma_ret r = lzma_code(&d->s, finish ? LZMA_FINISH : LZMA_RUN);
+	*in = d->s.next_in;
+	*in_len = d->s.avail_in;
+	*out = d->s.next_out;
+	*out_len = d->s.avail_out;
+	if (r == LZMA_STREAM_END)
+		return 1;
+	if (r == LZMA_OK)
+		return 0;
+	/* LZMA_BUF_ERROR at LZMA_FINISH: the input ended inside the stream */
+	return err_set(e, -ACSO_E_PARSE, "decompress: %s", lzma_why(r));
+}
+
+void xzdec_free(struct xzdec *d)
+{
+	if (!d)
+		return;
+	lzma_end(&d->s);
 	free(d);
 }

@@ -1,6 +1,7 @@
 /* lock.c — see lock.h. The kernel drops a flock when its holder dies, so a
  * kill -9 never leaves a stale lock; the pid text is only for the message. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,18 +17,30 @@
 
 int lock_work_dir(const char *work_dir, const char *what, struct acso_err *e)
 {
-	int r = mkdir_p_at(AT_FDCWD, work_dir, 0755);
-	if (r < 0)
-		return err_set(e, r, "cannot create work directory '%s': %s", work_dir, acso_strerror(r));
+	/* Walked from "/" without following a symlink another user could have
+	 * planted (root locks a user's work directory under sudo), and the lock
+	 * made beneath that checked directory, never through a link. */
+	char cwd[PATH_MAX];
+	_cleanup_free_ char *abs = work_dir[0] == '/' || !getcwd(cwd, sizeof(cwd)) ? xstrdup(work_dir) :
+				   path_join(cwd, work_dir);
+	_cleanup_close_ int dfd = mkdir_owned_open(abs, 0755, (uid_t)-1, (gid_t)-1, e);
+	if (dfd < 0)
+		return err_wrap(e, dfd, "work directory '%s'", work_dir);
 	_cleanup_free_ char *path = path_join(work_dir, "lock");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
 	if (fd < 0)
-		return err_set(e, -errno, "cannot open '%s': %s", path, strerror(errno));
+		return err_set(e, errno == ELOOP ? -ACSO_E_UNSAFE : -errno, "cannot open '%s': %s", path,
+			       errno == ELOOP ? "it is a symlink (not followed)" : strerror(errno));
+	/* A hard link or a fifo planted as the lock would be chowned or hang. */
+	struct stat st, dst;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return err_set(e, -ACSO_E_UNSAFE, "cannot use '%s': not a plain file with one link", path);
+	}
 	/* Under sudo root locks a user's work directory: the lock file is the
 	 * directory owner's, or the user's own runs could not open it later. */
-	struct stat st;
-	if (geteuid() == 0 && stat(work_dir, &st) == 0 && st.st_uid != 0)
-		(void)!fchown(fd, st.st_uid, st.st_gid);
+	if (geteuid() == 0 && fstat(dfd, &dst) == 0 && dst.st_uid != 0)
+		(void)!fchown(fd, dst.st_uid, dst.st_gid);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int err = errno;
 		_cleanup_free_ char *holder = NULL;

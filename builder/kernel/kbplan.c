@@ -405,10 +405,11 @@ int kbplan_collect(struct kbplan *p, const struct kbplan_in *in, const struct kb
 	*strrchr(parent, '/') = '\0';
 	if (!*parent)
 		strcpy(parent, "/");
-	int r = mkdir_p_owned(p->out_dir, 0755, u->drop ? u->uid : (uid_t)-1, u->drop ? u->gid : (gid_t)-1);
-	if (r < 0)
-		return err_set(e, r, "'%s': %s", p->out_dir, acso_strerror(r));
-	r = collect_debs(parent, p->pkgversion, in->now, p->out_dir, m, e);
+	_cleanup_close_ int dfd = mkdir_owned_open(p->out_dir, 0755, u->drop ? u->uid : (uid_t)-1,
+						   u->drop ? u->gid : (gid_t)-1, e);
+	if (dfd < 0)
+		return dfd;
+	int r = collect_debs(parent, p->pkgversion, in->now, p->out_dir, m, e);
 	if (r == 0)
 		r = keep_config(p, u, e);
 	if (r == 0)
@@ -416,8 +417,15 @@ int kbplan_collect(struct kbplan *p, const struct kbplan_in *in, const struct kb
 	if (r < 0)
 		return r;
 	if (u->drop) {
-		_cleanup_free_ char *mp = path_join(p->out_dir, MANIFEST_NAME);
-		(void)!chown(mp, u->uid, u->gid);
+		/* The user owns the directory and may swap the manifest for a
+		 * link the moment it is renamed: chown what is beneath the
+		 * checked directory, never through a link. */
+		_cleanup_close_ int mfd = openat(dfd, MANIFEST_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		if (mfd < 0 || fstat(mfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+			return err_set(e, -ACSO_E_UNSAFE, "'%s/%s' is not the file just written (replaced by a link?): not given to uid %u",
+				       p->out_dir, MANIFEST_NAME, (unsigned)u->uid);
+		(void)!fchown(mfd, u->uid, u->gid);
 	}
 	kbplan_set_current(p->build_dir, p->release);
 	return 0;

@@ -2,7 +2,9 @@
  * only here (and by the few modules that must read archives).
  *
  * Threads: the caller's thread feeds compressed bytes into q_in; the
- * decompressor thread turns them into tar bytes in q_tar; the extractor
+ * decompressor thread turns them into tar bytes in q_tar (xz through
+ * liblzma, whose own worker threads decode a multi-block file in parallel:
+ * decompression alone is slower than everything else together); the extractor
  * thread parses the tar stream, hashes every byte (tar_data) and writes the
  * entries. Two threads because bare `tar xJf` also runs xz and tar in
  * parallel: verification must not cost a core. */
@@ -52,6 +54,7 @@ struct unpack {
 	pthread_t dec, ext;
 	bool running;
 	char *dec_cur, *ext_cur;/* the chunk libarchive is reading */
+	struct chunk dec_first; /* the decompressor's first chunk, not yet read */
 	uint64_t free_bytes;    /* free space in the staging dir at the start */
 	char *pend;             /* the feeder's partial chunk (caller's thread) */
 	size_t pend_len;
@@ -155,6 +158,14 @@ static ssize_t dec_read(struct archive *a, void *priv, const void **buf)
 {
 	struct unpack *u = priv;
 	struct chunk c;
+	if (u->dec_first.data) { /* the chunk dec_main looked at first */
+		c = u->dec_first;
+		u->dec_first = (struct chunk){0};
+		free(u->dec_cur);
+		u->dec_cur = c.data;
+		*buf = c.data;
+		return (ssize_t)c.len;
+	}
 	int r = q_read(u, &u->q_in, &u->dec_cur, a, &c);
 	if (r)
 		return r == 1 ? 0 : -1;
@@ -162,9 +173,9 @@ static ssize_t dec_read(struct archive *a, void *priv, const void **buf)
 	return (ssize_t)c.len;
 }
 
-static void *dec_main(void *priv)
+/* gzip, bzip2 (and anything but xz): libarchive's built-in filters. */
+static void dec_archive(struct unpack *u)
 {
-	struct unpack *u = priv;
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
 	/* Only the compressions kernel.org uses (bzip2: Ubuntu's linux-source),
@@ -194,6 +205,80 @@ static void *dec_main(void *priv)
 	}
 out:
 	archive_read_free(a);
+}
+
+/* xz: liblzma straight from the input chunks into the output chunks, on
+ * as many threads as there are CPUs when the file has several blocks
+ * (decompression is the one step that cannot keep up otherwise). */
+static void dec_xz(struct unpack *u, struct chunk first)
+{
+	struct acso_err e = {0};
+	struct xzdec *d = NULL;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (xzdec_new(cpus > 1 ? (unsigned)cpus : 1, &d, &e) < 0) {
+		free(first.data);
+		set_fail(u, e.code, "%s", e.msg);
+		return;
+	}
+	unsigned char *ob = xmalloc(CHUNK), *op = ob;
+	size_t oroom = CHUNK;
+	struct chunk c = first;
+	int r = 0, end = 0;
+	while (!end) {
+		const unsigned char *ip = (const unsigned char *)c.data;
+		size_t ilen = c.len;
+		int finish = c.data == NULL;
+		/* one input chunk (or, at the end, what is left inside liblzma) */
+		while (!end && (ilen || finish)) {
+			r = xzdec_run(d, &ip, &ilen, &op, &oroom, finish, &e);
+			if (r < 0) {
+				set_fail(u, e.code, "%s", e.msg);
+				goto out;
+			}
+			end = r == 1;
+			if (oroom == 0 || (end && op > ob)) {
+				if (q_push(u, &u->q_tar, (char *)ob, (size_t)(op - ob)) < 0) {
+					ob = NULL;
+					goto out;
+				}
+				ob = op = xmalloc(CHUNK);
+				oroom = CHUNK;
+			}
+		}
+		free(c.data);
+		c = (struct chunk){0};
+		if (end)
+			break;
+		int q = q_pop(u, &u->q_in, &c);
+		if (q < 0)
+			goto out;
+		if (q == 1)
+			c = (struct chunk){0}; /* the input ended: finish */
+	}
+	/* LZMA_CONCATENATED: the end comes only once the input has ended (data
+	 * after the last stream is an error of liblzma's, as in xz -dc). */
+	q_close(u, &u->q_tar);
+out:
+	free(c.data);
+	free(ob);
+	xzdec_free(d);
+}
+
+static void *dec_main(void *priv)
+{
+	struct unpack *u = priv;
+	struct chunk first = {0};
+	int q = q_pop(u, &u->q_in, &first);
+	if (q < 0)
+		return NULL;
+	if (q == 0 && xzdec_magic(first.data, first.len)) {
+		dec_xz(u, first);
+		return NULL;
+	}
+	u->dec_first = q == 0 ? first : (struct chunk){0};
+	dec_archive(u);
+	free(u->dec_first.data);
+	u->dec_first = (struct chunk){0};
 	free(u->dec_cur);
 	u->dec_cur = NULL;
 	return NULL;

@@ -1,7 +1,9 @@
 /* unpack.h — one-pass, safe extraction of a kernel tarball (libarchive).
  *
  * The compressed bytes are fed in as they arrive (from a download or a
- * file). One thread decompresses (xz or gzip); another reads the tar stream,
+ * file). One thread decompresses (xz with liblzma, which adds worker threads
+ * for a file of several blocks; gzip, bzip2 with libarchive's built-in
+ * filters); another reads the tar stream,
  * hands every decompressed byte, in order, to tar_data() (the .tar.sign is
  * over the uncompressed tar) and extracts into a staging directory with
  * libarchive's secure flags (no "..", no absolute paths, no writing through

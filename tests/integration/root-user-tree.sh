@@ -5,7 +5,11 @@
 #       refuse, and DECOY/etc (a stand-in for /etc, never the real one) keeps
 #       its owner; a symlink only root could have made is still followed;
 #   A4: `acso clean --all` as root refuses a work directory that is a
-#       symlink the user planted, and removes nothing at its target.
+#       symlink the user planted, and removes nothing at its target;
+#   the lock: root takes WORK/lock and WORK/state/lock beneath the checked
+#       work directory: a link the user planted on the way (WORK/state, or
+#       the work directory itself in the user's directory) is refused and no
+#       lock file appears at its target.
 # The user is nobody (uid 65534: no account is added, /etc is not touched);
 # the run's steps are the stub tests/integration/stubs/acso-steps.
 . "$(dirname "$0")/../lib.sh"
@@ -74,4 +78,28 @@ t_grep "clean --all: says why" "'work' in '$UD/work' is a symlink in a directory
 # the user's own clean of the same link is the user's business: it goes on
 t_exit 0 "clean --all by a real work directory still works as root" "$ACSO" --work-dir "$T/w3real" clean --all
 [ ! -e "$T/w3real/logs" ] && t_pass "clean --all: removed the logs of a real work directory" || t_fail "clean --all: removed logs"
+# ---- the lock files: never made through the user's links ---------------------
+LD=$T/lockdecoy
+mkdir -p "$LD"
+W=$T/w5
+mkdir -p "$W" && chown "$UID_U:$GID_U" "$W"
+"${AS_USER[@]}" ln -s "$LD" "$W/state"
+t_exit 1 "clean: WORK/state is the user's symlink: the run lock is refused" "${SUDO[@]}" "$ACSO" --work-dir "$W" clean
+t_grep "the lock refusal names the link" "'state' in '$W/state' is a symlink in a directory another user can write" "$T/.err"
+[ -z "$(ls -A "$LD")" ] && t_pass "no lock file made through WORK/state" || t_fail "no lock file made through WORK/state" "$(ls -lnA "$LD")"
+UD2=$T/userdir2
+mkdir -p "$UD2" && chown "$UID_U:$GID_U" "$UD2"
+"${AS_USER[@]}" ln -s "$LD" "$UD2/work"
+t_exit 1 "grub: a work directory that is the user's symlink: the lock is refused" "${SUDO[@]}" "$ACSO" --work-dir "$UD2/work" --root "$R" grub
+t_grep "the driver's lock refusal names the link" "'work' in '$UD2/work' is a symlink in a directory another user can write" "$T/.err"
+[ -z "$(ls -A "$LD")" ] && t_pass "no lock file made through the work directory's link" ||
+	t_fail "no lock file made through the work directory's link" "$(ls -lnA "$LD")"
+# the lock itself planted as a hard link to a root file: not chowned, refused
+W=$T/w6
+mkdir -p "$W" && chown "$UID_U:$GID_U" "$W"
+echo secret >"$T/rootfile" && chmod 600 "$T/rootfile"
+ln "$T/rootfile" "$W/lock"
+t_exit 1 "grub: WORK/lock is a hard link to a root file: refused" "${SUDO[@]}" "$ACSO" --work-dir "$W" --root "$R" grub
+[ "$(stat -c %u "$T/rootfile")" = 0 ] && [ "$(cat "$T/rootfile")" = secret ] && t_pass "the linked root file keeps its owner and content" ||
+	t_fail "the linked root file keeps its owner and content" "$(ls -ln "$T/rootfile")"
 t_done

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ static int setup(void **state)
 	sh("cd %s && mkdir -p t/linux-1.2.3/sub && printf 'VERSION = 1\\n' > t/linux-1.2.3/Makefile && "
 	   "head -c 300000 /dev/urandom > t/linux-1.2.3/sub/blob && ln -s ../Makefile t/linux-1.2.3/sub/link && "
 	   "ln t/linux-1.2.3/Makefile t/linux-1.2.3/hard && tar -C t -cf good.tar linux-1.2.3 && xz -k -T1 -1 good.tar && "
+	   "xz -k -T2 -1 --block-size=4096 -c good.tar > multi.tar.xz && "
 	   "gzip -k good.tar && mkdir -p t2/a t2/b && touch t2/a/x t2/b/y && tar -C t2 -cf two.tar a b && xz -1 two.tar", dir);
 	const char *top = getenv("ACSO_TOP") ? getenv("ACSO_TOP") : ".";
 	const char *cases[] = { "dotdot", "absolute", "symlink-write", "hardlink-out", "device", "huge" };
@@ -98,7 +100,8 @@ static int run(const char *file, struct unpack_opts *uo, struct unpack_result *r
 
 static void test_good(void **state)
 {
-	const char *files[] = { "good.tar.xz", "good.tar.gz", "good.tar" };
+	/* multi: several xz blocks, decoded by liblzma's threads */
+	const char *files[] = { "good.tar.xz", "multi.tar.xz", "good.tar.gz", "good.tar" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		struct sink s = { .h = hash_new("sha256") };
 		struct unpack_opts uo = { .tar_data = on_tar, .priv = &s };
@@ -210,6 +213,81 @@ static void test_restart_abort(void **state)
 	free(stage);
 }
 
+/* Threads of this process (the pipeline's and liblzma's included). */
+static int nthreads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* A broken block in the middle of a multi-block .xz: the decompressor
+ * stops, the writer stops with it (nothing after the break is written),
+ * the reason is liblzma's, and no thread is left behind. */
+static void test_xz_error_midstream(void **state)
+{
+	sh("cd %s && test \"$(xz -l multi.tar.xz | awk 'NR==2 {print $2}')\" -gt 20 && cp multi.tar.xz mflip.tar.xz && "
+	   "size=$(stat -c %%s multi.tar.xz) && printf '\\377\\377\\377\\377' | "
+	   "dd of=mflip.tar.xz bs=1 seek=$((size / 2)) conv=notrunc status=none", dir);
+	int before = nthreads();
+	struct unpack_opts uo = {0};
+	struct unpack_result res;
+	struct acso_err e = {0};
+	char *stage;
+	int r = run("mflip.tar.xz", &uo, &res, &e, &stage);
+	if (r != -ACSO_E_PARSE || !strstr(e.msg, "decompress: compressed data is corrupt"))
+		fail_msg("got %d (%s)", r, e.msg);
+	/* the blob is the last entry: its bytes come after the break */
+	_cleanup_free_ char *blob = path_join(stage, "sub/blob");
+	struct stat st;
+	assert_true(stat(blob, &st) < 0 || st.st_size < 300000);
+	assert_int_equal(nthreads(), before);
+	rm_rf_at(AT_FDCWD, stage);
+	free(stage);
+}
+
+/* The writer refuses the first file (larger than max_entry):
+ * the decompressor stops too, long before the input is all fed (feeding
+ * fails), and no thread is left behind. */
+static void test_writer_error_stops_decompressor(void **state)
+{
+	sh("cd %s && mkdir -p big/linux-1.2.3 && head -c 16000000 /dev/urandom > big/linux-1.2.3/zblob && "
+	   "tar -C big -cf - linux-1.2.3 | xz -T2 -0 --block-size=1000000 > big.tar.xz", dir);
+	int before = nthreads();
+	char *stage = xasprintf("%s/stage-XXXXXX", dir);
+	assert_non_null(mkdtemp(stage));
+	struct unpack *u;
+	struct unpack_opts uo = { .max_entry = 1000 };
+	struct acso_err e = {0};
+	assert_int_equal(unpack_begin(stage, &uo, &u, &e), 0);
+	_cleanup_free_ char *p = path_join(dir, "big.tar.xz");
+	int fd = open(p, O_RDONLY);
+	assert_true(fd >= 0);
+	static char b[1 << 16];
+	ssize_t n;
+	uint64_t fed = 0, size = (uint64_t)lseek(fd, 0, SEEK_END);
+	lseek(fd, 0, SEEK_SET);
+	int fr = 0;
+	while ((n = read(fd, b, sizeof(b))) > 0 && (fr = unpack_feed(u, b, (size_t)n)) == 0)
+		fed += (uint64_t)n;
+	close(fd);
+	struct unpack_result res;
+	int r = unpack_end(u, &res, &e);
+	if (fr >= 0 || fed >= size / 2)
+		fail_msg("fed %llu of %llu bytes (feed %d), then %d (%s)", (unsigned long long)fed,
+			 (unsigned long long)size, fr, r, e.msg);
+	if (r >= 0 || !strstr(e.msg, "zblob"))
+		fail_msg("got %d (%s)", r, e.msg);
+	assert_int_equal(nthreads(), before);
+	rm_rf_at(AT_FDCWD, stage);
+	free(stage);
+}
+
 static void test_url_policy(void **state)
 {
 	struct acso_err e = {0};
@@ -235,6 +313,8 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_restart_abort),
+		cmocka_unit_test(test_xz_error_midstream),
+		cmocka_unit_test(test_writer_error_stops_decompressor),
 		cmocka_unit_test(test_url_policy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
