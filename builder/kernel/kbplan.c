@@ -365,14 +365,13 @@ static void real_release(struct kbplan *p)
 /* The .config this build compiled, kept beside its packages
  * (KBPLAN_CONFIG_NAME): `acso run --update` configures the next point
  * release from it, whatever becomes of the tree. */
-static int keep_config(const struct kbplan *p, const struct kbplan_user *u, struct acso_err *e)
+static int keep_config(const struct kbplan *p, int dfd, const struct kbplan_user *u, struct acso_err *e)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
+	/* dfd: the output directory as mkdir_owned_open checked it, never the
+	 * path again (the user owns it and could swap it for a link) */
 	int r = read_file_at(AT_FDCWD, p->config_path, CONFIG_MAX, &text, &len);
-	_cleanup_close_ int dfd = r < 0 ? -1 : open(p->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (r == 0 && dfd < 0)
-		r = -errno;
 	if (r == 0)
 		r = write_file_atomic(dfd, KBPLAN_CONFIG_NAME, text, len, 0644, 0);
 	if (r < 0)
@@ -411,7 +410,7 @@ int kbplan_collect(struct kbplan *p, const struct kbplan_in *in, const struct kb
 		return dfd;
 	int r = collect_debs(parent, p->pkgversion, in->now, p->out_dir, m, e);
 	if (r == 0)
-		r = keep_config(p, u, e);
+		r = keep_config(p, dfd, u, e);
 	if (r == 0)
 		r = manifest_write(p->out_dir, m, e);
 	if (r < 0)

@@ -53,6 +53,7 @@ static void test_manifest_chown_never_follows(void **state)
 	const char *dir = g_tmp;
 	unit_put(dir, "decoy", "secret\n");
 	unit_put(dir, "src/linux/Makefile", "");
+	unit_put(dir, "src/linux/.config", "CONFIG_64BIT=y\n");
 	unit_put(dir, "pkg/DEBIAN/control", "Package: linux-image-6.1.1-acso\nVersion: 6.1.1-acso-1\n"
 		 "Architecture: amd64\nMaintainer: x <x@example.org>\nDescription: k\n");
 	_cleanup_free_ char *pkg = path_join(dir, "pkg"), *deb = path_join(dir, "image.deb");
@@ -86,6 +87,7 @@ static void test_manifest_chown_never_follows(void **state)
 	p.pkgversion = xstrdup("6.1.1-acso-1");
 	p.build_dir = xasprintf("%s/build", dir);
 	p.out_dir = xstrdup(out);
+	p.config_path = xasprintf("%s/src/linux/.config", dir); /* kept beside the packages */
 	p.log_path = xasprintf("%s/build.log", dir);
 	struct kbplan_in in = { .localversion = "-acso", .now = time(NULL) - 60 };
 	struct kbplan_user u = { .drop = true, .uid = 65534, .gid = 65534, .name = "nobody" };
@@ -116,6 +118,7 @@ static void test_manifest_chown_never_follows(void **state)
 	free(p.build_dir);
 	free(p.out_dir);
 	free(p.log_path);
+	free(p.config_path);
 }
 
 int main(void)
