@@ -131,6 +131,11 @@ e2e_vfio_check_held() {
 # guest consoles go into the e2e's log as comments.
 e2e_vfio_scenario() {
 	local img=$1 mnt=$2 earlier=$3 bind_log=$T/boot-vfio-bind.log held_log=$T/boot-vfio-held.log
+	local dep m
+	dep=$(ls "$mnt"/lib/modules/*-acso*/modules.dep 2>/dev/null | head -1)
+	for m in vfio/pci/vfio-pci.ko sound/pci/hda/snd-hda-intel.ko; do
+		t_grep "vfio: the ACS kernel's package carries $m (modules.dep)" "^kernel/drivers/$m:|^kernel/$m:" "${dep:-$mnt/lib/modules/none/modules.dep}"
+	done
 	e2e_vfio_prepare "$mnt" || { t_fail "vfio: the image prepared (hook in)"; return; }
 	e2e_time boot-vfio-bind e2e_boot_image vfio-bind "$img" "$mnt" "$bind_log" ||
 		t_fail "vfio: the image boots and runs acso vfio"
