@@ -102,6 +102,7 @@ static void render_plan(const struct acso_ctx *ctx, const struct vfio_plan *p, b
 		rp_string(RP_JSON, "ids", NULL, p->ids);
 		rp_json("softdeps", json_from_strv(&p->softdeps));
 		rp_bool(RP_JSON, "boot_console", NULL, p->boot_console);
+		rp_bool(RP_JSON, "boot_vga_no_vt", NULL, p->boot_vga_no_vt);
 		rp_bool(RP_JSON, "builtin", NULL, p->builtin);
 		rp_int(RP_JSON, "user_lines_kept", NULL, (int64_t)p->user_lines);
 	}
@@ -127,6 +128,9 @@ static void warnings(const struct vfio_plan *p)
 {
 	if (p->boot_console)
 		msg_warn("%s is the boot console's display: the host boots without a screen (--force)", p->holder);
+	if (p->boot_vga_no_vt)
+		msg_info("vfio: %s is the boot VGA, but the kernel has no virtual terminals: no console is on it",
+			 p->holder);
 	if (p->user_lines)
 		msg_info("vfio: kept your own %zu line(s) in %s; acso's lines are between its begin/end marks",
 			 p->user_lines, VFIO_MODPROBE);

@@ -10,7 +10,8 @@
  * into the ACS kernel) holds anything else but bridges, always when it
  * holds the root file system's disk or the default-route NIC (boot/pick's
  * rule), and when a function is the boot console's display (boot_vga) unless
- * forced.
+ * forced; a kernel without virtual terminals has no console on any display
+ * (a serial console only), so its boot VGA is no refusal.
  *
  * How: /etc/modprobe.d/acso-vfio.conf says `options vfio-pci ids=...` and
  * `softdep MODULE pre: vfio-pci` for each module that holds a function
@@ -100,6 +101,7 @@ struct vfio_plan {
 	char *ids;                   /* "10de:1e04,...", NULL with by_address */
 	struct strv softdeps;        /* modules that hold a function today */
 	bool boot_console;           /* forced past VFIO_BOOT_CONSOLE */
+	bool boot_vga_no_vt;         /* holder is the boot VGA, but the kernel has no VT */
 	bool builtin;                /* vfio-pci is built into the kernel: modprobe.d cannot reach it */
 	bool vfio_options_of_user;   /* the user's own lines already set vfio-pci options */
 	size_t user_lines;           /* the user's own lines kept in acso-vfio.conf */

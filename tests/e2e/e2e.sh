@@ -18,7 +18,11 @@
 #      bridge's, and `acso verify --json` exits 0 for the GPU stand-in;
 #   5. vendor kernel (tests/e2e/lib/vendor.sh): the same kernel booted without
 #      the parameter, `acso run` in the guest builds nothing, registers it,
-#      and the next boot splits the groups.
+#      and the next boot splits the groups;
+#   6. vfio (tests/e2e/lib/vfio.sh): `acso vfio` in the guest binds the GPU
+#      stand-in (VGA + HD audio, snd_hda_intel's otherwise); the next boot
+#      shows both held by vfio-pci and nothing else, `acso verify` exits 0;
+#      `acso vfio --remove` puts the files back byte for byte.
 # Prints both group listings and the timings. Needs root, QEMU, debootstrap,
 # the host's apt source for its own release, and about 10 GB under $TMPDIR.
 . "$(dirname "$0")/../lib.sh"
@@ -154,6 +158,10 @@ if e2e_vendor_prepare "$MNT"; then
 else
 	t_fail "vendor kernel: the image prepared (parameter out, hook in)"
 fi
+
+# --- 6. vfio (issue 14): acso vfio in the guest, vfio-pci holds the GPU ---
+. "$(dirname "$0")/lib/vfio.sh"
+e2e_vfio_scenario "$IMG" "$MNT" "$after_log"
 
 # --- what the two boots showed ---------------------------------------------
 echo "# kernel: $(e2e_result_field "$after_log" kernel)"

@@ -239,6 +239,22 @@ static void test_refusals(void **state)
 	assert_int_equal(decide_on(root, "02:00.0", false, &p), 0);
 	assert_false(p.boot_console);
 	vfio_plan_free(&p);
+	/* a kernel with virtual terminals: still the console's display */
+	put(root, "sys/class/tty/tty0/dev", "4:0\n");
+	put(root, "sys/class/tty/ttyS0/dev", "4:64\n");
+	assert_int_equal(decide_on(root, "01:00.0", false, &p), -ACSO_E_STATE);
+	assert_int_equal(p.status, VFIO_BOOT_CONSOLE);
+	vfio_plan_free(&p);
+	/* none (a serial console only, as in the e2e guest): no console is
+	 * on the boot VGA, so it is bound without --force, and said so */
+	char *tty0 = xasprintf("%s/sys/class/tty/tty0", root);
+	assert_int_equal(rm_rf_at(AT_FDCWD, tty0), 0);
+	free(tty0);
+	assert_int_equal(decide_on(root, "01:00.0", false, &p), 0);
+	assert_false(p.boot_console);
+	assert_true(p.boot_vga_no_vt);
+	assert_string_equal(p.holder, "01:00.0");
+	vfio_plan_free(&p);
 	free(root);
 }
 
