@@ -20,26 +20,13 @@
 #include "package/installer.h"
 #include "package/manifest.h"
 #include "package/prebuilt.h"
+#include "unit-tmp.h"
 
 static char *mkroot(void)
 {
 	char tmpl[] = "/tmp/acso-steps-XXXXXX";
 	assert_non_null(mkdtemp(tmpl));
 	return xstrdup(tmpl);
-}
-
-static void put(const char *root, const char *path, const char *text)
-{
-	char *p = xasprintf("%s/%s", root, path);
-	char *dir = xstrdup(p);
-	*strrchr(dir, '/') = '\0';
-	assert_int_equal(mkdir_p_at(AT_FDCWD, dir, 0755), 0);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	free(dir);
-	free(p);
 }
 
 static void drop(char *root)
@@ -54,7 +41,7 @@ static void drop(char *root)
 static void test_tool_managers(void **state)
 {
 	char *root = mkroot();
-	put(root, "usr/bin/kernelstub", "");
+	unit_put(root, "usr/bin/kernelstub", "");
 	int fd = root_open_dir(root);
 	struct acso_err e = {0};
 	struct boot_register b = {0};
@@ -76,7 +63,7 @@ static void test_tool_managers(void **state)
 	char *ks = xasprintf("%s/usr/bin/kernelstub", root);
 	assert_int_equal(unlink(ks), 0);
 	free(ks);
-	put(root, "usr/sbin/grubby", "");
+	unit_put(root, "usr/sbin/grubby", "");
 	struct strv rec = {0};
 	strv_push(&rec, "pcie_acs_override=downstream");
 	strv_push(&rec, "intel_iommu=on");
@@ -125,8 +112,8 @@ static void test_no_manager(void **state)
 static void test_grub_once(void **state)
 {
 	char *root = mkroot();
-	put(root, "etc/default/grub", "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
-	put(root, "usr/sbin/update-grub", "");
+	unit_put(root, "etc/default/grub", "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n");
+	unit_put(root, "usr/sbin/update-grub", "");
 	int fd = root_open_dir(root);
 	struct acso_err e = {0};
 	struct boot_register b = {.once = "6.1.0", .dry_run = true};
@@ -150,9 +137,9 @@ static void test_grub_once(void **state)
 static void test_setup_plan(void **state)
 {
 	char *root = mkroot();
-	put(root, "etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
-	put(root, "var/lib/dpkg/status", "Package: bridge-utils\nStatus: install ok installed\nVersion: 1\n\n");
-	put(root, "etc/group", "root:x:0:\nlibvirt:x:120:carol,bob\n");
+	unit_put(root, "etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
+	unit_put(root, "var/lib/dpkg/status", "Package: bridge-utils\nStatus: install ok installed\nVersion: 1\n\n");
+	unit_put(root, "etc/group", "root:x:0:\nlibvirt:x:120:carol,bob\n");
 	int fd = root_open_dir(root);
 	struct acso_err e = {0};
 	struct setup_plan p = {0};
@@ -171,7 +158,7 @@ static void test_setup_plan(void **state)
 	assert_int_equal(etc_group_has(fd, "libvirt", "caro"), 0);
 	setup_plan_free(&p);
 	/* not apt */
-	put(root, "etc/os-release", "ID=fedora\nNAME=Fedora\nVERSION_ID=41\n");
+	unit_put(root, "etc/os-release", "ID=fedora\nNAME=Fedora\nVERSION_ID=41\n");
 	p = (struct setup_plan){0};
 	assert_int_equal(setup_plan_packages(root, fd, &p, &e), -ACSO_E_UNSUPPORTED);
 	assert_non_null(p.distro);
@@ -203,8 +190,8 @@ static void test_manifest_check(void **state)
 static void test_preflight(void **state)
 {
 	char *root = mkroot();
-	put(root, "proc/sys/kernel/osrelease", "6.1.192-acso\n");
-	put(root, "boot/.keep", "");
+	unit_put(root, "proc/sys/kernel/osrelease", "6.1.192-acso\n");
+	unit_put(root, "boot/.keep", "");
 	int fd = root_open_dir(root);
 	struct install_pkg pk = {.path = "x.deb", .info = {.package = "linux-image-6.1.192-acso"}};
 	struct install_plan plan = {.v = &pk, .n = 1, .release = "6.1.192-acso", .boot_needed = 1};

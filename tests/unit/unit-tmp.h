@@ -10,9 +10,9 @@
 #include "base/fileio.h"
 #include "base/spawn.h"
 
-static char *g_tmp;
+__attribute__((unused)) static char *g_tmp;
 
-static int rm_tmp(void **state)
+__attribute__((unused)) static int rm_tmp(void **state)
 {
 	(void)state;
 	if (g_tmp)
