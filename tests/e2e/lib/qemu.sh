@@ -74,19 +74,23 @@ EOF
 # Returns 0 when the end marker was seen, 1 otherwise (timeout or crash; the
 # reason is printed as a TAP comment). The boot's wall time is in
 # $E2E_BOOT_SECONDS.
+# A firmware boot (tests/e2e/lib/secureboot.sh) gives KERNEL as "" and sets
+# E2E_QEMU_MACHINE (more -machine options), E2E_QEMU_EXTRA (an array of more
+# arguments: the firmware, the ESP) and E2E_QEMU_STOP (an extended regex: a
+# console line matching it, a refusal, ends the boot at once; returns 3).
 e2e_qemu_boot() {
 	local name=$1 disk=$2 kernel=$3 log=$4 append=${5:-}
 	local -a argv topo
 	mapfile -t topo < <(e2e_qemu_topology)
-	argv=(qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split
+	argv=(qemu-system-x86_64 -accel tcg -machine "q35,kernel-irqchip=split${E2E_QEMU_MACHINE:-}"
 		-cpu max -m 512 -smp 1
 		-device intel-iommu,intremap=on
 		-nodefaults -display none -no-reboot
 		-serial "file:$log" -monitor none
-		-kernel "$kernel"
 		-drive "file=$disk,format=raw,if=none,id=disk0,cache=unsafe"
 		-device virtio-blk-pci,drive=disk0,bus=pcie.0,addr=06.0
-		"${topo[@]}")
+		"${topo[@]}" ${E2E_QEMU_EXTRA[@]+"${E2E_QEMU_EXTRA[@]}"})
+	[ -n "$kernel" ] && argv+=(-kernel "$kernel")
 	[ -n "$append" ] && argv+=(-append "$append")
 	: >"$log"
 	local start=$SECONDS
@@ -96,6 +100,11 @@ e2e_qemu_boot() {
 	local seen=1
 	while :; do
 		if grep -q '^=== acso-e2e end ===' "$log" 2>/dev/null; then seen=0; break; fi
+		if [ -n "${E2E_QEMU_STOP:-}" ] && grep -qE "$E2E_QEMU_STOP" "$log" 2>/dev/null; then
+			seen=3
+			sleep 1 # the rest of the refusal's lines
+			break
+		fi
 		kill -0 "$pid" 2>/dev/null || break
 		if grep -q 'Kernel panic - not syncing' "$log" 2>/dev/null; then
 			sleep 1
@@ -109,13 +118,13 @@ e2e_qemu_boot() {
 		sleep 1
 	done
 	# The guest powers itself off after the end marker; give it a moment,
-	# then stop QEMU ourselves (by its pid).
+	# then stop QEMU ourselves (by its pid); after a refusal at once.
 	local i
-	for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+	[ $seen -eq 3 ] || for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	E2E_BOOT_SECONDS=$((SECONDS - start))
-	if [ $seen -ne 0 ]; then
+	if [ $seen -eq 1 ]; then
 		echo "# boot '$name' ended without a result; last console lines:"
 		tail -25 "$log" | tr -d '\r' | sed 's/^/#   /'
 		sed 's/^/#   qemu: /' "$log.qemu"
