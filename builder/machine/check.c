@@ -220,7 +220,9 @@ static void items_gpu(struct check_list *c, const struct iommu_report *r, int on
 }
 
 /* A judged GPU the host shows its screen on: passing it leaves the host
- * without one (boot console through boot_vga, a laptop's panel). */
+ * without one (boot console through boot_vga, a laptop's panel). A boot VGA
+ * under a kernel without virtual terminals shows no console (acso vfio's
+ * rule, vfio/bind.c). */
 static void items_gpu_display(struct check_list *c, const struct sysinfo *s, const struct iommu_report *r, int only)
 {
 	struct buf b = {0};
@@ -228,7 +230,7 @@ static void items_gpu_display(struct check_list *c, const struct sysinfo *s, con
 		if (only >= 0 && (size_t)only != i)
 			continue;
 		const struct pcidev *d = &r->pci.v[r->gpus[i].dev];
-		if (s->boot_vga && !strcmp(s->boot_vga, d->addr))
+		if (s->boot_vga && !strcmp(s->boot_vga, d->addr) && !s->no_vt)
 			buf_printf(&b, "%s%s drives the boot console (boot_vga)", b.len ? "; " : "", pci_short_addr(d));
 		if (s->panel && !strcmp(s->panel, d->addr))
 			buf_printf(&b, "%s%s drives the laptop's panel (%s)", b.len ? "; " : "", pci_short_addr(d), s->panel_connector);

@@ -421,7 +421,13 @@ void sysinfo_read(int rootfd, bool live, struct sysinfo *s)
 	sb_read(rootfd, live, &sb);
 	s->secure_boot = root_exists(rootfd, "/sys/firmware") == 0 ? sb.secure_boot : TRI_UNKNOWN;
 	s->boot_vga = boot_vga_device(rootfd);
+	s->no_vt = !sysinfo_has_vt(rootfd);
 	panel_device(rootfd, s);
+}
+
+bool sysinfo_has_vt(int rootfd)
+{
+	return root_exists(rootfd, "/sys/class/tty") < 0 || root_exists(rootfd, "/sys/class/tty/tty0") == 0;
 }
 
 void sysinfo_free(struct sysinfo *s)

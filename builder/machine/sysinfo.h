@@ -61,7 +61,14 @@ struct sysinfo {
 	char *boot_vga;
 	char *panel;
 	char *panel_connector;       /* "card0-eDP-1" */
+	bool no_vt;                  /* !sysinfo_has_vt: no console on any display */
 };
+
+/* Can a console be on a display at all? A kernel without virtual terminals
+ * shows no text console and no login on any screen (its console is a serial
+ * port): /sys/class/tty is there and tty0 is not. Unknown (no sysfs) counts
+ * as a VT, as on every distribution kernel. */
+bool sysinfo_has_vt(int rootfd);
 
 /* Read everything; never fails (what cannot be read stays unknown).
  * live: the root is the running system (read /dev/kmsg as a device). */

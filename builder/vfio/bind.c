@@ -12,6 +12,7 @@
 #include "base/fileio.h"
 #include "base/spawn.h"
 #include "boot/pick.h"
+#include "machine/sysinfo.h"
 #include "vfio/bind.h"
 
 #define BEGIN_MARK "# acso vfio: begin"
@@ -83,15 +84,6 @@ static bool is_boot_vga(int rootfd, const char *addr)
 {
 	_cleanup_free_ char *v = NULL, *path = xasprintf("/sys/bus/pci/devices/%s/boot_vga", addr);
 	return root_read_attr(rootfd, path, &v) == 0 && !strcmp(v, "1");
-}
-
-/* Can a console be on a display at all? A kernel without virtual terminals
- * shows no text console and no login on any screen (its console is a serial
- * port): /sys/class/tty is there and tty0 is not. Unknown (no sysfs) counts
- * as a VT, as on every distribution kernel. */
-static bool has_vt(int rootfd)
-{
-	return root_exists(rootfd, "/sys/class/tty") < 0 || root_exists(rootfd, "/sys/class/tty/tty0") == 0;
 }
 
 static enum vfio_status from_pick(const struct iommu_report *r, const char *gpu, enum gpu_pick_status s)
@@ -194,7 +186,7 @@ int vfio_decide(int rootfd, const struct iommu_report *r, const char *gpu, bool 
 	add_fn(rootfd, p, &r->pci.v[g->dev]);
 	for (size_t k = 0; k < g->nfunctions; k++)
 		add_fn(rootfd, p, &r->pci.v[g->functions[k]]);
-	bool vt = has_vt(rootfd);
+	bool vt = sysinfo_has_vt(rootfd);
 	for (size_t k = 0; k < p->nfns && !p->boot_console && !p->boot_vga_no_vt; k++)
 		if (is_boot_vga(rootfd, p->fns[k].addr)) {
 			snprintf(p->holder, sizeof(p->holder), "%s", p->fns[k].addr + 5);

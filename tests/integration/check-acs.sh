@@ -123,6 +123,14 @@ echo 1 >"$T/bv/sys/bus/pci/devices/0000:01:00.0/boot_vga"
 t_grep "boot_vga GPU flagged" '^warn  host display +01:00.0 drives the boot console \(boot_vga\): passing it leaves the host without a screen' "$T/o"
 "$ACSO" check --gpu 02:00.0 --root "$T/bv" >"$T/o" 2>&1
 t_nogrep "another GPU judged: not flagged" 'host display' "$T/o"
+# A kernel without virtual terminals (/sys/class/tty without tty0: a serial
+# console) shows no console on the boot VGA: not flagged, as acso vfio binds it.
+mkdir -p "$T/bv/sys/class/tty/ttyS0"
+"$ACSO" check --root "$T/bv" >"$T/o" 2>&1
+t_nogrep "boot_vga GPU, kernel without VTs: not flagged" 'host display' "$T/o"
+mkdir -p "$T/bv/sys/class/tty/tty0"
+"$ACSO" check --root "$T/bv" >"$T/o" 2>&1
+t_grep "boot_vga GPU, kernel with tty0: flagged" '^warn  host display +01:00\.0 drives the boot console' "$T/o"
 mk lp laptop-3d
 mkdir -p "$T/lp/sys/class/drm/card1-eDP-1"
 ln -s ../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0 "$T/lp/sys/class/drm/card1/device" 2>/dev/null ||

@@ -176,6 +176,9 @@ static void test_gpu_display(void **state)
 	assert_false(has_item(&s, "gpu_display"));
 	s.boot_vga = (char *)"0000:01:00.0";
 	assert_int_equal(status_of(&s, "gpu_display"), CHECK_WARN);
+	s.no_vt = true;                         /* no VT: no console on the boot VGA */
+	assert_false(has_item(&s, "gpu_display"));
+	s.no_vt = false;
 	s.boot_vga = (char *)"0000:00:02.0";   /* another device: not this GPU */
 	s.panel = (char *)"0000:01:00.0", s.panel_connector = (char *)"card1-eDP-1";
 	check_items(&c, &s, &m.r, -1);
