@@ -412,7 +412,7 @@ int kbplan_collect(struct kbplan *p, const struct kbplan_in *in, const struct kb
 	if (r == 0)
 		r = keep_config(p, dfd, u, e);
 	if (r == 0)
-		r = manifest_write(p->out_dir, m, e);
+		r = manifest_write(dfd, p->out_dir, m, e);
 	if (r < 0)
 		return r;
 	if (u->drop) {

@@ -48,15 +48,12 @@ struct json_object *manifest_to_json(const struct manifest *m)
 	return o;
 }
 
-int manifest_write(const char *dir, const struct manifest *m, struct acso_err *e)
+int manifest_write(int dfd, const char *dir, const struct manifest *m, struct acso_err *e)
 {
 	json_object *o = manifest_to_json(m);
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	_cleanup_free_ char *text = xasprintf("%s\n", s);
 	json_object_put(o);
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return err_set(e, -errno, "'%s': %s", dir, strerror(errno));
 	int r = write_file_atomic(dfd, MANIFEST_NAME, text, strlen(text), 0644, 0);
 	if (r < 0)
 		return err_set(e, r, "write '%s/%s': %s", dir, MANIFEST_NAME, acso_strerror(r));

@@ -37,8 +37,9 @@ struct manifest {
 #define MANIFEST_MAX  (1u << 20)
 
 struct json_object *manifest_to_json(const struct manifest *m);
-/* Write dir/manifest.json atomically. */
-int manifest_write(const char *dir, const struct manifest *m, struct acso_err *e);
+/* Write manifest.json atomically beneath the directory handle DFD (DIR is
+ * its name, for messages): never through a path a user could swap. */
+int manifest_write(int dfd, const char *dir, const struct manifest *m, struct acso_err *e);
 /* Read a manifest.json; every package needs file, package, version,
  * architecture, size and sha256 (-ACSO_E_PARSE otherwise). */
 int manifest_read(const char *path, struct manifest *m, struct acso_err *e);

@@ -205,7 +205,9 @@ static void test_manifest(void **state)
 	assert_int_equal(deb_read(p, &d, NULL), 0);
 	manifest_add(&m, "m.deb", &d);
 	struct acso_err e = {0};
-	assert_int_equal(manifest_write(dir, &m, &e), 0);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(manifest_write(dfd, dir, &m, &e), 0);
 	_cleanup_free_ char *mp = path_join(dir, MANIFEST_NAME);
 	struct manifest back;
 	assert_int_equal(manifest_read(mp, &back, &e), 0);

@@ -428,7 +428,9 @@ static void plan_prior(const char *w, const char *key, const char *config, bool 
 			     .source_dir = xstrdup(real), .log = xstrdup("/l"), .built_at = xstrdup("2026-01-01T00:00:00Z"),
 			     .config_sha256 = xstrdup(cs), .reuse_key = xstrdup(key), .objects = 10, .jobs = 2};
 	manifest_add(&m, "linux-image_1_amd64.deb", &info);
-	assert_int_equal(manifest_write(out, &m, NULL), 0);
+	_cleanup_close_ int dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(manifest_write(dfd, out, &m, NULL), 0);
 	manifest_free(&m);
 	if (!keep_deb) {
 		_cleanup_free_ char *debp = path_join(out, "linux-image_1_amd64.deb");
