@@ -30,8 +30,7 @@ static const char *origin_words(const struct sign_job *j)
 	bool ubuntu = !strcmp(j->mok.cert, "/var/lib/shim-signed/mok/MOK.der");
 	if (j->created)
 		return ubuntu ? "made by acso where Ubuntu's DKMS looks" : "made by acso where Debian's DKMS looks";
-	return ubuntu ? "Ubuntu's (shim-signed, the one DKMS signs with)"
-						: "Debian DKMS's (the one DKMS signs with)";
+	return ubuntu ? "Ubuntu's (shim-signed, the one DKMS signs with)" : "Debian's, the one DKMS signs with";
 }
 
 static const char *tri_words(enum tri t)
