@@ -22,7 +22,9 @@
 
 CORPUS=$TOP/tests/grub-corpus
 mkdir -p "$T/bin"
-printf '#!/bin/sh\nexit 0\n' >"$T/bin/chroot"
+# chroot: the commands acso runs in the root (update-grub, grub-reboot),
+# recorded, never run.
+printf '#!/bin/sh\necho "$*" >>"%s/calls"\nexit 0\n' "$T" >"$T/bin/chroot"
 chmod +x "$T/bin/chroot"
 export PATH=$T/bin:$PATH
 export ACSO_RUN_STEP_PROGRAM=$TOP/tests/integration/stubs/acso-steps REAL_ACSO=$ACSO STUB_LOG=$T/steps
@@ -97,8 +99,8 @@ t_jq "dry run --json --only: the other steps say why not" \
 R2=$T/root2
 mkroot "$R2" amd-chipset-shared
 printf '%s\n' "$KERNEL_SYMS" >"$R2/proc/kallsyms"
-# Secure Boot off: with it on the boot step is a one-time boot (sign.sh
-# covers that), which needs the grub.cfg this root does not have.
+# Secure Boot off: with it on the boot step is a one-time boot (the Secure
+# Boot section below), which needs the grub.cfg this root does not have.
 rm -f "$R2"/sys/firmware/efi/efivars/SecureBoot-*
 : >"$T/steps"
 t_exit 0 "shared GPU: dry run" "$ACSO" --work-dir "$T/work-g" run --root "$R2" --dry-run --json
@@ -146,6 +148,32 @@ t_grep "a step under run: acso build writes progress lines, labelled compile whi
 PATH=$T/mk:$PATH t_exit 0 "without acso run: no progress lines" \
 	"$ACSO" --work-dir "$T/work-k" build --source-dir "$T/src/linux-6.1.192" --allow-root --json
 t_nogrep "without acso run: no progress lines on a non-tty" 'acso-progress' "$T/.err"
+
+# ---- Secure Boot on: the new kernel is never made the default -------------
+# (issue 13) The install step signed it; the boot step boots it once
+# (grub-reboot) with GRUB_DEFAULT=saved, so a kernel shim refuses falls back
+# to the old one; the run says to reboot only when the MOK is enrolled.
+R3=$T/root3
+mkroot "$R3" amd-chipset-shared
+printf '%s\n' "$KERNEL_SYMS" >"$R3/proc/kallsyms"
+t_grub_cfg "$R3/boot/grub/grub.cfg" 1234 6.1.192-acso 6.8.12-4-pve
+"$ACSO" check --root "$R3" --json >"$T/sb-check.json" 2>/dev/null
+t_jq "Secure Boot: the root's efivars say it is on" '[.. | objects | select(.id? == "secure_boot") | .summary | startswith("on")] == [true]' "$T/sb-check.json"
+: >"$T/steps"
+: >"$T/calls"
+STUB_INSTALL_SIGNED=enrolled t_exit 0 "Secure Boot, MOK enrolled: run exits 0" "$ACSO" --work-dir "$T/work-sb" run --root "$R3"
+t_grep "Secure Boot: the boot step boots the new kernel once" '^grub .*--once=6\.1\.192-acso .*--set-default-saved' "$T/steps"
+t_grep "Secure Boot: grub-reboot names the new kernel's entry" "^$R3 grub-reboot gnulinux-advanced-1234>gnulinux-6.1.192-acso-advanced-1234\$" "$T/calls"
+t_nogrep "Secure Boot: the new kernel is not made the default (no grub-set-default)" 'grub-set-default' "$T/calls"
+t_grep "Secure Boot: GRUB_DEFAULT=saved keeps the old default" '^GRUB_DEFAULT=saved$' "$R3/etc/default/grub.d/99-acso.cfg"
+t_grep "Secure Boot, MOK enrolled: next is the reboot into it" "^Next: reboot into 6.1.192-acso, then run 'acso verify'" "$T/.out"
+mkroot "$R3" amd-chipset-shared
+printf '%s\n' "$KERNEL_SYMS" >"$R3/proc/kallsyms"
+t_grub_cfg "$R3/boot/grub/grub.cfg" 1234 6.1.192-acso 6.8.12-4-pve
+STUB_INSTALL_SIGNED="not enrolled" t_exit 0 "Secure Boot, MOK not enrolled: run exits 0" "$ACSO" --work-dir "$T/work-sb2" run --root "$R3"
+t_grep "Secure Boot, MOK not enrolled: says not to reboot yet" '^Not yet: the MOK that signed the kernel is not enrolled; do not reboot into it before it is:' "$T/.out"
+t_grep "Secure Boot, MOK not enrolled: names acso sign" '^  sudo acso sign 6\.1\.192-acso ' "$T/.out"
+t_nogrep "Secure Boot, MOK not enrolled: no 'Next: reboot'" '^Next: reboot' "$T/.out"
 
 # Ctrl-C: SIGINT to the run's process group while a step runs
 W5=$T/work-i
