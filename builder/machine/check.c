@@ -174,17 +174,49 @@ static void items_acs_override(struct check_list *c, const struct sysinfo *s)
 			      a->flavour[0] ? "; its flavour suggests it: " : "", a->flavour), NULL);
 }
 
-/* Secure Boot */
+/* Secure Boot: what acso install will do, with which key, and whether
+ * that key must be enrolled first (never "turn it off"). */
 static void items_secure_boot(struct check_list *c, const struct sysinfo *s)
 {
-	if (s->secure_boot == TRI_YES)
-		add(c, "secure_boot", "Secure Boot", CHECK_WARN,
-		    xstrdup("on: acso install signs the new kernel with the machine's MOK (the key DKMS signs with, or a new one)"),
-		    xstrdup("keep it on; a new MOK must be enrolled once before the reboot: 'sudo acso sign RELEASE' runs mokutil --import and says what MokManager asks"));
-	else if (s->secure_boot == TRI_NO)
+	static const char enrol[] = "'sudo acso sign RELEASE' runs mokutil --import and says what MokManager asks";
+	if (s->secure_boot == TRI_NO) {
 		add(c, "secure_boot", "Secure Boot", CHECK_PASS, xstrdup("off"), NULL);
-	else
+		return;
+	}
+	if (s->secure_boot != TRI_YES) {
 		add(c, "secure_boot", "Secure Boot", CHECK_INFO, xstrdup("not checked: no efivars and no mokutil answer"), NULL);
+		return;
+	}
+	if (!s->mok_cert) {
+		add(c, "secure_boot", "Secure Boot", CHECK_WARN,
+		    xstrdup("on: no MOK yet; acso install makes one where DKMS looks and signs the new kernel with it"),
+		    xasprintf("keep it on; the new MOK must be enrolled once before the reboot: %s", enrol));
+		return;
+	}
+	const char *whose = !strcmp(s->mok_origin, "ubuntu") ? "Ubuntu's shim-signed MOK" : "Debian's DKMS MOK";
+	const char *st = s->mok_enrolled ? s->mok_enrolled : "unknown";
+	if (!strcmp(st, "enrolled"))
+		add(c, "secure_boot", "Secure Boot", CHECK_PASS,
+		    xasprintf("on: acso install signs the new kernel with %s (%s), enrolled", s->mok_cert, whose), NULL);
+	else if (!strcmp(st, "pending"))
+		add(c, "secure_boot", "Secure Boot", CHECK_WARN,
+		    xasprintf("on: acso install signs the new kernel with %s (%s), which waits for MokManager at the next boot",
+			      s->mok_cert, whose),
+		    xstrdup("reboot once and enrol it in MokManager (the blue screen) before booting the new kernel"));
+	else if (!strcmp(st, "blocked"))
+		add(c, "secure_boot", "Secure Boot", CHECK_WARN,
+		    xasprintf("on: the MOK %s (%s) is blocked (dbx or MokListX): a kernel signed with it will not boot",
+			      s->mok_cert, whose),
+		    xstrdup("move the key pair away so acso makes a new one, then enrol that"));
+	else if (!strcmp(st, "not enrolled"))
+		add(c, "secure_boot", "Secure Boot", CHECK_WARN,
+		    xasprintf("on: acso install signs the new kernel with %s (%s), which is not enrolled", s->mok_cert, whose),
+		    xasprintf("enrol it first: %s", enrol));
+	else
+		add(c, "secure_boot", "Secure Boot", CHECK_WARN,
+		    xasprintf("on: acso install signs the new kernel with %s (%s); not known here whether it is enrolled",
+			      s->mok_cert, whose),
+		    xasprintf("'mokutil --test-key %s' tells; if it is not enrolled: %s", s->mok_cert, enrol));
 }
 
 /* GPUs: the verdicts of every GPU (only -1) or the one */
@@ -300,8 +332,8 @@ char *check_next_step(const struct sysinfo *s, enum check_verdict v, const char 
 		return xasprintf("pcie_acs_override=%s; this kernel carries the override: 'sudo acso grub --acs auto' registers the parameter "
 				 "('acso run' does only that), then reboot", val);
 	if (s->secure_boot == TRI_YES)
-		return xasprintf("pcie_acs_override=%s; 'acso run' builds the kernel; Secure Boot is on: the kernel must be signed "
-				 "with a key enrolled with mokutil (sbsign), or Secure Boot turned off", val);
+		return xasprintf("pcie_acs_override=%s; 'acso run' builds the kernel and signs it for Secure Boot; "
+				 "the Secure Boot line says with which key and whether to enrol it first", val);
 	return xasprintf("pcie_acs_override=%s; 'acso run' builds the kernel", val);
 }
 

@@ -10,6 +10,7 @@
 #include "base/fileio.h"
 #include "machine/secureboot.h"
 #include "machine/sysinfo.h"
+#include "package/mok.h"
 
 #define TEXT_MAX (4 << 20)  /* cpuinfo of a big machine, a long kern.log tail */
 
@@ -279,6 +280,19 @@ const char *sysinfo_proxmox(int rootfd, const char *release)
 	return NULL;
 }
 
+/* The MOK acso would sign with, and (live) whether it is enrolled. */
+static void read_mok(int rootfd, bool live, struct sysinfo *s)
+{
+	struct mok m;
+	if (mok_find(rootfd, &m, NULL) < 0)
+		return;
+	s->mok_enrolled = mok_enrol_word(live ? mok_enrol_state(&m) : MOK_ENROL_UNKNOWN);
+	s->mok_origin = m.origin;
+	s->mok_cert = m.cert;
+	m.cert = NULL;
+	mok_free(&m);
+}
+
 /* The PCI device whose boot_vga attribute is 1. */
 static char *boot_vga_device(int rootfd)
 {
@@ -420,6 +434,8 @@ void sysinfo_read(int rootfd, bool live, struct sysinfo *s)
 	struct sb_state sb;
 	sb_read(rootfd, live, &sb);
 	s->secure_boot = root_exists(rootfd, "/sys/firmware") == 0 ? sb.secure_boot : TRI_UNKNOWN;
+	if (s->secure_boot == TRI_YES)
+		read_mok(rootfd, live, s);
 	s->boot_vga = boot_vga_device(rootfd);
 	s->no_vt = !sysinfo_has_vt(rootfd);
 	panel_device(rootfd, s);
@@ -447,5 +463,6 @@ void sysinfo_free(struct sysinfo *s)
 	free(s->boot_vga);
 	free(s->panel);
 	free(s->panel_connector);
+	free(s->mok_cert);
 	memset(s, 0, sizeof(*s));
 }

@@ -62,6 +62,13 @@ struct sysinfo {
 	char *panel;
 	char *panel_connector;       /* "card0-eDP-1" */
 	bool no_vt;                  /* !sysinfo_has_vt: no console on any display */
+	/* Secure Boot on: the MOK acso install would sign with (mok_find's
+	 * certificate, NULL when there is none yet), where it comes from
+	 * ("ubuntu", "dkms") and whether the firmware trusts it
+	 * (mok_enrol_word: asked of mokutil on the running system only). */
+	char *mok_cert;
+	const char *mok_origin;
+	const char *mok_enrolled;
 };
 
 /* Can a console be on a display at all? A kernel without virtual terminals

@@ -140,7 +140,18 @@ t_grep "laptop panel GPU flagged" "^warn  host display +01:00.0 drives the lapto
 
 # Secure Boot on with an override to build: the kernel must be signed.
 "$ACSO" check --root "$FIXTURES/amd-chipset-shared" >"$T/o" 2>&1
-t_grep "Secure Boot on: the kernel must be signed" "^Verdict: ready after the ACS override .*Secure Boot is on: the kernel must be signed" "$T/o"
+t_grep "Secure Boot on: the kernel is built and signed" "^Verdict: ready after the ACS override .*'acso run' builds the kernel and signs it for Secure Boot" "$T/o"
+t_nogrep "Secure Boot on: never 'turn it off'" '[Tt]urn.* off|turned off' "$T/o"
+t_grep "Secure Boot on, no MOK: acso install makes one" '^warn  Secure Boot +on: no MOK yet; acso install makes one where DKMS looks' "$T/o"
+# ... with Debian's DKMS MOK: named; enrolment unknown from another root.
+mk sbk amd-chipset-shared
+mkdir -p "$T/sbk/var/lib/dkms"
+: >"$T/sbk/var/lib/dkms/mok.key"
+: >"$T/sbk/var/lib/dkms/mok.pub"
+"$ACSO" check --root "$T/sbk" >"$T/o" 2>&1
+t_grep "Secure Boot on, DKMS MOK: names the key it signs with" \
+	'^warn  Secure Boot +on: acso install signs the new kernel with /var/lib/dkms/mok.pub \(Debian.s DKMS MOK\); not known here whether it is enrolled' "$T/o"
+t_grep "Secure Boot on, DKMS MOK: says how to find out" "fix: 'mokutil --test-key /var/lib/dkms/mok.pub' tells" "$T/o"
 
 # verify: no GPU says there is none; a stock kernel points to acso run.
 mk ng seed

@@ -21,7 +21,7 @@ t_grep "iommu-off: says how to turn it on" 'fix: turn on VT-d in the firmware se
 t_grep "amd: never advises amd_iommu=on" 'no IOMMU switch needed \(AMD\)' "$T/amd-chipset-shared.txt"
 t_nogrep "amd: no 'add amd_iommu=on'" 'add amd_iommu=on' "$T/amd-chipset-shared.txt"
 t_grep "amd: Debian install command" 'sudo apt-get install qemu-system-x86 libvirt-daemon-system libvirt-clients' "$T/amd-chipset-shared.txt"
-t_grep "amd: Secure Boot on is a warning" '^warn  Secure Boot +on: acso install signs the new kernel' "$T/amd-chipset-shared.txt"
+t_grep "amd: Secure Boot on, no MOK yet: a warning that acso install makes one" '^warn  Secure Boot +on: no MOK yet; acso install makes one' "$T/amd-chipset-shared.txt"
 t_grep "laptop (Ubuntu 18.04): user not in libvirt" "sudo adduser seed libvirt" "$T/laptop-3d.txt"
 t_grep "port with ACS: blocked by the GPU group" '^Verdict: blocked by: GPU group' "$T/port-has-acs.txt"
 t_grep "after override: the override is active" 'active: pcie_acs_override=id:8086:1901,id:8086:1905' "$T/seed-after-override.txt"

@@ -194,7 +194,8 @@ static void test_next_step(void **state)
 	free(n);
 	s.acs_supported = TRI_UNKNOWN, s.secure_boot = TRI_YES;
 	n = check_next_step(&s, CHECK_READY_AFTER_OVERRIDE, "downstream");
-	assert_non_null(strstr(n, "'acso run' builds the kernel; Secure Boot is on: the kernel must be signed"));
+	assert_non_null(strstr(n, "'acso run' builds the kernel and signs it for Secure Boot"));
+	assert_null(strstr(n, "turned off")); /* issue 13: never "turn Secure Boot off" */
 	free(n);
 	s.proxmox = true;
 	n = check_next_step(&s, CHECK_READY, NULL);
@@ -242,6 +243,44 @@ static void test_iommu_and_cmdline(void **state)
 	assert_int_equal(status_of(&s, "cmdline"), CHECK_WARN);
 }
 
+/* The Secure Boot line names the key and what it still needs. */
+static void secure_boot_cases(struct sysinfo *s)
+{
+	static const struct {
+		const char *cert, *origin, *enrolled;
+		enum check_status st;
+		const char *summary, *fix;
+	} cases[] = {
+		{NULL, NULL, NULL, CHECK_WARN, "on: no MOK yet; acso install makes one", "must be enrolled once"},
+		{"/var/lib/dkms/mok.pub", "dkms", "enrolled", CHECK_PASS,
+		 "signs the new kernel with /var/lib/dkms/mok.pub (Debian's DKMS MOK), enrolled", NULL},
+		{"/var/lib/shim-signed/mok/MOK.der", "ubuntu", "not enrolled", CHECK_WARN,
+		 "/var/lib/shim-signed/mok/MOK.der (Ubuntu's shim-signed MOK), which is not enrolled", "enrol it first: 'sudo acso sign"},
+		{"/var/lib/dkms/mok.pub", "dkms", "pending", CHECK_WARN, "waits for MokManager", "MokManager"},
+		{"/var/lib/dkms/mok.pub", "dkms", "blocked", CHECK_WARN, "is blocked", "makes a new one"},
+		{"/var/lib/dkms/mok.pub", "dkms", "unknown", CHECK_WARN, "not known here whether it is enrolled",
+		 "'mokutil --test-key /var/lib/dkms/mok.pub' tells"},
+	};
+	struct machine m;
+	machine(&m, VERDICT_ISOLATED, NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s->mok_cert = (char *)cases[i].cert, s->mok_origin = cases[i].origin, s->mok_enrolled = cases[i].enrolled;
+		struct check_list c;
+		check_items(&c, s, &m.r, -1);
+		const struct check_item *it = item(&c, "secure_boot");
+		assert_non_null(it);
+		assert_int_equal(it->status, cases[i].st);
+		assert_non_null(strstr(it->summary, cases[i].summary));
+		if (cases[i].fix)
+			assert_non_null(strstr(it->fix, cases[i].fix));
+		else
+			assert_null(it->fix);
+		assert_null(strstr(it->summary, "turn"));
+		check_list_free(&c);
+	}
+	s->mok_cert = NULL, s->mok_origin = NULL, s->mok_enrolled = NULL;
+}
+
 static void test_irq_acs_secure_boot(void **state)
 {
 	struct sysinfo s = good();
@@ -264,6 +303,10 @@ static void test_irq_acs_secure_boot(void **state)
 	s = good();
 	s.secure_boot = TRI_YES;
 	assert_int_equal(status_of(&s, "secure_boot"), CHECK_WARN);
+	s.secure_boot = TRI_UNKNOWN;
+	assert_int_equal(status_of(&s, "secure_boot"), CHECK_INFO);
+	s.secure_boot = TRI_YES;
+	secure_boot_cases(&s);
 	s.secure_boot = TRI_UNKNOWN;
 	assert_int_equal(status_of(&s, "secure_boot"), CHECK_INFO);
 }
