@@ -23,6 +23,13 @@
 #      stand-in (VGA + HD audio, snd_hda_intel's otherwise); the next boot
 #      shows both held by vfio-pci and nothing else, `acso verify` exits 0;
 #      `acso vfio --remove` puts the files back byte for byte.
+#   7. Secure Boot (tests/e2e/lib/secureboot.sh): `acso --root IMAGE sign`
+#      signs the kernel with a test MOK in DKMS's place; the guest enrols the
+#      test's keys in OVMF's setup mode (db: the MOK and shim's hash; KEK; PK
+#      last); then OVMF with Secure Boot enforced boots the kernel through
+#      Debian's signed shim and GRUB: "Secure boot enabled", the groups split,
+#      acso verify exits 0, acso sign in the guest finds the MOK in db; the
+#      same kernel unsigned is refused ("bad shim signature"), never starts.
 # Prints both group listings and the timings. Needs root, QEMU, debootstrap,
 # the host's apt source for its own release, and about 10 GB under $TMPDIR.
 . "$(dirname "$0")/../lib.sh"
@@ -162,6 +169,10 @@ fi
 # --- 6. vfio (issue 14): acso vfio in the guest, vfio-pci holds the GPU ---
 . "$(dirname "$0")/lib/vfio.sh"
 e2e_vfio_scenario "$IMG" "$MNT" "$after_log"
+
+# --- 7. Secure Boot (issue 13): OVMF enforcing, shim + GRUB, acso sign ------
+. "$(dirname "$0")/lib/secureboot.sh"
+e2e_sb_scenario "$IMG" "$MNT" "$release"
 
 # --- what the two boots showed ---------------------------------------------
 echo "# kernel: $(e2e_result_field "$after_log" kernel)"

@@ -4,8 +4,9 @@
 # hostile tarball (exactly one byte changed), and the assertions on two real
 # serial-console reports (tests/fixtures/e2e/serial-*.log: captured from
 # boots of 6.1.192 with the override patch through tests/e2e/lib/harness-check;
-# their verify sections hold a stand-in of acso verify's JSON). Each
-# assertion is also run against the wrong report to show it can fail.
+# their verify sections hold a stand-in of acso verify's JSON; serial-sb-*
+# from the Secure Boot scenario's three boots, whole). Each assertion is also
+# run against the wrong report to show it can fail.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/e2e/lib/qemu.sh"
 . "$TOP/tests/e2e/lib/image.sh"
@@ -148,4 +149,35 @@ for name in "has the override line" "shares its group" "holds only its own funct
 done
 (e2e_check_boots "$control" "$control") >"$T/same" 2>&1
 t_grep "a boot without the override fails the override checks" '^not ok .*pcie_acs_override=' "$T/same"
+
+# --- the Secure Boot scenario's assertions (tests/e2e/lib/secureboot.sh) ------
+# On three real consoles (tests/fixtures/e2e/serial-sb-*.log, OVMF's secboot
+# build, the e2e's 6.1.192-acso kernel): the enrolment boot (setup mode, the
+# guest writes db, KEK, PK), the kernel acso signed under Secure Boot, the
+# same kernel unsigned. Each check also on a console it must reject.
+. "$TOP/tests/e2e/lib/vendor.sh"
+. "$TOP/tests/e2e/lib/secureboot.sh"
+sb_enrol=$fx/serial-sb-enrol.log sb_signed=$fx/serial-sb-signed.log sb_unsigned=$fx/serial-sb-unsigned.log
+(e2e_sb_check_enrol "$sb_enrol"; e2e_sb_check_signed "$sb_signed"; e2e_sb_check_unsigned "$sb_unsigned" 3) >"$T/sb-right" 2>&1
+if ! grep -q '^not ok' "$T/sb-right" && [ "$(grep -c '^ok' "$T/sb-right")" -eq 15 ]; then
+	t_pass "Secure Boot: every assertion holds on the captured consoles"
+else
+	t_fail "Secure Boot: every assertion holds on the captured consoles" "$(grep -v '^ok' "$T/sb-right" | head -20)"
+fi
+(e2e_sb_check_enrol "$sb_signed") >"$T/sb-wrong" 2>&1
+for name in "boots in setup mode" "enrols db" "ends setup mode"; do
+	t_grep "Secure Boot, enrolment checks on the signed boot fail: $name" "^not ok .*$name" "$T/sb-wrong"
+done
+(e2e_sb_check_signed "$sb_enrol") >"$T/sb-wrong" 2>&1
+for name in "shim starts Debian's GRUB" "Secure boot enabled" "SecureBoot=1" "acso check in the guest" "acso sign --dry-run"; do
+	t_grep "Secure Boot, signed checks on the enrolment boot fail: $name" "^not ok .*$name" "$T/sb-wrong"
+done
+(e2e_sb_check_signed "$sb_unsigned") >"$T/sb-wrong" 2>&1
+for name in "override line" "holds only its own functions" "acso verify in the guest exits 0"; do
+	t_grep "Secure Boot, signed checks on the refused boot fail: $name" "^not ok .*$name" "$T/sb-wrong"
+done
+(e2e_sb_check_unsigned "$sb_signed" 0) >"$T/sb-wrong" 2>&1
+for name in "refused" "it never starts" "QEMU stopped"; do
+	t_grep "Secure Boot, unsigned checks on the signed boot fail: $name" "^not ok .*$name" "$T/sb-wrong"
+done
 t_done

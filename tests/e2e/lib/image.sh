@@ -144,7 +144,9 @@ e2e_image_create() {
 		{ echo "# e2e: no apt source for '$codename' on this host" >&2; return 1; }
 	pkgs=$(e2e_runtime_packages "$acso" | tr '\n' ,) || return 1
 	# kmod: the kernel package's postinst runs depmod, as on any real system.
-	pkgs="grub-pc,pciutils,kmod,${pkgs%,}"
+	# mokutil, sbsigntool: acso sign asks mokutil whether the MOK is enrolled
+	# and checks an image with sbverify (the Secure Boot guest, secureboot.sh).
+	pkgs="grub-pc,pciutils,kmod,mokutil,sbsigntool,${pkgs%,}"
 	pkgs=${pkgs%,}
 
 	rm -f "$img"

@@ -75,9 +75,11 @@ EOF
 # reason is printed as a TAP comment). The boot's wall time is in
 # $E2E_BOOT_SECONDS.
 # A firmware boot (tests/e2e/lib/secureboot.sh) gives KERNEL as "" and sets
-# E2E_QEMU_MACHINE (more -machine options), E2E_QEMU_EXTRA (an array of more
-# arguments: the firmware, the ESP) and E2E_QEMU_STOP (an extended regex: a
-# console line matching it, a refusal, ends the boot at once; returns 3).
+# E2E_QEMU_MACHINE (more -machine options), E2E_QEMU_DISK (more options of
+# the system disk's device: OVMF connects only the disks in the boot order),
+# E2E_QEMU_EXTRA (an array of more arguments: the firmware, the ESP) and
+# E2E_QEMU_STOP (an extended regex: a console line matching it, a refusal,
+# ends the boot at once; returns 3).
 e2e_qemu_boot() {
 	local name=$1 disk=$2 kernel=$3 log=$4 append=${5:-}
 	local -a argv topo
@@ -88,7 +90,7 @@ e2e_qemu_boot() {
 		-nodefaults -display none -no-reboot
 		-serial "file:$log" -monitor none
 		-drive "file=$disk,format=raw,if=none,id=disk0,cache=unsafe"
-		-device virtio-blk-pci,drive=disk0,bus=pcie.0,addr=06.0
+		-device "virtio-blk-pci,drive=disk0,bus=pcie.0,addr=06.0${E2E_QEMU_DISK:-}"
 		"${topo[@]}" ${E2E_QEMU_EXTRA[@]+"${E2E_QEMU_EXTRA[@]}"})
 	[ -n "$kernel" ] && argv+=(-kernel "$kernel")
 	[ -n "$append" ] && argv+=(-append "$append")
@@ -130,6 +132,20 @@ e2e_qemu_boot() {
 		sed 's/^/#   qemu: /' "$log.qemu"
 	fi
 	return $seen
+}
+
+# e2e_hook_field LOG NAME KEY — "KEY: value" from a scenario hook's report,
+# between "=== acso-e2e NAME begin ===" and "=== acso-e2e NAME end ===".
+e2e_hook_field() {
+	tr -d '\r' <"$1" | sed -n "/^=== acso-e2e $2 begin ===/,/^=== acso-e2e $2 end ===/s/^$3: //p" | head -1
+}
+
+# e2e_console NAME LOG — a guest's whole console (firmware, boot loader,
+# kernel, init) as TAP comments, without carriage returns, terminal escapes
+# and blank lines.
+e2e_console() {
+	tr -d '\r' <"$2" | sed -e 's/\x1b\[[0-9;?=]*[A-Za-z]//g' -e 's/\x1b[()][0-9A-Za-z]//g' |
+		grep -v '^[[:space:]]*$' | sed "s/^/# console $1: /"
 }
 
 # e2e_result_field LOG KEY — the value of "KEY: value" in the guest's report.

@@ -41,7 +41,7 @@ EOF
 
 # e2e_vendor_field LOG KEY — "KEY: value" from the hook's report.
 e2e_vendor_field() {
-	tr -d '\r' <"$1" | sed -n "/^=== acso-e2e vendor begin ===/,/^=== acso-e2e vendor end ===/s/^$2: //p" | head -1
+	e2e_hook_field "$1" vendor "$2"
 }
 
 # e2e_vendor_check_run LOG MNT — what the run in the guest must have done.

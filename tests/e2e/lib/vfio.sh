@@ -56,7 +56,7 @@ e2e_vfio_files() {
 
 # e2e_vfio_field LOG KEY — "KEY: value" from the hook's report.
 e2e_vfio_field() {
-	tr -d '\r' <"$1" | sed -n "/^=== acso-e2e vfio begin ===/,/^=== acso-e2e vfio end ===/s/^$2: //p" | head -1
+	e2e_hook_field "$1" vfio "$2"
 }
 
 # e2e_vfio_driver LOG ADDR — the driver of ADDR in the report's drivers section.
@@ -139,11 +139,11 @@ e2e_vfio_scenario() {
 	e2e_vfio_prepare "$mnt" || { t_fail "vfio: the image prepared (hook in)"; return; }
 	e2e_time boot-vfio-bind e2e_boot_image vfio-bind "$img" "$mnt" "$bind_log" ||
 		t_fail "vfio: the image boots and runs acso vfio"
-	tr -d '\r' <"$bind_log" | sed 's/^/# console vfio-bind: /'
+	e2e_console vfio-bind "$bind_log"
 	e2e_vfio_check_bind "$bind_log" "$earlier"
 	rm -f "$mnt$E2E_HOOK"
 	e2e_time boot-vfio-held e2e_boot_image vfio-held "$img" "$mnt" "$held_log" ||
 		t_fail "vfio: the next boot reports"
-	tr -d '\r' <"$held_log" | sed 's/^/# console vfio-held: /'
+	e2e_console vfio-held "$held_log"
 	e2e_vfio_check_held "$held_log" "$mnt"
 }
