@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# A REAL `acso build` of Debian's 6.1 source with the qemu profile (the
-# tinyconfig-based config of FIELD-NOTES §8): linux-image and linux-headers
+# A REAL `acso build` of Debian's 6.1 source: linux-image and linux-headers
 # for 6.1.N-acso listed with their hashes; their install into a throwaway
 # root (dpkg --root) with vmlinuz and the modules directory landing there.
 # The build goes through a distccd on 127.0.0.1 and its log shows the jobs
 # went through distcc; then an incremental rebuild after touching
-# drivers/pci/quirks.c. One tree, one full build (3-5 minutes on 2 idle
-# cores).
+# drivers/pci/quirks.c. One tree, one full build of a deliberately small
+# config (tinyconfig, PCI with its quirks, modules and one module: about 490
+# objects, where the qemu profile has 1170): what this test proves is acso
+# build's own work, and the e2e already builds the whole qemu profile.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/stubs/setup.sh"
 PATH=${PATH#"$T/bin:"} # the real make, not the stub
@@ -19,17 +20,12 @@ done
 mkdir -p "$T/src"
 tar -C "$T/src" -xJf "$TARBALL"
 K=$T/src/linux-source-6.1
-# The qemu profile: kconfig/qemu.config when the tree has it, else the same
-# symbols inline (FIELD-NOTES §8).
-FRAG=$TOP/kconfig/qemu.config
-if [ ! -r "$FRAG" ]; then
-	FRAG=$T/qemu.frag
-	printf 'CONFIG_%s=y\n' 64BIT ACPI PCI PCI_MSI PCI_MMCONFIG PCI_QUIRKS PCIEPORTBUS IOMMU_SUPPORT \
-		INTEL_IOMMU IRQ_REMAP X86_X2APIC PRINTK TTY SERIAL_8250 SERIAL_8250_CONSOLE BLK_DEV_INITRD \
-		BINFMT_ELF BINFMT_SCRIPT PROC_FS SYSFS MODULES VFIO VFIO_PCI >"$FRAG"
-fi
+# The small config: tinyconfig and this fragment (64-bit, PCI and
+# drivers/pci/quirks.c, one module so that lib/modules has something).
+FRAG=$T/small.frag
+printf 'CONFIG_%s\n' 64BIT=y PCI=y PCI_QUIRKS=y MODULES=y PRINTK=y BINFMT_ELF=y CRC_ITU_T=m >"$FRAG"
 (cd "$K" && make -s tinyconfig && ./scripts/kconfig/merge_config.sh -m .config "$FRAG" && make -s olddefconfig) >"$T/config.log" 2>&1 \
-	&& t_pass "qemu profile configured" || t_fail "qemu profile configured" "$(tail -5 "$T/config.log")"
+	&& t_pass "small config configured" || t_fail "small config configured" "$(tail -5 "$T/config.log")"
 
 # One full build, through a distccd on 127.0.0.1: switching CC later would
 # recompile every object, so the distcc check shares the one build.
@@ -55,12 +51,15 @@ for p in image headers; do
 		t_fail "linux-$p-$rel built and listed with its SHA-256" "$(cat "$T/build.json")"
 	fi
 done
-[ "$(jq -r .objects "$T/build.json")" -gt 500 ] && t_pass "objects counted from the build output" || t_fail "objects counted"
+objects=$(jq -r .objects "$T/build.json")
+[ "$objects" -gt 300 ] && t_pass "objects counted from the build output ($objects)" || t_fail "objects counted" "$objects"
 log=$(jq -r .log "$T/build.json")
 t_grep "the log has the whole make output" '^  LD      vmlinux' "$log"
 t_grep "make ran with CC=distcc" 'CC=distcc gcc' "$log"
 t_grep "the log shows jobs went through distcc" '^acso: distcc: [1-9][0-9]* jobs compiled on distcc hosts' "$log"
-[ "$(jq -r .distcc_jobs "$T/build.json")" -ge 500 ] && t_pass "most compile jobs went through distcc" || t_fail "distcc jobs" "$(jq -r .distcc_jobs "$T/build.json")"
+jobs=$(jq -r .distcc_jobs "$T/build.json")
+[ $((jobs * 2)) -gt "$objects" ] && t_pass "most compile jobs went through distcc ($jobs distcc jobs, $objects objects)" ||
+	t_fail "most compile jobs went through distcc" "$jobs distcc jobs, $objects objects"
 
 # Install into a throwaway root through dpkg --root.
 R=$T/root
