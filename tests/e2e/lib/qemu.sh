@@ -74,7 +74,8 @@ EOF
 # Returns 0 when the end marker was seen, 1 otherwise (timeout or crash; the
 # reason is printed as a TAP comment). The boot's wall time is in
 # $E2E_BOOT_SECONDS.
-# A firmware boot (tests/e2e/lib/secureboot.sh) gives KERNEL as "" and sets
+# A firmware boot (tests/e2e/lib/secureboot.sh) gives KERNEL as "" (the
+# firmware boots a disk) or a kernel for the firmware to start, and sets
 # E2E_QEMU_MACHINE (more -machine options), E2E_QEMU_DISK (more options of
 # the system disk's device: OVMF connects only the disks in the boot order),
 # E2E_QEMU_EXTRA (an array of more arguments: the firmware, the ESP) and
